@@ -1,0 +1,29 @@
+"""The `toolkit` command: one subcommand module per job, each with `register(subparsers)`."""
+
+import argparse
+import importlib
+import sys
+
+from toolkit import __version__
+
+# Each name is a module in this package that defines `register(subparsers)`.
+COMMANDS = ("encode",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="toolkit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"toolkit {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"toolkit.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a subcommand; its handler returns the exit code."""
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Shared output for subcommands: JSON lines with `--json`, a readable table without."""
+
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TextIO
+
+
+def error_row(path: object, exc: BaseException) -> dict:
+    """The contract's failure line: the path and the error's type and message."""
+    return {"path": str(path), "error": {"type": type(exc).__name__, "message": str(exc)}}
+
+
+def print_json_lines(rows: Iterable[Mapping], out: TextIO = sys.stdout) -> None:
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.flush()
+
+
+def format_cell(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return ",".join(map(str, value)) or "-"
+    return str(value)
+
+
+def print_table(rows: Sequence[Mapping], columns: Sequence[str], out: TextIO = sys.stdout) -> None:
+    """Left-aligned columns sized to their widest cell; failed rows show their error."""
+    cells = []
+    for row in rows:
+        if "error" in row:
+            err = row["error"]
+            cells.append([str(row.get("path", "")), f"ERROR {err['type']}: {err['message']}"])
+        else:
+            cells.append([format_cell(row.get(c)) for c in columns])
+    widths = [len(c) for c in columns]
+    for line in cells:
+        if len(line) == len(columns):
+            widths = [max(w, len(c)) for w, c in zip(widths, line, strict=True)]
+    out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
+    for line in cells:
+        out.write("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip() + "\n")

@@ -1,0 +1,11 @@
+"""Project folders, anchored on the package location, never on the working directory."""
+
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DATA_DIR = PROJECT_DIR / "data"
+SAMPLES_DIR = DATA_DIR / "samples"
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+PARAMS_DIR = NOTEBOOKS_DIR / "params"
+REPORTS_DIR = PROJECT_DIR / "reports"
+RULES_DIR = Path(__file__).resolve().parent / "rules"
