@@ -1,0 +1,480 @@
+"""Load, normalize, resize and encode images for vision APIs (Pillow only, pure functions).
+
+The pipeline is `encode_image`: read the bytes, identify the format from them (never from the
+file name), decode the first frame (JPEG draft-decoded to just above the final size), apply
+the EXIF orientation, bring every mode to 8-bit `L`/`RGB` (alpha composited over a background,
+16/32-bit scaled by their range, CMYK/YCbCr/LAB to RGB, ICC profiles to sRGB), resize the
+longest side down to `max_side` and encode as JPEG, WebP or PNG. Defaults are the seed recipe:
+800 px, LANCZOS, JPEG quality 85 with `optimize=True`.
+"""
+
+import io
+import math
+import os
+import time
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from toolkit.errors import (
+    CorruptImageError,
+    DecompressionBombError,
+    EmptyImageError,
+    ImageError,
+    NotAnImageError,
+    SettingsError,
+    UnsupportedImageError,
+)
+
+Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
+
+MIME_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp", "png": "image/png"}
+RESAMPLING = {r.name.lower(): r for r in Image.Resampling}
+SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
+JPEG_FORMATS = ("JPEG", "MPO")
+# Pillow's plugins raise any of these on malformed or truncated data.
+DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    OverflowError,
+    MemoryError,
+)
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+def mime_for(fmt: str) -> str:
+    """The MIME type of an output format name (`jpeg`, `webp`, `png`)."""
+    try:
+        return MIME_TYPES[fmt.lower()]
+    except KeyError:
+        raise SettingsError(f"format must be one of {sorted(MIME_TYPES)}, not {fmt!r}") from None
+
+
+def _check_int(name: str, value: object, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SettingsError(f"{name} must be an integer, not {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise SettingsError(f"{name} must be {bound}, not {value}")
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """How to encode; validated on creation. Defaults are the seed recipe.
+
+    `quality` is 1..95 for JPEG (Pillow advises against more) and 0..100 for WebP; PNG ignores
+    it. `optimize` applies to JPEG only. `max_pixels` is the decompression-bomb limit (default
+    Pillow's own); Pillow's hard stop at twice its `Image.MAX_IMAGE_PIXELS` still applies.
+    `draft_factor`: JPEGs are DCT-scaled on decode to keep at least this many times the final
+    size (2: pixel-equivalent to a full decode, 1: faster and slightly softer, None: off).
+    `reducing_gap` is passed to Pillow's resize (None: exact resampling from the decoded size).
+    `keep_grayscale` keeps `L` images in `L` for JPEG and PNG (WebP always stores RGB).
+    """
+
+    max_side: int | None = 800
+    format: str = "jpeg"
+    quality: int = 85
+    optimize: bool = True
+    progressive: bool = False
+    subsampling: str | None = None
+    webp_method: int = 4
+    lossless: bool = False
+    png_compress_level: int = 6
+    background: tuple[int, int, int] = (255, 255, 255)
+    resample: str = "lanczos"
+    max_pixels: int = Image.MAX_IMAGE_PIXELS or 89_478_485
+    draft_factor: float | None = 2.0
+    reducing_gap: float | None = None
+    keep_grayscale: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_side is not None:
+            _check_int("max_side", self.max_side, 1)
+        fmt = str(self.format).lower()
+        mime_for(fmt)
+        object.__setattr__(self, "format", fmt)
+        _check_int(
+            "quality", self.quality, 1 if fmt == "jpeg" else 0, 95 if fmt == "jpeg" else 100
+        )
+        if self.subsampling not in (None, *SUBSAMPLINGS):
+            raise SettingsError(f"subsampling must be one of {SUBSAMPLINGS} or None")
+        _check_int("webp_method", self.webp_method, 0, 6)
+        _check_int("png_compress_level", self.png_compress_level, 0, 9)
+        background = tuple(self.background)
+        if len(background) != 3:
+            raise SettingsError(f"background must be an (r, g, b) triple, not {self.background!r}")
+        for channel in background:
+            _check_int("background channel", channel, 0, 255)
+        object.__setattr__(self, "background", background)
+        if self.resample not in RESAMPLING:
+            raise SettingsError(f"resample must be one of {sorted(RESAMPLING)}")
+        _check_int("max_pixels", self.max_pixels, 1)
+        for name in ("draft_factor", "reducing_gap"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, int | float) and value >= 1):
+                raise SettingsError(f"{name} must be a number >= 1 or None, not {value!r}")
+
+    @property
+    def mime(self) -> str:
+        return mime_for(self.format)
+
+
+DEFAULT_SETTINGS = EncodeSettings()
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """A decoded, normalized image: 8-bit `RGB` or `L`, upright, opaque, sRGB, first frame.
+
+    `source_width`/`source_height` are the upright size before any draft decode or resize;
+    `image` may be smaller when `load_image` was given a `draft_side`.
+    """
+
+    image: Image.Image
+    name: str
+    source_width: int
+    source_height: int
+    source_bytes: int
+    source_format: str
+    flags: tuple[str, ...]
+    load_ms: float
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """The encoded bytes with what produced them; `timings_ms` maps stage to milliseconds."""
+
+    data: bytes = field(repr=False)
+    mime: str
+    width: int
+    height: int
+    name: str
+    source_width: int
+    source_height: int
+    source_bytes: int
+    source_format: str
+    settings: EncodeSettings
+    flags: tuple[str, ...]
+    timings_ms: dict[str, float]
+
+    @property
+    def bytes(self) -> int:
+        return len(self.data)
+
+    @property
+    def base64_chars(self) -> int:
+        return 4 * math.ceil(len(self.data) / 3)
+
+
+def _read(source: Source) -> tuple[bytes, str]:
+    """The source's bytes and a name for messages."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), "<bytes>"
+    if isinstance(source, str | os.PathLike):
+        name = os.fspath(source)
+        try:
+            return Path(name).read_bytes(), name
+        except OSError as exc:
+            raise ImageError(name, f"cannot read: {exc.strerror or exc}") from exc
+    name = str(getattr(source, "name", "<stream>"))
+    try:
+        data = source.read()
+    except OSError as exc:
+        raise ImageError(name, f"cannot read: {exc}") from exc
+    if not isinstance(data, bytes):
+        raise ImageError(name, "file object must be opened in binary mode")
+    return data, name
+
+
+def _open(data: bytes, name: str, settings: EncodeSettings) -> Image.Image:
+    """Identify the format from the bytes and enforce the pixel limit."""
+    if not data:
+        raise EmptyImageError(name, "file is empty (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise NotAnImageError(name, "bytes are not an image format Pillow recognises") from None
+    except Image.DecompressionBombError as exc:
+        raise DecompressionBombError(name, str(exc)) from None
+    except DECODE_ERRORS as exc:
+        raise CorruptImageError(name, f"cannot read header: {exc}") from exc
+    width, height = image.size
+    if width * height > settings.max_pixels:
+        raise DecompressionBombError(
+            name,
+            f"{width}x{height} = {width * height} pixels exceeds the limit of "
+            f"{settings.max_pixels} (EncodeSettings.max_pixels)",
+        )
+    if width < 1 or height < 1:
+        raise CorruptImageError(name, f"declares an empty size {width}x{height}")
+    return image
+
+
+def _draft(image: Image.Image, side: int, factor: float) -> bool:
+    """DCT-scale a JPEG decode so its longest side keeps >= factor * side; True if scaled."""
+    width, height = image.size
+    scale = side / max(width, height)
+    if image.format not in JPEG_FORMATS or scale * factor >= 1:
+        return False
+    wanted = (math.ceil(width * scale * factor), math.ceil(height * scale * factor))
+    image.draft(image.mode, wanted)
+    return image.size != (width, height)
+
+
+def _scale_to_8bit(image: Image.Image) -> Image.Image:
+    """16/32-bit integer or float pixels to `L`, stretched over their actual min..max."""
+    if image.mode.startswith("I;16"):
+        image = image.convert("I")
+    low, high = image.getextrema()
+    if high > low:
+        scale = 255 / (high - low)
+        return image.point(lambda v: v * scale - low * scale).convert("L")
+    return image.convert("L")  # a constant image: clipped to 0..255, nothing to stretch
+
+
+def _to_working_mode(image: Image.Image, name: str, flags: list[str]) -> Image.Image:
+    """Bring any Pillow mode to `L`, `LA`, `RGB` or `RGBA` (alpha is kept for later)."""
+    mode = image.mode
+    if mode in ("L", "RGB") and image.has_transparency_data:
+        return image.convert(mode + "A")
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return image
+    if mode == "1":
+        return image.convert("L")
+    if mode.startswith(("I", "F")):
+        flags.append("high_bit_depth_scaled")
+        return _scale_to_8bit(image)
+    if mode in ("P", "PA"):
+        return image.convert("RGBA" if image.has_transparency_data else "RGB")
+    if mode in ("La", "RGBa"):
+        return image.convert(mode[:-1] + "A")
+    if mode == "CMYK":
+        flags.append("cmyk_converted")
+    elif mode != "RGBX":
+        flags.append(f"{mode.lower()}_converted")
+    try:
+        return image.convert("RGB")
+    except ValueError as exc:
+        raise UnsupportedImageError(name, f"cannot convert mode {mode} to RGB") from exc
+
+
+def _to_srgb(image: Image.Image, icc: bytes, flags: list[str]) -> Image.Image:
+    """Convert through an embedded ICC profile to sRGB; sRGB profiles are left alone."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if ImageCms.getProfileDescription(profile).strip().startswith("sRGB"):
+            return image
+        out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=out_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        flags.append("icc_ignored")
+        return image
+    flags.append("icc_converted")
+    return converted
+
+
+@dataclass
+class _Decoded:
+    image: Image.Image  # L, LA, RGB or RGBA
+    name: str
+    width: int
+    height: int
+    nbytes: int
+    fmt: str
+    flags: list[str]
+
+
+def _decode(source: Source, settings: EncodeSettings, draft_side: int | None) -> _Decoded:
+    """Everything of normalization except flattening alpha (cheaper after the resize)."""
+    data, name = _read(source)
+    image = _open(data, name, settings)
+    fmt = image.format or "unknown"
+    flags: list[str] = []
+    try:
+        if getattr(image, "is_animated", False):
+            flags.append("first_frame_only")
+        src_w, src_h = image.size
+        if (
+            draft_side
+            and settings.draft_factor
+            and _draft(image, draft_side, settings.draft_factor)
+        ):
+            flags.append("draft_decoded")
+        image.load()
+        icc = image.info.get("icc_profile")
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        if orientation in range(2, 9):
+            image = ImageOps.exif_transpose(image)
+            flags.append("exif_rotated")
+            if orientation >= 5:
+                src_w, src_h = src_h, src_w
+        image = _to_working_mode(image, name, flags)
+    except DECODE_ERRORS as exc:
+        raise CorruptImageError(name, f"cannot decode {fmt}: {exc}") from exc
+    if icc and image.mode in ("RGB", "RGBA"):
+        image = _to_srgb(image, icc, flags)
+    return _Decoded(image, name, src_w, src_h, len(data), fmt, flags)
+
+
+def flatten_alpha(
+    image: Image.Image, background: tuple[int, int, int] = (255, 255, 255)
+) -> tuple[Image.Image, bool]:
+    """Composite `LA`/`RGBA` over an opaque background; True if any pixel was translucent."""
+    if image.mode not in ("LA", "RGBA"):
+        return image, False
+    alpha = image.getchannel("A")
+    translucent = alpha.getextrema()[0] < 255
+    gray = background[0] == background[1] == background[2]
+    if image.mode == "LA" and gray:
+        base = Image.new("L", image.size, background[0])
+        base.paste(image.getchannel("L"), mask=alpha)
+        return base, translucent
+    base = Image.new("RGB", image.size, background)
+    base.paste(image.convert("RGB"), mask=alpha)
+    return base, translucent
+
+
+def resize_image(
+    image: Image.Image,
+    max_side: int | None,
+    resample: str = "lanczos",
+    reducing_gap: float | None = None,
+) -> Image.Image:
+    """Shrink so the longest side is at most `max_side`; never enlarges, keeps the aspect."""
+    width, height = image.size
+    if max_side is None or max(width, height) <= max_side:
+        return image
+    scale = max_side / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    try:
+        filter_ = RESAMPLING[resample]
+    except KeyError:
+        raise SettingsError(f"resample must be one of {sorted(RESAMPLING)}") from None
+    return image.resize(size, filter_, reducing_gap=reducing_gap)
+
+
+def encode_pixels(
+    image: Image.Image, settings: EncodeSettings, *, name: str = "<pixels>"
+) -> bytes:
+    """Encode a normalized `L`/`RGB` image with the settings' format and options."""
+    if image.mode not in ("L", "RGB"):
+        raise UnsupportedImageError(name, f"mode {image.mode} must be normalized first")
+    if image.mode == "L" and (settings.format == "webp" or not settings.keep_grayscale):
+        image = image.convert("RGB")
+    options: dict[str, object]
+    if settings.format == "jpeg":
+        options = {
+            "quality": settings.quality,
+            "optimize": settings.optimize,
+            "progressive": settings.progressive,
+        }
+        if settings.subsampling is not None:
+            options["subsampling"] = settings.subsampling
+    elif settings.format == "webp":
+        options = {
+            "quality": settings.quality,
+            "method": settings.webp_method,
+            "lossless": settings.lossless,
+        }
+    else:
+        options = {"compress_level": settings.png_compress_level}
+    buffer = io.BytesIO()
+    try:
+        image.save(buffer, format=settings.format.upper(), **options)
+    except (OSError, ValueError) as exc:
+        raise UnsupportedImageError(name, f"cannot encode as {settings.format}: {exc}") from exc
+    return buffer.getvalue()
+
+
+def load_image(
+    source: Source, settings: EncodeSettings = DEFAULT_SETTINGS, *, draft_side: int | None = None
+) -> SourceImage:
+    """Decode and normalize a path, bytes or binary file object.
+
+    `draft_side` is the longest side the caller will resize to: JPEGs then decode at the
+    smallest DCT scale that keeps `settings.draft_factor` times that side.
+    """
+    start = time.perf_counter()
+    decoded = _decode(source, settings, draft_side)
+    image, translucent = flatten_alpha(decoded.image, settings.background)
+    flags = decoded.flags + ["alpha_flattened"] * translucent
+    if image.mode == "L" and not settings.keep_grayscale:
+        image = image.convert("RGB")
+    return SourceImage(
+        image=image,
+        name=decoded.name,
+        source_width=decoded.width,
+        source_height=decoded.height,
+        source_bytes=decoded.nbytes,
+        source_format=decoded.fmt,
+        flags=tuple(flags),
+        load_ms=(time.perf_counter() - start) * 1000,
+    )
+
+
+def encode_image(source: Source, settings: EncodeSettings = DEFAULT_SETTINGS) -> EncodedImage:
+    """The whole pipeline: load, normalize, resize, encode."""
+    t0 = time.perf_counter()
+    decoded = _decode(source, settings, settings.max_side)
+    t1 = time.perf_counter()
+    image = resize_image(
+        decoded.image, settings.max_side, settings.resample, settings.reducing_gap
+    )
+    image, translucent = flatten_alpha(image, settings.background)
+    t2 = time.perf_counter()
+    data = encode_pixels(image, settings, name=decoded.name)
+    t3 = time.perf_counter()
+    return EncodedImage(
+        data=data,
+        mime=settings.mime,
+        width=image.width,
+        height=image.height,
+        name=decoded.name,
+        source_width=decoded.width,
+        source_height=decoded.height,
+        source_bytes=decoded.nbytes,
+        source_format=decoded.fmt,
+        settings=settings,
+        flags=tuple(decoded.flags + ["alpha_flattened"] * translucent),
+        timings_ms={
+            "load": (t1 - t0) * 1000,
+            "resize": (t2 - t1) * 1000,
+            "encode": (t3 - t2) * 1000,
+        },
+    )
+
+
+def _image_suffixes() -> frozenset[str]:
+    return frozenset(ext.lower() for ext in Image.registered_extensions())
+
+
+def iter_image_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Files as given (any name; the format comes from the bytes) and, inside folders, every
+    non-hidden file with an image extension Pillow knows, sorted. Missing paths are yielded so
+    that loading them reports the error in order."""
+    suffixes = _image_suffixes()
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_dir():
+            yield path
+            continue
+        found = (
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in suffixes
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        yield from sorted(found)
