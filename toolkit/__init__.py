@@ -1,5 +1,6 @@
 """toolkit: how should we encode our images for vision LLMs, and what will it cost?"""
 
+from toolkit.dataurl import parse_data_url, sniff_mime, to_data_url
 from toolkit.errors import (
     CorruptImageError,
     DataURLError,
@@ -19,6 +20,16 @@ from toolkit.errors import (
     UnsupportedImageError,
     VideoError,
 )
+from toolkit.images import (
+    EncodedImage,
+    EncodeSettings,
+    SourceImage,
+    encode_image,
+    encode_pixels,
+    iter_image_files,
+    load_image,
+    resize_image,
+)
 from toolkit.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR, SAMPLES_DIR
 
 __version__ = "0.1.0"
@@ -28,6 +39,8 @@ __all__ = [
     "DATA_DIR",
     "DataURLError",
     "DecompressionBombError",
+    "EncodeSettings",
+    "EncodedImage",
     "EmptyImageError",
     "ImageError",
     "ImageRejectedError",
@@ -40,6 +53,7 @@ __all__ = [
     "RequestError",
     "RulesError",
     "SAMPLES_DIR",
+    "SourceImage",
     "SettingsError",
     "ToolkitError",
     "UnknownModelError",
@@ -47,4 +61,12 @@ __all__ = [
     "UnsupportedImageError",
     "VideoError",
     "__version__",
+    "encode_image",
+    "encode_pixels",
+    "iter_image_files",
+    "load_image",
+    "parse_data_url",
+    "resize_image",
+    "sniff_mime",
+    "to_data_url",
 ]
