@@ -74,7 +74,12 @@ class RequestError(ToolkitError, RuntimeError):
 
 
 class VideoError(ToolkitError, ValueError):
-    """A video file cannot be opened or decoded."""
+    """A video file cannot be opened or decoded; the message names the file and the reason."""
+
+    def __init__(self, source: str, reason: str):
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
 
 
 class ReportError(ToolkitError, RuntimeError):

@@ -1,0 +1,384 @@
+"""Frames out of video files: probe, sample by rate, count or scene change, drop near-duplicates.
+
+Decoding is PyAV (FFmpeg ships in its wheel), one frame at a time: memory stays flat however
+long the video is. Each sampled frame keeps its timestamp (`pts × time_base`, in seconds) and is
+turned upright from the stream's display matrix (right angles; flips are not applied).
+
+Frame difference (scene cuts and near-duplicates): both frames are scaled by FFmpeg to a
+`THUMB_SIDE`×`THUMB_SIDE` grayscale thumbnail (aspect ratio ignored) and compared by mean
+absolute difference, divided by 255 so it lies in [0, 1]: 0 is identical, 1 is black against
+white. The defaults were set on `data/video/clip.mp4` (see `scripts/make_clip.py`): hard cuts
+between photos score 0.15 to 0.3, consecutive frames of a pan 0.01 to 0.04, and re-encoding
+noise on a still shot below 0.005.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from toolkit.errors import SettingsError, VideoError
+from toolkit.images import (
+    DEFAULT_SETTINGS,
+    EncodedImage,
+    EncodeSettings,
+    encode_pixels,
+    resize_image,
+)
+
+THUMB_SIDE = 32
+DEFAULT_SCENE_THRESHOLD = 0.1
+DEFAULT_DEDUPE_THRESHOLD = 0.02
+
+_EPS = 1e-6  # seconds; absorbs float rounding when comparing frame times with target times
+_UPRIGHT = {
+    90: Image.Transpose.ROTATE_90,
+    180: Image.Transpose.ROTATE_180,
+    -180: Image.Transpose.ROTATE_180,
+    -90: Image.Transpose.ROTATE_270,
+}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file declares, plus its first frame's orientation.
+
+    `width` and `height` are the displayed size (after rotation); `frame_count_exact` is False
+    when the container does not store the count and it is estimated as duration × fps.
+    """
+
+    path: str
+    container: str
+    codec: str
+    width: int
+    height: int
+    rotation: int
+    fps: float
+    duration_s: float
+    start_s: float
+    frame_count: int
+    frame_count_exact: bool
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """Which frames to take: exactly one of `fps`, `count` or `scene_threshold`.
+
+    Args:
+        fps: frames per second of video; the frame on screen at 0, 1/fps, 2/fps, ...
+        count: N frames, the ones on screen at the middle of N equal slices of the video.
+        scene_threshold: the first frame, then every frame whose difference from the frame
+            before it exceeds this (0-1, see the module docstring).
+        dedupe_threshold: drop a frame whose difference from the last kept frame is below
+            this; None keeps every sampled frame.
+        max_frames: stop after this many kept frames.
+    """
+
+    fps: float | None = None
+    count: int | None = None
+    scene_threshold: float | None = None
+    dedupe_threshold: float | None = None
+    max_frames: int | None = None
+
+    def __post_init__(self):
+        modes = [v for v in (self.fps, self.count, self.scene_threshold) if v is not None]
+        if len(modes) != 1:
+            raise SettingsError("give exactly one of fps, count or scene_threshold")
+        if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
+            raise SettingsError(f"fps must be a positive number, got {self.fps}")
+        if self.count is not None and self.count < 1:
+            raise SettingsError(f"count must be at least 1, got {self.count}")
+        for name in ("scene_threshold", "dedupe_threshold"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                raise SettingsError(f"{name} must lie in [0, 1], got {value}")
+        if self.max_frames is not None and self.max_frames < 1:
+            raise SettingsError(f"max_frames must be at least 1, got {self.max_frames}")
+
+    @property
+    def mode(self) -> str:
+        if self.fps is not None:
+            return "fps"
+        return "count" if self.count is not None else "scenes"
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """One sampled frame. `image` (RGB, upright) is converted on first use.
+
+    `index` counts sampled frames from 0, duplicates included; `difference` is the distance to
+    the last kept frame (None for the first); `duplicate` is True when dedupe dropped it;
+    `source` is the video's path and `codec` its codec name.
+    """
+
+    source: str
+    codec: str
+    index: int
+    timestamp_s: float
+    difference: float | None
+    duplicate: bool
+    rotation: int
+    av_frame: av.VideoFrame = field(repr=False)
+
+    @property
+    def width(self) -> int:
+        return self.av_frame.height if self.rotation in (90, -90) else self.av_frame.width
+
+    @property
+    def height(self) -> int:
+        return self.av_frame.width if self.rotation in (90, -90) else self.av_frame.height
+
+    @cached_property
+    def image(self) -> Image.Image:
+        image = self.av_frame.to_image()
+        turn = _UPRIGHT.get(self.rotation)
+        return image.transpose(turn) if turn is not None else image
+
+
+def open_video(path: str | Path) -> VideoInfo:
+    """Probe a video file: container, codec, displayed size, rate, duration, frame count.
+
+    Decodes the first frame (for its rotation and to prove the stream decodes).
+    Raises `VideoError` naming the file and the reason.
+    """
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        first = next(_decode(container, stream, path), None)
+        if first is None:
+            raise VideoError(str(path), "the video stream holds no decodable frame")
+        rotation = first.rotation
+        fps = float(stream.average_rate or stream.guessed_rate or 0)
+        duration = _duration_s(container, stream)
+        exact = stream.frames > 0
+        count = stream.frames if exact else round(duration * fps)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if rotation in (90, -90):
+            width, height = height, width
+        return VideoInfo(
+            path=str(path),
+            container=container.format.name,
+            codec=stream.codec_context.name,
+            width=width,
+            height=height,
+            rotation=rotation,
+            fps=fps,
+            duration_s=duration,
+            start_s=_start_s(stream),
+            frame_count=count,
+            frame_count_exact=exact,
+        )
+
+
+def sample_frames(
+    path: str | Path, plan: SamplingPlan, *, include_duplicates: bool = False
+) -> Iterator[Frame]:
+    """Yield the frames a plan selects, in order; near-duplicates are skipped unless asked.
+
+    Rate and count sampling seek past stretches the plan skips when the stream's index lists a
+    keyframe there; scene sampling decodes every frame but compares only thumbnails.
+    """
+    with _open(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if plan.mode == "scenes":
+            candidates = _scene_changes(_decode(container, stream, path), plan.scene_threshold)
+        else:
+            targets = _targets(plan, _start_s(stream), _duration_s(container, stream))
+            candidates = ((f, _thumb(f)) for f in _frames_at(container, stream, path, targets))
+        kept = 0
+        marked = _mark_duplicates(
+            candidates, plan.dedupe_threshold, str(path), stream.codec_context.name
+        )
+        for frame in marked:
+            if frame.duplicate and not include_duplicates:
+                continue
+            yield frame
+            kept += not frame.duplicate
+            if plan.max_frames is not None and kept >= plan.max_frames:
+                return
+
+
+def encode_frame(frame: Frame, settings: EncodeSettings = DEFAULT_SETTINGS) -> EncodedImage:
+    """Resize and encode a frame exactly as `toolkit.images.encode_image` does a photo.
+
+    The name is `<video>#t=<seconds>`; `source_bytes` is 0 (a frame has no file of its own);
+    `source_format` is the codec; the `load` timing is the conversion to RGB.
+    """
+    t0 = time.perf_counter()
+    image = frame.image
+    t1 = time.perf_counter()
+    resized = resize_image(image, settings.max_side, settings.resample, settings.reducing_gap)
+    t2 = time.perf_counter()
+    name = f"{frame.source}#t={frame.timestamp_s:.3f}"
+    data = encode_pixels(resized, settings, name=name)
+    t3 = time.perf_counter()
+    return EncodedImage(
+        data=data,
+        mime=settings.mime,
+        width=resized.width,
+        height=resized.height,
+        name=name,
+        source_width=image.width,
+        source_height=image.height,
+        source_bytes=0,
+        source_format=frame.codec,
+        settings=settings,
+        flags=("video_frame",),
+        timings_ms={
+            "load": (t1 - t0) * 1000,
+            "resize": (t2 - t1) * 1000,
+            "encode": (t3 - t2) * 1000,
+        },
+    )
+
+
+def frame_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two 8-bit thumbnails, in [0, 1]."""
+    return float(np.abs(a.astype(np.int16) - b).mean() / 255)
+
+
+def _open(path: str | Path):
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise VideoError(str(path), _reason(exc)) from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoError(str(path), "no video stream")
+    return container
+
+
+def _reason(exc: av.FFmpegError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _decode(container, stream, path) -> Iterator[av.VideoFrame]:
+    """Decoded frames that carry a timestamp; FFmpeg errors become `VideoError`."""
+    try:
+        for frame in container.decode(stream):
+            if frame.pts is not None:  # a frame without a timestamp cannot be placed in time
+                yield frame
+    except av.FFmpegError as exc:
+        raise VideoError(str(path), f"decoding failed: {_reason(exc)}") from exc
+
+
+def _start_s(stream) -> float:
+    return float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+
+
+def _duration_s(container, stream) -> float:
+    if stream.duration:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    return 0.0
+
+
+def _targets(plan: SamplingPlan, start: float, duration: float) -> Iterator[float]:
+    if plan.mode == "count":
+        step = duration / plan.count
+        return (start + (k + 0.5) * step for k in range(plan.count))
+    n = math.ceil(duration * plan.fps - _EPS) if duration > 0 else None
+    ks = range(n) if n is not None else _count_up()
+    return (start + k / plan.fps for k in ks)
+
+
+def _count_up() -> Iterator[int]:
+    k = 0
+    while True:
+        yield k
+        k += 1
+
+
+def _keyframe_times(stream) -> list[float]:
+    entries = stream.index_entries or ()
+    return sorted(float(e.timestamp * stream.time_base) for e in entries if e.is_keyframe)
+
+
+def _frames_at(container, stream, path, targets: Iterable[float]) -> Iterator[av.VideoFrame]:
+    """For each target time, the frame on screen then (the last one at or before it).
+
+    A frame serves several targets only once. Before decoding towards a target, seek when the
+    index lists a keyframe between the next frame and the target; if a seek ever lands after
+    its target, rewind to the start and stop seeking (correct, only slower).
+    """
+    keyframes = _keyframe_times(stream)
+    frames = _decode(container, stream, path)
+    current, upcoming = None, next(frames, None)
+    emitted = None
+    for target in targets:
+        if (
+            keyframes
+            and upcoming is not None
+            and _keyframe_between(keyframes, upcoming.time, target)
+        ):
+            container.seek(int(target / stream.time_base), stream=stream, backward=True)
+            frames = _decode(container, stream, path)
+            current, upcoming = None, next(frames, None)
+            if upcoming is not None and upcoming.time > target + _EPS:
+                container.seek(stream.start_time or 0, stream=stream, backward=True)
+                frames = _decode(container, stream, path)
+                upcoming, keyframes = next(frames, None), []
+        while upcoming is not None and upcoming.time <= target + _EPS:
+            current, upcoming = upcoming, next(frames, None)
+        answer = current if current is not None else upcoming
+        if answer is None or answer.pts == emitted:
+            if upcoming is None:
+                return
+            continue
+        emitted = answer.pts
+        yield answer
+
+
+def _keyframe_between(keyframes: list[float], after: float, until: float) -> bool:
+    i = bisect.bisect_right(keyframes, after + _EPS)
+    return i < len(keyframes) and keyframes[i] <= until + _EPS
+
+
+def _thumb(frame: av.VideoFrame) -> np.ndarray:
+    return frame.reformat(width=THUMB_SIDE, height=THUMB_SIDE, format="gray").to_ndarray()
+
+
+def _scene_changes(
+    frames: Iterable[av.VideoFrame], threshold: float
+) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
+    previous = None
+    for frame in frames:
+        thumb = _thumb(frame)
+        if previous is None or frame_difference(previous, thumb) > threshold:
+            yield frame, thumb
+        previous = thumb
+
+
+def _mark_duplicates(
+    candidates: Iterable[tuple[av.VideoFrame, np.ndarray]],
+    threshold: float | None,
+    source: str,
+    codec: str,
+) -> Iterator[Frame]:
+    last_kept = None
+    for index, (frame, thumb) in enumerate(candidates):
+        difference = None if last_kept is None else frame_difference(last_kept, thumb)
+        duplicate = threshold is not None and difference is not None and difference < threshold
+        if not duplicate:
+            last_kept = thumb
+        yield Frame(
+            source=source,
+            codec=codec,
+            index=index,
+            timestamp_s=float(Fraction(frame.pts) * frame.time_base),
+            difference=difference,
+            duplicate=duplicate,
+            rotation=frame.rotation,
+            av_frame=frame,
+        )
