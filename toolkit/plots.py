@@ -1,0 +1,183 @@
+"""Axes-first matplotlib helpers: each takes an `Axes` (or several) and a tidy DataFrame.
+
+No pyplot state here: helpers draw on the axes they are given, return what they drew, and
+never show or close figures. Colours are fixed per format, detail and model, so the same
+series has the same colour in every figure of a report. Legends sit outside the data area.
+Rows with an `error` (failed images) are left out. Lines are medians over images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+FORMAT_COLORS = {"jpeg": "#1f77b4", "webp": "#ff7f0e", "png": "#2ca02c"}
+DETAIL_STYLES = {"low": ":", "auto": "-.", "high": "-", "original": "--"}
+UNKNOWN_COLOR = "#7f7f7f"
+LOG_SPAN = 30  # a log axis once the largest value is at least 30 times the smallest
+FIGURE_DPI = 110  # modest: figures are embedded in every report page
+
+
+@cache
+def _model_palette() -> dict[str, str]:
+    """One colour per model the rule sets know, assigned in sorted order (tab10, then tab20b)."""
+    from toolkit.tokens import known_models, rule_sets
+
+    models = sorted({m for rules in rule_sets() for m in known_models(rules)})
+    colors = [*mcolors.TABLEAU_COLORS.values(), *_tab("tab20b")]
+    return {m: colors[i % len(colors)] for i, m in enumerate(models)}
+
+
+def _tab(name: str) -> list[str]:
+    import matplotlib
+
+    return [mcolors.to_hex(c) for c in matplotlib.colormaps[name].colors]
+
+
+def color_for(name: str) -> str:
+    """The fixed colour of a format (`jpeg`, `webp`, `png`) or a model; grey if unknown."""
+    return FORMAT_COLORS.get(name) or _model_palette().get(name, UNKNOWN_COLOR)
+
+
+def _valid(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Rows without an error and with every needed column present."""
+    if "error" in df.columns:
+        df = df[df["error"].isna()]
+    return df.dropna(subset=list(columns))
+
+
+def _medians(df: pd.DataFrame, by: list[str], x: str, y: str) -> pd.DataFrame:
+    return _valid(df, x, y).groupby([*by, x], sort=True)[y].median().reset_index()
+
+
+def auto_log(ax: Axes, values: Sequence[float] | pd.Series, axis: str = "y") -> None:
+    """Use a log scale on `axis` when the positive values span `LOG_SPAN` or more."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size and values.max() >= LOG_SPAN * values.min():
+        (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+
+
+def legend_outside(ax: Axes, title: str | None = None) -> None:
+    """A legend to the right of the axes, where it cannot hide data."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+
+
+def plot_bytes_vs_quality(
+    ax: Axes, df: pd.DataFrame, *, y: str = "bytes", ylabel: str = "encoded size (bytes)"
+) -> list:
+    """Median encoded size against the quality setting, one line per format."""
+    data = _medians(df, ["format"], "quality", y)
+    lines = []
+    for fmt, group in data.groupby("format", sort=True):
+        (line,) = ax.plot(group["quality"], group[y], marker="o", color=color_for(fmt), label=fmt)
+        lines.append(line)
+    auto_log(ax, data[y])
+    ax.set(xlabel="quality setting (0-100)", ylabel=ylabel)
+    legend_outside(ax, "format")
+    return lines
+
+
+def plot_fidelity(
+    ax: Axes,
+    df: pd.DataFrame,
+    *,
+    x: str = "bytes",
+    y: str = "ssim",
+    xlabel: str = "encoded size (bytes)",
+    ylabel: str = "SSIM (1 = identical)",
+) -> list:
+    """Median fidelity against median size, one line per format, one point per quality."""
+    data = _valid(df, x, y).groupby(["format", "quality"], sort=True)[[x, y]].median()
+    lines = []
+    for fmt, group in data.reset_index().groupby("format", sort=True):
+        (line,) = ax.plot(group[x], group[y], marker="o", color=color_for(fmt), label=fmt)
+        lines.append(line)
+    auto_log(ax, data[x], axis="x")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    legend_outside(ax, "format")
+    return lines
+
+
+def plot_tokens_vs_max_side(
+    ax: Axes, df: pd.DataFrame, *, y: str = "tokens", ylabel: str = "image tokens per image"
+) -> list:
+    """Median tokens against the max side, colour per model and line style per detail."""
+    data = _medians(df, ["model", "detail"], "max_side", y)
+    lines = []
+    for (model, detail), group in data.groupby(["model", "detail"], sort=True):
+        (line,) = ax.plot(
+            group["max_side"],
+            group[y],
+            marker="o",
+            color=color_for(model),
+            linestyle=DETAIL_STYLES.get(detail, "-"),
+            label=f"{model} · {detail}",
+        )
+        lines.append(line)
+    auto_log(ax, data[y])
+    ax.set(xlabel="longest side sent (px)", ylabel=ylabel)
+    legend_outside(ax, "model · detail")
+    return lines
+
+
+def plot_cost_by_model(
+    ax: Axes,
+    df: pd.DataFrame,
+    *,
+    value: str = "cost_usd",
+    label: str = "settings",
+    xlabel: str = "dollars (USD)",
+) -> list:
+    """Horizontal bars of `value` per model (one row per model and `label` in `df`).
+
+    `df` is already aggregated: one bar per row, coloured by model, grouped by `label`.
+    """
+    data = _valid(df, "model", label, value).sort_values([label, "model"])
+    y = np.arange(len(data))
+    bars = ax.barh(y, data[value], color=[color_for(m) for m in data["model"]])
+    ax.set_yticks(y, [f"{m} · {s}" for m, s in zip(data["model"], data[label], strict=True)])
+    ax.invert_yaxis()
+    auto_log(ax, data[value], axis="x")
+    ax.set(xlabel=xlabel)
+    ax.bar_label(bars, labels=[f"${v:,.4g}" for v in data[value]], padding=3, fontsize=8)
+    ax.margins(x=0.25)
+    return list(bars)
+
+
+def plot_detail_grid(axes: Sequence[Axes], views: Sequence[tuple[str, object]]) -> list:
+    """Show images side by side, one per axes, titled with their label (image at true pixels).
+
+    `views` holds (label, PIL image or array) pairs, for example what a model keeps of one
+    image at each detail level. Extra axes are hidden.
+    """
+    axes = list(np.ravel(axes))
+    if len(views) > len(axes):
+        raise ValueError(f"{len(views)} views but only {len(axes)} axes")
+    shown = []
+    for ax, (label, image) in zip(axes, views, strict=False):
+        pixels = np.asarray(image)
+        shown.append(
+            ax.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None, vmin=0, vmax=255)
+        )
+        ax.set_title(label, fontsize=9)
+        ax.set_axis_off()
+    for ax in axes[len(views) :]:
+        ax.set_visible(False)
+    return shown
+
+
+def save_figure(fig: Figure, name: str, out_dir: str | Path) -> Path:
+    """Save `fig` as `<out_dir>/figures/<name>.png` (modest dpi, tight box) and return the path."""
+    path = Path(out_dir) / "figures" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+    return path

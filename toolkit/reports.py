@@ -1,0 +1,416 @@
+"""Reports: run every notebook with papermill, render it to HTML without code, write a manifest.
+
+A preset is one YAML file in `notebooks/params/` (or any path) with literal values only:
+
+    report:            # how the runner behaves
+      timeout_s: 600   # per-cell execution timeout
+    shared:            # given to every notebook that declares the parameter
+      images_dir: data/samples
+    notebooks:         # per notebook stem; every key must be a declared parameter
+      01-quality:
+        qualities: [60, 85]
+
+The runner always passes `out_dir` (the report folder) and `show_progress=False`, and
+`images_dir` when `--images` is given. Notebooks write their tables and figures through
+`save_table` and `toolkit.plots.save_figure`, so the report collects them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import platform
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from toolkit import __version__
+from toolkit.errors import ReportError
+from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, REPORTS_DIR
+
+KERNEL = "python3"
+DEFAULT_TIMEOUT_S = 600
+HEADLINE_TABLE = "headline"
+RUNNER_PARAMETERS = ("out_dir", "show_progress", "images_dir")
+PACKAGES = ("pillow", "openai", "pandas", "numpy", "papermill", "nbconvert", "matplotlib", "av")
+
+# The lab template without its CDN scripts: reports open offline, and MathJax would turn the
+# dollar amounts in the prose into maths.
+_PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+@dataclass
+class NotebookRun:
+    """What happened to one notebook in a report run."""
+
+    name: str
+    status: str = "pending"  # ok | failed
+    seconds: float = 0.0
+    parameters: dict = field(default_factory=dict)
+    error: dict | None = None  # {"type", "message", "cell"} when failed
+    page: str | None = None  # HTML page, relative to the report folder
+    executed: str | None = None  # executed .ipynb, relative to the report folder
+    tables: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+
+
+def save_table(df: pd.DataFrame, name: str, out_dir: str | Path) -> Path:
+    """Write `df` to `<out_dir>/tables/<name>.csv` (no index) and return the path."""
+    path = Path(out_dir) / "tables" / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False)
+    return path
+
+
+def load_preset(preset: str | Path) -> dict:
+    """Read a preset by name (`notebooks/params/<name>.yaml`) or by path to a YAML file."""
+    path = (
+        Path(preset) if str(preset).endswith((".yaml", ".yml")) else PARAMS_DIR / f"{preset}.yaml"
+    )
+    if not path.is_file():
+        known = sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
+        raise ReportError(f"no preset {str(preset)!r}; known presets: {', '.join(known)}")
+    data = yaml.safe_load(path.read_text()) or {}
+    unknown = set(data) - {"report", "shared", "notebooks"}
+    if not isinstance(data, dict) or unknown:
+        raise ReportError(f"{path}: top-level keys must be report, shared, notebooks; got {data}")
+    return {key: data.get(key) or {} for key in ("report", "shared", "notebooks")}
+
+
+def notebook_parameters(
+    preset: Mapping, notebook: Path, declared: Iterable[str], runner: Mapping
+) -> dict:
+    """Parameters for one notebook: shared keys it declares, then its own section, then runner.
+
+    A key in the notebook's own section that the notebook does not declare is an error (papermill
+    would only warn and the value would be silently ignored).
+    """
+    declared = set(declared)
+    own = dict(preset["notebooks"].get(notebook.stem) or {})
+    undeclared = sorted(set(own) - declared)
+    if undeclared:
+        raise ReportError(f"{notebook.name}: preset sets undeclared parameters {undeclared}")
+    shared = {k: v for k, v in preset["shared"].items() if k in declared}
+    extra = {k: v for k, v in runner.items() if k in declared}
+    return {**shared, **own, **extra}
+
+
+def render_page(executed: Path, page: Path) -> None:
+    """Convert an executed notebook to standalone HTML without code cells or prompts."""
+    import jinja2
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_loaders=[jinja2.DictLoader({"toolkit-report.html.j2": _PAGE_TEMPLATE})],
+        template_file="toolkit-report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    page.write_text(body, encoding="utf-8")
+
+
+def run_notebook(notebook: Path, run: NotebookRun, out: Path, timeout_s: float) -> None:
+    """Execute one notebook into `out/notebooks/`, render its page; record the outcome in `run`."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    executed = out / "notebooks" / notebook.name
+    before = _listing(out)
+    started = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(executed),
+            parameters=run.parameters,
+            kernel_name=KERNEL,
+            progress_bar=False,
+            cwd=str(out),
+            execution_timeout=timeout_s,
+        )
+        run.status = "ok"
+    except PapermillExecutionError as exc:
+        run.status = "failed"
+        run.error = {"type": exc.ename, "message": exc.evalue, "cell": exc.exec_count}
+    except Exception as exc:  # kernel death, timeouts, unreadable notebook: still report it
+        run.status = "failed"
+        run.error = {"type": type(exc).__name__, "message": str(exc), "cell": None}
+    run.seconds = round(time.perf_counter() - started, 3)
+    if executed.exists():
+        run.executed = executed.relative_to(out).as_posix()
+        page = out / f"{notebook.stem}.html"
+        render_page(executed, page)
+        run.page = page.name
+    added = sorted(_listing(out) - before)
+    run.tables = [p for p in added if p.startswith("tables/")]
+    run.figures = [p for p in added if p.startswith("figures/")]
+
+
+def build_report(
+    preset: str | Path = "default",
+    images: str | Path | None = None,
+    out: str | Path | None = None,
+    *,
+    notebooks: Iterable[str | Path] | None = None,
+    on_notebook: Callable[[NotebookRun], None] | None = None,
+) -> Path:
+    """Run the notebooks with a preset and write `reports/<run-id>/`; return that folder.
+
+    Every notebook runs even when an earlier one fails; the index shows each one's status.
+    Raises `ReportError` after writing the whole report if any notebook failed.
+
+    Args:
+        preset: a preset name in `notebooks/params/` or a path to a YAML file.
+        images: folder of input images (overrides the preset's `images_dir`).
+        out: the report folder (default `reports/<preset>-<UTC time>`); must be new or empty.
+        notebooks: notebook files to run (default: every `notebooks/*.ipynb`, sorted).
+        on_notebook: called with each `NotebookRun` as it finishes.
+    """
+    import papermill
+
+    config = load_preset(preset)
+    preset_name = Path(preset).stem
+    started_at = datetime.now(UTC)
+    run_id = f"{preset_name}-{started_at:%Y%m%dT%H%M%SZ}"
+    out = Path(out) if out is not None else REPORTS_DIR / run_id
+    if out.exists() and any(out.iterdir()):
+        raise ReportError(f"report folder {out} is not empty")
+    paths = sorted(Path(p).resolve() for p in notebooks) if notebooks is not None else _notebooks()
+    if not paths:
+        raise ReportError(f"no notebooks to run in {NOTEBOOKS_DIR}")
+    out = out.resolve()
+    for sub in ("notebooks", "tables", "figures"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+
+    runner = {"out_dir": str(out), "show_progress": False}
+    if images is not None:
+        runner["images_dir"] = str(Path(images).resolve())
+    runs = []
+    for path in paths:
+        declared = papermill.inspect_notebook(str(path))
+        params = notebook_parameters(config, path, declared, runner)
+        runs.append(NotebookRun(name=path.stem, parameters=params))
+    timeout_s = float(config["report"].get("timeout_s", DEFAULT_TIMEOUT_S))
+    for path, run in zip(paths, runs, strict=True):
+        run_notebook(path, run, out, timeout_s)
+        if on_notebook is not None:
+            on_notebook(run)
+
+    input_dir = Path(images) if images is not None else _preset_images_dir(config)
+    manifest = {
+        "run_id": run_id,
+        "preset": preset_name,
+        "preset_sha256": _sha256(_preset_path(preset)),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(sum(r.seconds for r in runs), 3),
+        "timeout_s": timeout_s,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "rule_sets": _rule_sets(out),
+        "inputs": input_hashes(input_dir) if input_dir else [],
+        "notebooks": [
+            {**asdict(r), "sha256": _sha256(p)} for p, r in zip(paths, runs, strict=True)
+        ],
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    (out / "index.html").write_text(render_index(manifest, out), encoding="utf-8")
+    failed = [r for r in runs if r.status != "ok"]
+    if failed:
+        names = ", ".join(f"{r.name} ({r.error['type']})" for r in failed)
+        raise ReportError(f"{len(failed)} of {len(runs)} notebooks failed: {names}; see {out}")
+    return out
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the toolkit and the packages its numbers depend on."""
+    versions: dict[str, str | None] = {"toolkit": __version__}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def input_hashes(folder: Path) -> list[dict]:
+    """Path (relative to the folder), size and SHA-256 of every non-hidden file, sorted."""
+    folder = Path(folder)
+    if not folder.is_absolute():
+        folder = PROJECT_DIR / folder
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    return [
+        {"path": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in files
+    ]
+
+
+def render_index(manifest: Mapping, out: Path) -> str:
+    """The report's front page: headline table, each notebook's status, figures and links."""
+    runs = manifest["notebooks"]
+    ok = sum(r["status"] == "ok" for r in runs)
+    commit = manifest["git_commit"] or "unknown"
+    sections = "\n".join(_notebook_section(r) for r in runs)
+    return _INDEX.format(
+        title=html.escape(f"toolkit report {manifest['run_id']}"),
+        run_id=html.escape(manifest["run_id"]),
+        preset=html.escape(manifest["preset"]),
+        started=html.escape(manifest["started_at"]),
+        seconds=f"{manifest['seconds']:.1f}",
+        commit=html.escape(commit[:12]),
+        version=html.escape(manifest["packages"]["toolkit"]),
+        rules=html.escape(", ".join(manifest["rule_sets"]) or "none recorded"),
+        summary_class="ok" if ok == len(runs) else "failed",
+        summary=f"{ok} of {len(runs)} notebooks ran",
+        headline=_headline(out),
+        sections=sections,
+    )
+
+
+def _headline(out: Path) -> str:
+    path = out / "tables" / f"{HEADLINE_TABLE}.csv"
+    if not path.exists():
+        return '<p class="failed">No headline table: the cost projection did not produce one.</p>'
+    table = pd.read_csv(path).to_html(
+        index=False, border=0, na_rep="–", float_format="{:,.4g}".format
+    )
+    return f'{table}\n<p class="note"><a href="tables/{HEADLINE_TABLE}.csv">CSV</a></p>'
+
+
+def _notebook_section(run: Mapping) -> str:
+    name = html.escape(run["name"])
+    title = f'<a href="{html.escape(run["page"])}">{name}</a>' if run["page"] else name
+    links = (
+        [f'<a href="{html.escape(run["executed"])}">executed notebook</a>']
+        if run["executed"]
+        else []
+    )
+    links += [f'<a href="{html.escape(t)}">{html.escape(Path(t).name)}</a>' for t in run["tables"]]
+    error = ""
+    if run["error"]:
+        err = run["error"]
+        cell = f" (cell {err['cell']})" if err.get("cell") is not None else ""
+        message = html.escape(f"{err['type']}{cell}: {err['message']}")
+        error = f'<pre class="error">{message}</pre>'
+    figures = "".join(
+        f'<a href="{html.escape(f)}"><img src="{html.escape(f)}" alt="{html.escape(Path(f).stem)}"'
+        f' loading="lazy"></a>'
+        for f in run["figures"]
+    )
+    return (
+        f'<section><h3>{title} <span class="badge {run["status"]}">{run["status"]}</span>'
+        f' <span class="note">{run["seconds"]:.1f} s</span></h3>{error}'
+        f'<p class="note">{" · ".join(links)}</p><div class="figures">{figures}</div></section>'
+    )
+
+
+def _notebooks() -> list[Path]:
+    return sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+def _listing(out: Path) -> set[str]:
+    return {p.relative_to(out).as_posix() for p in out.glob("*/*") if p.is_file()}
+
+
+def _preset_path(preset: str | Path) -> Path:
+    return (
+        Path(preset) if str(preset).endswith((".yaml", ".yml")) else PARAMS_DIR / f"{preset}.yaml"
+    )
+
+
+def _preset_images_dir(config: Mapping) -> Path | None:
+    value = config["shared"].get("images_dir")
+    return Path(value) if value else None
+
+
+def _rule_sets(out: Path) -> list[str]:
+    """Rule-set ids the report's tables actually used (their `rules` column)."""
+    ids: set[str] = set()
+    for table in (out / "tables").glob("*.csv"):
+        columns = pd.read_csv(table, nrows=0).columns
+        if "rules" in columns:
+            ids.update(pd.read_csv(table, usecols=["rules"])["rules"].dropna().astype(str))
+    return sorted(ids)
+
+
+def _git_commit() -> str | None:
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(PROJECT_DIR), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout.strip() or None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
+       padding: 0 1rem; color: #1d2330; }}
+h1 {{ margin-bottom: .2rem; }}
+table {{ border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums; }}
+th, td {{ padding: .3rem .7rem; border-bottom: 1px solid #d8dce3; text-align: right; }}
+th {{ background: #f2f4f7; }}
+td:first-child, th:first-child {{ text-align: left; }}
+section {{ border-top: 1px solid #d8dce3; padding: .5rem 0 1rem; }}
+.note {{ color: #5b6475; font-size: 90%; font-weight: normal; }}
+.badge {{ font-size: 75%; padding: .1rem .5rem; border-radius: .7rem; color: white;
+          vertical-align: middle; }}
+.badge.ok, p.ok {{ background: #2f7d32; }} .badge.failed, p.failed {{ background: #b3261e; }}
+p.ok, p.failed {{ color: white; padding: .3rem .7rem; border-radius: .3rem;
+                  display: inline-block; }}
+pre.error {{ background: #fdecea; color: #7a1b14; padding: .5rem; white-space: pre-wrap; }}
+.figures img {{ width: 22rem; margin: 0 .5rem .5rem 0; border: 1px solid #d8dce3; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p class="note">preset <b>{preset}</b> · started {started} UTC · {seconds} s of notebook time ·
+commit {commit} · toolkit {version} · rule sets: {rules} ·
+<a href="manifest.json">manifest.json</a></p>
+<p class="{summary_class}">{summary}</p>
+<h2>Recommended settings</h2>
+{headline}
+<h2>Notebooks</h2>
+{sections}
+</body>
+</html>
+"""
