@@ -21,6 +21,9 @@ class ImageError(ToolkitError, ValueError):
         self.reason = reason
         super().__init__(f"{source}: {reason}")
 
+    def __reduce__(self):  # picklable across process pools despite the two-argument __init__
+        return type(self), (self.source, self.reason)
+
 
 class EmptyImageError(ImageError):
     """The input holds no bytes at all."""
