@@ -193,9 +193,6 @@ def build_report(
     if not paths:
         raise ReportError(f"no notebooks to run in {NOTEBOOKS_DIR}")
     out = out.resolve()
-    for sub in ("notebooks", "tables", "figures"):
-        (out / sub).mkdir(parents=True, exist_ok=True)
-
     runner = {"out_dir": str(out), "show_progress": False}
     if images is not None:
         runner["images_dir"] = str(Path(images).resolve())
@@ -204,6 +201,8 @@ def build_report(
         declared = papermill.inspect_notebook(str(path))
         params = notebook_parameters(config, path, declared, runner)
         runs.append(NotebookRun(name=path.stem, parameters=params))
+    for sub in ("notebooks", "tables", "figures"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
     timeout_s = float(config["report"].get("timeout_s", DEFAULT_TIMEOUT_S))
     for path, run in zip(paths, runs, strict=True):
         run_notebook(path, run, out, timeout_s)
@@ -313,9 +312,9 @@ def _notebook_section(run: Mapping) -> str:
         message = html.escape(f"{err['type']}{cell}: {err['message']}")
         error = f'<pre class="error">{message}</pre>'
     figures = "".join(
-        f'<a href="{html.escape(f)}"><img src="{html.escape(f)}" alt="{html.escape(Path(f).stem)}"'
-        f' loading="lazy"></a>'
+        f'<a href="{src}"><img src="{src}" alt="{html.escape(Path(f).stem)}"></a>'
         for f in run["figures"]
+        for src in [html.escape(f)]
     )
     return (
         f'<section><h3>{title} <span class="badge {run["status"]}">{run["status"]}</span>'

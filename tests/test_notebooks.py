@@ -1,0 +1,169 @@
+"""Notebooks: structure, presets, the smoke report end to end, and a failing notebook."""
+
+import ast
+import json
+
+import nbformat
+import pandas as pd
+import papermill
+import pytest
+import yaml
+from smoke_report import smoke_report
+
+from toolkit.cli import main
+from toolkit.errors import ReportError
+from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR
+from toolkit.reports import PACKAGES, build_report, load_preset, notebook_parameters
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+PRESETS = sorted(PARAMS_DIR.glob("*.yaml"))
+NAMES = [p.stem for p in NOTEBOOKS]
+
+
+def code_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_the_notebooks_and_presets_exist():
+    assert {"01-quality", "02-max-size", "03-detail-levels", "04-cost-projection"} <= set(NAMES)
+    assert {"05-live-check"} <= set(NAMES)
+    assert {"smoke", "default", "full"} <= {p.stem for p in PRESETS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_notebook_structure(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    cells = code_cells(nb)
+    assert all(c.outputs == [] and c.execution_count is None for c in cells), "outputs committed"
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged parameters"
+    assert nb.cells[0].cell_type == "markdown" and "papermill" in nb.cells[0].source
+    for statement in ast.parse(tagged[0].source).body:  # `name: type = literal  # comment`
+        assert isinstance(statement, ast.AnnAssign), ast.unparse(statement)
+        ast.literal_eval(statement.value)
+        line = tagged[0].source.splitlines()[statement.end_lineno - 1]
+        assert "#" in line[statement.end_col_offset :], f"no comment: {line}"
+    for cell in cells:
+        lines = [line for line in cell.source.splitlines() if not line.startswith("%")]
+        tree = ast.parse("\n".join(lines))
+        defined = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        assert not defined, f"definitions in a notebook: {[n.name for n in defined]}"
+    assert "assert " in cells[-1].source, "the last cell checks the expected row count"
+    assert {"out_dir", "show_progress"} <= set(papermill.inspect_notebook(str(path)))
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=[p.stem for p in PRESETS])
+def test_presets_only_set_declared_parameters(preset):
+    config = load_preset(preset.stem)
+    assert set(config["notebooks"]) <= set(NAMES)
+    for path in NOTEBOOKS:
+        declared = papermill.inspect_notebook(str(path))
+        params = notebook_parameters(config, path, declared, {"out_dir": "x"})
+        assert set(params) <= set(declared)
+    assert yaml.safe_load(preset.read_text())  # literals only: plain YAML, no tags
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out, exit_code = smoke_report(tmp_path_factory.getbasetemp())
+    manifest = json.loads((out / "manifest.json").read_text())
+    failed = {r["name"]: r["error"] for r in manifest["notebooks"] if r["status"] != "ok"}
+    assert exit_code == 0 and not failed, f"failed notebooks: {failed}"
+    return out, manifest
+
+
+@pytest.mark.notebooks
+def test_smoke_report_runs_every_notebook(report):
+    out, manifest = report
+    assert [r["name"] for r in manifest["notebooks"]] == NAMES
+    for run in manifest["notebooks"]:
+        assert (out / run["page"]).is_file() and (out / run["executed"]).is_file()
+        assert run["parameters"]["show_progress"] is False
+        assert run["parameters"]["out_dir"] == str(out)
+        assert run["figures"], f"{run['name']} saved no figure"
+        assert all((out / f).is_file() for f in run["figures"] + run["tables"])
+    html = (out / "index.html").read_text()
+    assert all(f'href="{r["page"]}"' in html for r in manifest["notebooks"])
+
+
+@pytest.mark.notebooks
+def test_smoke_report_manifest(report):
+    out, manifest = report
+    assert manifest["preset"] == "smoke"
+    assert set(manifest["packages"]) == {"toolkit", *PACKAGES}
+    assert manifest["rule_sets"], "no rule-set id recorded"
+    assert manifest["started_at"] <= manifest["finished_at"]
+    assert len(manifest["git_commit"] or "0" * 40) == 40
+    samples = load_preset("smoke")["shared"]["images_dir"]
+    inputs = {i["path"]: i for i in manifest["inputs"]}
+    assert inputs and all((PROJECT_DIR / samples / p).is_file() for p in inputs)
+    assert all(len(i["sha256"]) == 64 for i in inputs.values())
+
+
+@pytest.mark.notebooks
+def test_smoke_report_tables(report):
+    out, manifest = report
+    tables = {p.stem: pd.read_csv(p) for p in (out / "tables").glob("*.csv")}
+    assert all(len(t) for t in tables.values()), "empty table"
+    headline = tables["headline"]
+    assert {"model", "cost_usd_per_1k", "seed_cost_usd_per_1k", "saving_pct"} <= set(headline)
+    assert (headline["cost_usd_per_1k"] <= headline["seed_cost_usd_per_1k"] + 1e-12).all()
+    assert "Recommended settings" in (out / "index.html").read_text()
+
+
+@pytest.mark.notebooks
+def test_same_preset_gives_the_same_numbers(report, tmp_path):
+    out, _ = report
+    first = NOTEBOOKS[0]
+    build_report("smoke", out=tmp_path / "again", notebooks=[first])
+    for table in (tmp_path / "again" / "tables").glob("*.csv"):
+        again, before = pd.read_csv(table), pd.read_csv(out / "tables" / table.name)
+        timing = [c for c in again.columns if c.endswith(("_ms", "_s"))]
+        pd.testing.assert_frame_equal(again.drop(columns=timing), before.drop(columns=timing))
+
+
+def tiny_notebook(path, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell('out_dir: str = ""  # report folder\nrows: int = 1  # rows')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(body)]
+    nbformat.write(nb, path)
+
+
+@pytest.mark.notebooks
+def test_a_failing_notebook_is_reported_and_the_others_still_run(tmp_path):
+    tiny_notebook(tmp_path / "a-fails.ipynb", "raise ValueError('no such images')")
+    body = "import pandas as pd\nfrom toolkit.reports import save_table\n"
+    body += "save_table(pd.DataFrame({'x': range(rows)}), 'ok', out_dir)"
+    tiny_notebook(tmp_path / "b-runs.ipynb", body)
+    preset = tmp_path / "p.yaml"
+    preset.write_text("report: {timeout_s: 60}\nnotebooks:\n  b-runs: {rows: 3}\n")
+    notebooks = [tmp_path / "a-fails.ipynb", tmp_path / "b-runs.ipynb"]
+    with pytest.raises(ReportError, match="1 of 2 notebooks failed: a-fails"):
+        build_report(preset, out=tmp_path / "r", notebooks=notebooks)
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    runs = {r["name"]: r for r in manifest["notebooks"]}
+    assert runs["a-fails"]["error"]["type"] == "ValueError"
+    assert runs["b-runs"]["status"] == "ok" and runs["b-runs"]["parameters"]["rows"] == 3
+    assert len(pd.read_csv(tmp_path / "r" / "tables" / "ok.csv")) == 3
+    index = (tmp_path / "r" / "index.html").read_text()
+    assert "no such images" in index and "1 of 2 notebooks ran" in index
+
+
+def test_undeclared_preset_parameter_is_an_error(tmp_path):
+    tiny_notebook(tmp_path / "a.ipynb", "pass")
+    preset = tmp_path / "p.yaml"
+    preset.write_text("notebooks:\n  a: {colour: red}\n")
+    with pytest.raises(ReportError, match="undeclared parameters"):
+        build_report(preset, out=tmp_path / "r", notebooks=[tmp_path / "a.ipynb"])
+
+
+def test_report_cli_exits_non_zero_on_an_unknown_preset(capsys):
+    assert main(["report", "--preset", "no-such-preset"]) == 1
+    assert "known presets" in capsys.readouterr().err
