@@ -54,7 +54,7 @@ def install_debian_packages() -> None:
 
 def main_job() -> None:
     setup_venv("notebooks")
-    run(BIN / "toolkit", "encode", ROOT / "data" / "samples")
+    run(BIN / "toolkit", "report", "--preset", "default", "--images", ROOT / "data" / "samples")
 
 
 def tests() -> None:
