@@ -287,7 +287,7 @@ def _to_srgb(image: Image.Image, icc: bytes, flags: list[str]) -> Image.Image:
 
 @dataclass
 class _Decoded:
-    image: Image.Image  # L, LA, RGB or RGBA
+    image: Image.Image  # L or RGB
     name: str
     width: int
     height: int
@@ -297,7 +297,7 @@ class _Decoded:
 
 
 def _decode(source: Source, settings: EncodeSettings, draft_side: int | None) -> _Decoded:
-    """Everything of normalization except flattening alpha (cheaper after the resize)."""
+    """Read, decode and normalize; `draft_side` as in `load_image`."""
     data, name = _read(source)
     image = _open(data, name, settings)
     fmt = image.format or "unknown"
@@ -325,25 +325,26 @@ def _decode(source: Source, settings: EncodeSettings, draft_side: int | None) ->
         raise CorruptImageError(name, f"cannot decode {fmt}: {exc}") from exc
     if icc and image.mode in ("RGB", "RGBA"):
         image = _to_srgb(image, icc, flags)
+    if image.mode in ("LA", "RGBA"):
+        if image.getchannel("A").getextrema()[0] < 255:
+            flags.append("alpha_flattened")
+            image = flatten_alpha(image, settings.background)
+        else:  # an alpha channel that hides nothing
+            image = image.convert(image.mode[:-1])
     return _Decoded(image, name, src_w, src_h, len(data), fmt, flags)
 
 
-def flatten_alpha(
-    image: Image.Image, background: tuple[int, int, int] = (255, 255, 255)
-) -> tuple[Image.Image, bool]:
-    """Composite `LA`/`RGBA` over an opaque background; True if any pixel was translucent."""
+def flatten_alpha(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    """Composite `LA`/`RGBA` over an opaque background (straight alpha); `LA` stays grey when
+    the background is grey. Other modes are returned unchanged."""
     if image.mode not in ("LA", "RGBA"):
-        return image, False
-    alpha = image.getchannel("A")
-    translucent = alpha.getextrema()[0] < 255
-    gray = background[0] == background[1] == background[2]
-    if image.mode == "LA" and gray:
+        return image
+    if image.mode == "LA" and len(set(background)) == 1:
         base = Image.new("L", image.size, background[0])
-        base.paste(image.getchannel("L"), mask=alpha)
-        return base, translucent
-    base = Image.new("RGB", image.size, background)
-    base.paste(image.convert("RGB"), mask=alpha)
-    return base, translucent
+    else:
+        base = Image.new("RGB", image.size, background)
+    base.paste(image, mask=image)  # the mask is the image's own alpha band
+    return base
 
 
 def resize_image(
@@ -408,8 +409,7 @@ def load_image(
     """
     start = time.perf_counter()
     decoded = _decode(source, settings, draft_side)
-    image, translucent = flatten_alpha(decoded.image, settings.background)
-    flags = decoded.flags + ["alpha_flattened"] * translucent
+    image = decoded.image
     if image.mode == "L" and not settings.keep_grayscale:
         image = image.convert("RGB")
     return SourceImage(
@@ -419,7 +419,7 @@ def load_image(
         source_height=decoded.height,
         source_bytes=decoded.nbytes,
         source_format=decoded.fmt,
-        flags=tuple(flags),
+        flags=tuple(decoded.flags),
         load_ms=(time.perf_counter() - start) * 1000,
     )
 
@@ -432,7 +432,6 @@ def encode_image(source: Source, settings: EncodeSettings = DEFAULT_SETTINGS) ->
     image = resize_image(
         decoded.image, settings.max_side, settings.resample, settings.reducing_gap
     )
-    image, translucent = flatten_alpha(image, settings.background)
     t2 = time.perf_counter()
     data = encode_pixels(image, settings, name=decoded.name)
     t3 = time.perf_counter()
@@ -447,7 +446,7 @@ def encode_image(source: Source, settings: EncodeSettings = DEFAULT_SETTINGS) ->
         source_bytes=decoded.nbytes,
         source_format=decoded.fmt,
         settings=settings,
-        flags=tuple(decoded.flags + ["alpha_flattened"] * translucent),
+        flags=tuple(decoded.flags),
         timings_ms={
             "load": (t1 - t0) * 1000,
             "resize": (t2 - t1) * 1000,
