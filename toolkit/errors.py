@@ -84,6 +84,9 @@ class VideoError(ToolkitError, ValueError):
         self.reason = reason
         super().__init__(f"{source}: {reason}")
 
+    def __reduce__(self):  # picklable across process pools, as ImageError
+        return type(self), (self.source, self.reason)
+
 
 class ReportError(ToolkitError, RuntimeError):
     """A report could not be produced completely."""

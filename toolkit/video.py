@@ -44,8 +44,7 @@ _EPS = 1e-6  # seconds; absorbs float rounding when comparing frame times with t
 _UPRIGHT = {
     90: Image.Transpose.ROTATE_90,
     180: Image.Transpose.ROTATE_180,
-    -180: Image.Transpose.ROTATE_180,
-    -90: Image.Transpose.ROTATE_270,
+    270: Image.Transpose.ROTATE_270,
 }
 
 
@@ -53,8 +52,9 @@ _UPRIGHT = {
 class VideoInfo:
     """What a video file declares, plus its first frame's orientation.
 
-    `width` and `height` are the displayed size (after rotation); `frame_count_exact` is False
-    when the container does not store the count and it is estimated as duration × fps.
+    `width` and `height` are the displayed size, after `rotation` (degrees counterclockwise,
+    0/90/180/270, from the display matrix); `frame_count_exact` is False when the container
+    does not store the count and it is estimated as duration × fps.
     """
 
     path: str
@@ -132,11 +132,11 @@ class Frame:
 
     @property
     def width(self) -> int:
-        return self.av_frame.height if self.rotation in (90, -90) else self.av_frame.width
+        return self.av_frame.height if self.rotation in (90, 270) else self.av_frame.width
 
     @property
     def height(self) -> int:
-        return self.av_frame.width if self.rotation in (90, -90) else self.av_frame.height
+        return self.av_frame.width if self.rotation in (90, 270) else self.av_frame.height
 
     @cached_property
     def image(self) -> Image.Image:
@@ -156,13 +156,13 @@ def open_video(path: str | Path) -> VideoInfo:
         first = next(_decode(container, stream, path), None)
         if first is None:
             raise VideoError(str(path), "the video stream holds no decodable frame")
-        rotation = first.rotation
+        rotation = first.rotation % 360
         fps = float(stream.average_rate or stream.guessed_rate or 0)
         duration = _duration_s(container, stream)
         exact = stream.frames > 0
         count = stream.frames if exact else round(duration * fps)
         width, height = stream.codec_context.width, stream.codec_context.height
-        if rotation in (90, -90):
+        if rotation in (90, 270):
             width, height = height, width
         return VideoInfo(
             path=str(path),
@@ -263,13 +263,27 @@ def _reason(exc: av.FFmpegError) -> str:
 
 
 def _decode(container, stream, path) -> Iterator[av.VideoFrame]:
-    """Decoded frames that carry a timestamp; FFmpeg errors become `VideoError`."""
+    """Decoded frames that carry a timestamp; FFmpeg errors become `VideoError`.
+
+    Threaded decoding can end quietly at a truncated packet, so a stream that runs out more
+    than one frame before the end its own header declares is reported as truncated.
+    """
+    last = None
     try:
         for frame in container.decode(stream):
             if frame.pts is not None:  # a frame without a timestamp cannot be placed in time
+                last = frame
                 yield frame
     except av.FFmpegError as exc:
         raise VideoError(str(path), f"decoding failed: {_reason(exc)}") from exc
+    if stream.duration and stream.average_rate:
+        frame_s = 1 / float(stream.average_rate)
+        declared = _start_s(stream) + float(stream.duration * stream.time_base)
+        reached = last.time + frame_s if last is not None else _start_s(stream)
+        if reached < declared - frame_s - _EPS:
+            raise VideoError(
+                str(path), f"truncated: frames stop at {reached:.3f} s of {declared:.3f} s"
+            )
 
 
 def _start_s(stream) -> float:
@@ -379,6 +393,6 @@ def _mark_duplicates(
             timestamp_s=float(Fraction(frame.pts) * frame.time_base),
             difference=difference,
             duplicate=duplicate,
-            rotation=frame.rotation,
+            rotation=frame.rotation % 360,
             av_frame=frame,
         )
