@@ -1,0 +1,218 @@
+"""Dollars from tokens: dated price files (`kind = "prices"` in `toolkit/rules/`) and helpers for
+one image, 1,000 images and a whole dataset, per tier (standard, batch, cached input).
+
+Rates are USD per 1M tokens, kept as exact fractions; results are floats rounded once.
+"""
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from toolkit.errors import ImageRejectedError, RulesError, SettingsError, UnknownModelError
+from toolkit.rulesets import RulesSpec, builtin_files, canonical_model, read_toml
+from toolkit.tokens import TokenEstimate, image_tokens
+
+TIERS = ("standard", "batch", "cached")
+PRICES_KIND = "prices"
+PER_TOKENS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Price:
+    """One model's rates in USD per 1M tokens; None where the provider lists none."""
+
+    input: Fraction
+    output: Fraction
+    batch_input: Fraction | None = None
+    cached_input: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    id: str
+    provider: str
+    as_of: dt.date
+    sources: tuple[str, ...]
+    notes: tuple[str, ...]
+    batch_discount: Fraction
+    models: Mapping[str, Price]
+    path: Path | None = field(default=None, compare=False)
+
+    def price(self, model: str) -> Price:
+        """The rates for `model`: its own row, else the row of the model its alias names."""
+        name = model.strip().lower()
+        for key in (name, canonical_model(name)):
+            if key in self.models:
+                return self.models[key]
+        raise UnknownModelError(
+            f"no price for model {model!r} in {self.id}; priced models: "
+            f"{', '.join(sorted(self.models))}"
+        )
+
+
+PricesSpec = str | Path | PriceTable | None  # a price-table id, a TOML path, a table, or newest
+
+
+def _rate(value: object, where: str) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise RulesError(f"{where}: expected a non-negative number, got {value!r}")
+    return Fraction(str(value))
+
+
+def parse_prices(data: dict, path: Path | None = None) -> PriceTable:
+    """Build a `PriceTable` from a parsed TOML document."""
+    where = str(path or data.get("id", "<prices>"))
+    if data.get("kind") != PRICES_KIND:
+        raise RulesError(f"{where}: not a price file (kind = {data.get('kind')!r})")
+    models = {}
+    for model, row in data.get("models", {}).items():
+        spot = f"{where}: models.{model}"
+        if not isinstance(row, dict) or not {"input", "output"} <= row.keys():
+            raise RulesError(f"{spot} needs at least input and output")
+        unknown = row.keys() - Price.__dataclass_fields__.keys()
+        if unknown:
+            raise RulesError(f"{spot} has unknown fields {sorted(unknown)}")
+        models[model.lower()] = Price(**{k: _rate(v, f"{spot}.{k}") for k, v in row.items()})
+    try:
+        return PriceTable(
+            id=str(data["id"]),
+            provider=str(data["provider"]),
+            as_of=dt.date.fromisoformat(str(data["as_of"])),
+            sources=tuple(data.get("sources", ())),
+            notes=tuple(data.get("notes", ())),
+            batch_discount=_rate(data["batch_discount"], f"{where}: batch_discount"),
+            models=models,
+            path=path,
+        )
+    except (KeyError, ValueError) as exc:
+        raise RulesError(f"{where}: needs id, provider, as_of and batch_discount ({exc})") from exc
+
+
+@functools.cache
+def _builtin() -> dict[str, PriceTable]:
+    tables = (parse_prices(read_toml(p), p) for p in builtin_files(PRICES_KIND))
+    return {t.id: t for t in sorted(tables, key=lambda t: t.as_of)}
+
+
+def price_tables() -> tuple[PriceTable, ...]:
+    """Every built-in price table, oldest first."""
+    return tuple(_builtin().values())
+
+
+def load_prices(spec: PricesSpec = None) -> PriceTable:
+    """A price table by id or TOML path, or as given; None is the newest built-in table."""
+    if isinstance(spec, PriceTable):
+        return spec
+    if spec is None:
+        return price_tables()[-1]
+    if isinstance(spec, str) and spec in _builtin():
+        return _builtin()[spec]
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        return parse_prices(read_toml(path), path)
+    raise RulesError(f"unknown price table {str(spec)!r}; known: {', '.join(_builtin())}")
+
+
+def _check_tier(tier: str) -> None:
+    if tier not in TIERS:
+        raise SettingsError(f"tier must be one of {', '.join(TIERS)}, got {tier!r}")
+
+
+def input_rate(model: str, tier: str = "standard", prices: PricesSpec = None) -> Fraction:
+    """USD per 1M input tokens for `model` at `tier`."""
+    _check_tier(tier)
+    table = load_prices(prices)
+    price = table.price(model)
+    rate = {"standard": price.input, "batch": price.batch_input, "cached": price.cached_input}
+    if rate[tier] is None:
+        raise RulesError(f"{table.id} lists no {tier} input price for {model!r}")
+    return rate[tier]
+
+
+def output_rate(model: str, tier: str = "standard", prices: PricesSpec = None) -> Fraction:
+    """USD per 1M output tokens; batch applies the table's batch discount, cached is input-only."""
+    _check_tier(tier)
+    if tier == "cached":
+        raise SettingsError("cached pricing applies to input tokens only")
+    table = load_prices(prices)
+    output = table.price(model).output
+    return output * table.batch_discount if tier == "batch" else output
+
+
+def _usd(tokens: int, rate: Fraction) -> float:
+    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
+        raise SettingsError(f"tokens must be a non-negative integer, got {tokens!r}")
+    return float(tokens * rate / PER_TOKENS)
+
+
+def cost_usd(tokens: int, model: str, tier: str = "standard", prices: PricesSpec = None) -> float:
+    """Dollars for `tokens` input tokens (image tokens are billed as input)."""
+    return _usd(tokens, input_rate(model, tier, prices))
+
+
+def output_cost_usd(
+    tokens: int, model: str, tier: str = "standard", prices: PricesSpec = None
+) -> float:
+    """Dollars for `tokens` output tokens."""
+    return _usd(tokens, output_rate(model, tier, prices))
+
+
+@dataclass(frozen=True)
+class ImageCost:
+    estimate: TokenEstimate
+    tier: str
+    rate_usd_per_1m: Fraction  # input rate at this tier
+
+    @property
+    def cost_usd(self) -> float:
+        return _usd(self.estimate.tokens, self.rate_usd_per_1m)
+
+    @property
+    def cost_usd_per_1000(self) -> float:
+        return _usd(self.estimate.tokens * 1000, self.rate_usd_per_1m)
+
+
+def image_cost(
+    width: int,
+    height: int,
+    model: str,
+    detail: str = "auto",
+    tier: str = "standard",
+    rules: RulesSpec = None,
+    prices: PricesSpec = None,
+) -> ImageCost:
+    """Tokens and dollars for one image (and for 1,000 like it)."""
+    estimate = image_tokens(width, height, model, detail, rules)
+    return ImageCost(estimate, tier, input_rate(model, tier, prices))
+
+
+@dataclass(frozen=True)
+class DatasetCost:
+    images: int  # priced images
+    rejected: int  # images the API would refuse (not priced)
+    tokens: int
+    cost_usd: float
+
+
+def dataset_cost(
+    sizes: Iterable[tuple[int, int]],
+    model: str,
+    detail: str = "auto",
+    tier: str = "standard",
+    rules: RulesSpec = None,
+    prices: PricesSpec = None,
+) -> DatasetCost:
+    """Total tokens and dollars for an iterable of (width, height), streamed."""
+    rate = input_rate(model, tier, prices)
+    images = rejected = tokens = 0
+    for width, height in sizes:
+        try:
+            tokens += image_tokens(width, height, model, detail, rules).tokens
+        except ImageRejectedError:
+            rejected += 1
+            continue
+        images += 1
+    return DatasetCost(images, rejected, tokens, _usd(tokens, rate))
