@@ -1,0 +1,117 @@
+"""Plot helpers draw on the Axes they are given, with fixed colours, units and sensible scales."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from PIL import Image
+
+from toolkit import plots
+
+
+def axes(n: int = 1):
+    fig = Figure(layout="constrained")
+    return fig, fig.subplots(1, n, squeeze=False)[0]
+
+
+@pytest.fixture
+def sweep() -> pd.DataFrame:
+    """A tidy frame shaped like a sweep: 2 images x 2 formats x 3 qualities x 2 sides."""
+    rows = []
+    for image in ("a", "b"):
+        for fmt, factor in (("jpeg", 1.0), ("webp", 0.7)):
+            for quality in (50, 70, 90):
+                for side in (512, 2048):
+                    size = factor * quality * side * (2 if image == "b" else 1)
+                    rows.append(
+                        {
+                            "image": image,
+                            "format": fmt,
+                            "quality": quality,
+                            "max_side": side,
+                            "model": "gpt-4o",
+                            "detail": "high",
+                            "bytes": size,
+                            "ssim": 0.8 + quality / 1000,
+                            "tokens": 85 if side == 512 else 20_000,
+                            "error": None,
+                        }
+                    )
+    rows.append({**rows[0], "bytes": 1e12, "error": "CorruptImageError: truncated"})
+    return pd.DataFrame(rows)
+
+
+def test_bytes_vs_quality_draws_medians_per_format_without_pyplot(sweep):
+    before = plt.get_fignums()
+    fig, (ax,) = axes()
+    lines = plots.plot_bytes_vs_quality(ax, sweep)
+    assert [line.get_label() for line in lines] == ["jpeg", "webp"]
+    assert to_hex(lines[0].get_color()) == plots.FORMAT_COLORS["jpeg"]
+    jpeg = sweep[(sweep.format == "jpeg") & sweep.error.isna()]
+    expected = jpeg.groupby("quality")["bytes"].median().to_numpy()
+    np.testing.assert_allclose(lines[0].get_ydata(), expected)  # the error row is left out
+    assert "bytes" in ax.get_ylabel() and ax.get_xlabel()
+    assert ax.get_yscale() == "linear"  # 4x range: no log axis
+    assert plt.get_fignums() == before
+
+
+def test_tokens_span_decades_on_a_log_axis_and_the_legend_sits_outside(sweep):
+    fig, (ax,) = axes()
+    lines = plots.plot_tokens_vs_max_side(ax, sweep)
+    assert ax.get_yscale() == "log"
+    assert lines[0].get_label() == "gpt-4o · high"
+    assert lines[0].get_linestyle() == "-"
+    fig.draw_without_rendering()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1
+
+
+def test_fidelity_plots_one_point_per_quality(sweep):
+    fig, (ax,) = axes()
+    lines = plots.plot_fidelity(ax, sweep)
+    assert [len(line.get_xdata()) for line in lines] == [3, 3]
+    assert "SSIM" in ax.get_ylabel()
+
+
+def test_model_colours_are_fixed_and_distinct():
+    models = ["gpt-4o", "gpt-5.5", "gpt-4.1-mini"]
+    colors = [plots.color_for(m) for m in models]
+    assert len(set(colors)) == len(models)
+    assert colors == [plots.color_for(m) for m in models]
+    assert plots.color_for("no-such-model") == plots.UNKNOWN_COLOR
+
+
+def test_cost_by_model_labels_each_bar():
+    costs = pd.DataFrame(
+        {"model": ["gpt-4o", "gpt-5.5"], "settings": ["seed", "seed"], "cost_usd": [0.5, 0.02]}
+    )
+    fig, (ax,) = axes()
+    bars = plots.plot_cost_by_model(ax, costs, xlabel="dollars per 1,000 images (USD)")
+    assert [to_hex(b.get_facecolor()) for b in bars] == [
+        plots.color_for("gpt-4o"),
+        plots.color_for("gpt-5.5"),
+    ]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["gpt-4o · seed", "gpt-5.5 · seed"]
+    assert ax.get_xscale() == "linear" and "USD" in ax.get_xlabel()
+
+
+def test_detail_grid_shows_each_view_and_hides_spare_axes():
+    views = [("low", Image.new("RGB", (32, 16), "red")), ("high", Image.new("L", (64, 32), 128))]
+    fig, axs = axes(3)
+    shown = plots.plot_detail_grid(axs, views)
+    assert [im.get_array().shape[:2] for im in shown] == [(16, 32), (32, 64)]
+    assert [ax.get_title() for ax in axs[:2]] == ["low", "high"]
+    assert not axs[2].get_visible()
+    with pytest.raises(ValueError, match="3 views"):
+        plots.plot_detail_grid(axs[:2], [*views, views[0]])
+
+
+def test_save_figure_writes_a_png_under_figures(tmp_path, sweep):
+    fig, (ax,) = axes()
+    plots.plot_bytes_vs_quality(ax, sweep)
+    path = plots.save_figure(fig, "bytes", tmp_path)
+    assert path == tmp_path / "figures" / "bytes.png"
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.width > 100
