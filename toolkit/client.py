@@ -1,0 +1,354 @@
+"""Send request bodies with the `openai` SDK: async, bounded, retried, resumable.
+
+`send_requests` takes an iterable of `toolkit.payload.Request` and pulls from it lazily, so
+only `concurrency` bodies exist at once. Every request ends as one JSON line in the results
+file, written and flushed as it arrives:
+
+- `ok`: answered; usage, the `toolkit.tokens` estimate and their difference, text, JSON.
+- `error`: the API refused it for good (a 4xx other than 408/409/429): not sent again.
+- `failed`: retries ran out on 408/409/429/5xx, timeouts or dropped connections; a later run
+  sends it again.
+- `split`: a 413 answer; its images went on in smaller requests (`children`). A later run
+  sends it again only to find its children done.
+
+Running again with the same results file skips `ok` and `error` ids, so an interrupted run
+resumes with nothing lost and nothing answered twice. Retries are this module's own loop
+(the SDK client gets `max_retries=0`) so every record counts its attempts; delays follow the
+SDK's (0.5 s doubling to 8 s, 0-25 % jitter, `Retry-After` honoured up to 120 s;
+`openai/_constants.py`). The API key is only ever handed to the SDK, never logged or written.
+"""
+
+import asyncio
+import email.utils
+import json
+import math
+import os
+import random
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import openai
+from openai import AsyncOpenAI
+
+from toolkit.errors import PayloadError, SettingsError
+from toolkit.payload import (
+    OBSERVED_LIMITS,
+    Request,
+    RequestLimits,
+    parse_response,
+    split_requests,
+    usage_cost_usd,
+)
+
+ON_TOO_LARGE = ("split", "reencode", "error")
+RETRY_STATUSES = (408, 409, 429)
+FINAL_STATUSES = ("ok", "error")
+
+
+def make_client(
+    api_key: str | None = None,
+    *,
+    base_url: str | None = None,
+    timeout: float | None = None,
+) -> AsyncOpenAI:
+    """An `AsyncOpenAI` client without SDK retries (`send_requests` retries itself).
+
+    The key comes from `api_key` or `OPENAI_API_KEY`; `base_url` from the argument or
+    `OPENAI_BASE_URL` (for example an `Emulator().base_url`).
+    """
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise SettingsError("no API key: pass api_key or set OPENAI_API_KEY")
+    options = {"timeout": timeout} if timeout is not None else {}
+    return AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0, **options)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry; defaults mirror the SDK's delays."""
+
+    max_attempts: int = 6
+    initial_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    max_retry_after_s: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or min(self.initial_delay_s, self.max_delay_s) < 0:
+            raise SettingsError("max_attempts must be >= 1 and delays >= 0")
+
+    def backoff(self, attempt: int) -> float:
+        """Delay after failed attempt number `attempt` (1-based) without a Retry-After."""
+        delay = min(self.initial_delay_s * 2 ** (attempt - 1), self.max_delay_s)
+        return delay * (1 - 0.25 * random.random())
+
+
+def retry_after_s(headers) -> float | None:
+    """Seconds from `retry-after-ms` or `Retry-After` (seconds or an HTTP date), if any."""
+    for name, scale in (("retry-after-ms", 1000), ("retry-after", 1)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(float(value) / scale, 0.0)
+        except ValueError:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is not None:
+                return max(email.utils.mktime_tz(parsed) - time.time(), 0.0)
+    return None
+
+
+@dataclass
+class SendSummary:
+    """Counts of one `send_requests` run; the records are in `results_path`."""
+
+    results_path: Path
+    statuses: Counter = field(default_factory=Counter)
+    skipped: int = 0
+    attempts: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def sent(self) -> int:
+        return sum(self.statuses.values())
+
+
+def read_results(path: str | os.PathLike) -> dict[str, dict]:
+    """The last record per id in a results file (a torn last line is ignored)."""
+    records: dict[str, dict] = {}
+    if not Path(path).exists():
+        return records
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            records[record["id"]] = record
+    return records
+
+
+class _ResultsFile:
+    """Append-only JSONL; one flushed line per record."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torn = path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
+        self.handle = path.open("a", encoding="utf-8")
+        if torn:
+            self.handle.write("\n")
+
+    def write(self, record: dict) -> None:
+        self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.handle.flush()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _record(request: Request, estimate: int | None) -> dict:
+    return {
+        "id": request.id,
+        "api": request.api,
+        "model": request.model,
+        "images": len(request.parts),
+        "image_names": [p.name for p in request.parts],
+        "body_bytes": request.body_bytes,
+        "estimated_image_tokens": estimate,
+    }
+
+
+def _success(record: dict, request: Request, answer: dict) -> dict:
+    record.update(status="ok", **parse_response(request.api, answer))
+    usage = (record["input_tokens"], record["cached_tokens"], record["output_tokens"])
+    if record["estimated_image_tokens"] is not None and usage[0] is not None:
+        record["input_minus_estimate_tokens"] = usage[0] - record["estimated_image_tokens"]
+    if None not in usage:
+        record["cost_usd"] = usage_cost_usd(request.model, *usage, "standard")
+    if request.spec.json_format:
+        try:
+            record["response_json"] = json.loads(record["response_text"] or "")
+        except ValueError as exc:
+            record.update(status="error", error_type="invalid_json", error_message=str(exc))
+    return record
+
+
+class _Sender:
+    """The state of one run: the work queue, the results file, the counters."""
+
+    def __init__(self, client, requests, results, done, *, retry, timeout, limits, on_too_large):
+        self.client, self.results, self.done = client, results, done
+        self.retry, self.timeout, self.limits = retry, timeout, limits
+        self.on_too_large = on_too_large
+        self.source: Iterator[Request] = iter(requests)
+        self.pending: deque[Request] = deque()
+        self.claimed: set[str] = set()
+        self.summary: SendSummary | None = None
+
+    def _next(self) -> Request | None:
+        while True:
+            if self.pending:
+                request = self.pending.popleft()
+            else:
+                request = next(self.source, None)
+                if request is None:
+                    return None
+            if request.id in self.done or request.id in self.claimed:
+                self.summary.skipped += 1
+                continue
+            self.claimed.add(request.id)
+            return request
+
+    async def worker(self) -> None:
+        while (request := self._next()) is not None:
+            record = await self.send(request)
+            self.results.write(record)
+            self.summary.statuses[record["status"]] += 1
+            self.summary.attempts += record["attempts"]
+
+    async def _post(self, request: Request) -> tuple[dict, str | None]:
+        resource = self.client.chat.completions if request.api == "chat" else self.client.responses
+        raw = await resource.with_raw_response.create(
+            **request.body(),
+            extra_headers={"X-Client-Request-Id": request.id},
+            **({"timeout": self.timeout} if self.timeout is not None else {}),
+        )
+        return json.loads(raw.content), raw.headers.get("x-request-id")
+
+    async def send(self, request: Request) -> dict:
+        """Send one request, retrying; return its record."""
+        record = _record(request, request.estimated_image_tokens())
+        started = time.perf_counter()
+        for attempt in range(1, self.retry.max_attempts + 1):
+            record["attempts"] = attempt
+            sent = time.perf_counter()
+            delay = None
+            try:
+                answer, request_id = await self._post(request)
+            except openai.APIStatusError as exc:
+                record.update(
+                    http_status=exc.status_code,
+                    request_id=exc.request_id,
+                    error_type=type(exc).__name__,
+                    error_message=exc.message,
+                )
+                if exc.status_code == 413 and self.on_too_large != "error":
+                    return self._split(record, request)
+                if exc.status_code in RETRY_STATUSES or exc.status_code >= 500:
+                    delay = retry_after_s(exc.response.headers)
+                    if getattr(exc, "code", None) == "insufficient_quota":
+                        record["status"] = "failed"
+                        break
+                else:
+                    record["status"] = "error"
+                    break
+            except openai.APIConnectionError as exc:
+                record.update(
+                    http_status=None,
+                    request_id=None,
+                    error_type=type(exc).__name__,
+                    error_message=str(exc),
+                )
+            else:
+                record.update(http_status=200, request_id=request_id)
+                record.pop("error_type", None)
+                record.pop("error_message", None)
+                record["latency_ms"] = round((time.perf_counter() - sent) * 1000, 3)
+                _success(record, request, answer)
+                break
+            record["status"] = "failed"
+            if attempt == self.retry.max_attempts:
+                break
+            if delay is not None and delay > self.retry.max_retry_after_s:
+                break
+            await asyncio.sleep(delay if delay is not None else self.retry.backoff(attempt))
+        record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
+        return record
+
+    def _split(self, record: dict, request: Request) -> dict:
+        """After a 413: repack the images under half the refused size and queue them."""
+        limits = replace(self.limits, max_request_bytes=math.ceil(request.body_bytes / 2))
+        on_oversize = "reencode" if self.on_too_large == "reencode" else "error"
+        try:
+            children = list(
+                split_requests(request.parts, request.spec, limits=limits, on_oversize=on_oversize)
+            )
+        except PayloadError as exc:
+            record.update(status="error", error_type="PayloadError", error_message=str(exc))
+            return record
+        self.pending.extendleft(reversed(children))
+        record.update(status="split", children=[c.id for c in children])
+        return record
+
+
+async def send_requests(
+    requests: Iterable[Request],
+    *,
+    client: AsyncOpenAI,
+    results_path: str | os.PathLike,
+    concurrency: int = 8,
+    retry: RetryPolicy = RetryPolicy(),
+    timeout: float | None = None,
+    limits: RequestLimits = OBSERVED_LIMITS,
+    on_too_large: str = "split",
+) -> SendSummary:
+    """Send `requests` with at most `concurrency` in flight; records go to `results_path`.
+
+    Ids already `ok` or `error` in `results_path` are skipped, as are repeats of an id.
+    `timeout` is per attempt (None: the client's). A 413 answer splits the request
+    (`"split"`), splits and re-encodes images too large alone (`"reencode"`), or is recorded
+    as an error (`"error"`); `limits` are the ones the children are packed under.
+    """
+    if on_too_large not in ON_TOO_LARGE:
+        raise SettingsError(f"on_too_large must be one of {ON_TOO_LARGE}, not {on_too_large!r}")
+    if concurrency < 1:
+        raise SettingsError("concurrency must be >= 1")
+    path = Path(results_path)
+    done = {i for i, r in read_results(path).items() if r.get("status") in FINAL_STATUSES}
+    results = _ResultsFile(path)
+    sender = _Sender(
+        client,
+        requests,
+        results,
+        done,
+        retry=retry,
+        timeout=timeout,
+        limits=limits,
+        on_too_large=on_too_large,
+    )
+    sender.summary = SendSummary(path)
+    started = time.perf_counter()
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(concurrency):
+                group.create_task(sender.worker())
+    except BaseExceptionGroup as errors:  # the first worker's error, as a plain exception
+        raise errors.exceptions[0] from None
+    finally:
+        results.close()
+        sender.summary.elapsed_s = time.perf_counter() - started
+    return sender.summary
+
+
+def run_requests(
+    requests: Iterable[Request],
+    *,
+    results_path: str | os.PathLike,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    **options,
+) -> SendSummary:
+    """`send_requests` from synchronous code, with a client made (and closed) for the run.
+
+    In a notebook, whose event loop is already running, `await send_requests(...)` instead.
+    """
+
+    async def run() -> SendSummary:
+        async with make_client(api_key, base_url=base_url) as client:
+            return await send_requests(
+                requests, client=client, results_path=results_path, **options
+            )
+
+    return asyncio.run(run())

@@ -1,0 +1,873 @@
+"""A local OpenAI-compatible HTTP server for offline tests, notebooks and benchmarks.
+
+It listens on 127.0.0.1 only and serves `POST /v1/chat/completions`, `POST /v1/responses`,
+the Files endpoints (`POST /v1/files`, `GET /v1/files/{id}`, `GET /v1/files/{id}/content`)
+and the Batches endpoints (`POST /v1/batches`, `GET /v1/batches/{id}`; a batch completes
+during its creation call). Bodies are checked as the API does: parameter names and detail
+values read from the installed SDK's types, content-part shapes, strict data URLs whose
+declared type matches the bytes, decodable non-animated PNG/JPEG/GIF/WebP, the per-image and
+per-request limits of `toolkit.payload.RequestLimits`. Errors are OpenAI-shaped
+(`{"error": {"message", "type", "param", "code"}}`); messages are close to the API's, not
+verbatim.
+
+The answer is deterministic: a JSON description of each image received (type, width,
+height, detail, tokens). `usage` counts image tokens with `toolkit.tokens` for the requested
+model, plus an approximation for text: ceil(UTF-8 bytes / 4) per text block, the usual "about
+4 characters per token" rule of thumb for English, not a tokenizer. Output tokens use the
+same rule; cached tokens are always 0.
+
+Faults are injected by a seeded `FaultPlan` or per request with the `X-Emulator-Fault`
+header (`429`, `500`, `drop`, `hang`, `slow`). Requests are counted per
+`X-Client-Request-Id` header so tests can prove nothing was sent twice.
+"""
+
+import base64
+import hashlib
+import json
+import math
+import random
+import threading
+import time
+import typing
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, fields
+from email import policy
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
+
+from openai.types.chat.chat_completion_content_part_image_param import ImageURL
+from openai.types.chat.completion_create_params import CompletionCreateParamsBase
+from openai.types.responses.image_detail import ImageDetail
+from openai.types.responses.response_create_params import ResponseCreateParamsBase
+from PIL import Image, UnidentifiedImageError
+
+from toolkit.dataurl import parse_data_url
+from toolkit.errors import DataURLError, RulesError, SettingsError, UnknownModelError
+from toolkit.payload import ENDPOINTS, OBSERVED_LIMITS, RequestLimits
+from toolkit.tokens import image_tokens
+
+HOST = "127.0.0.1"
+SUPPORTED_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # OAI-VIS §3.1
+CHAT_DETAILS = typing.get_args(typing.get_type_hints(ImageURL)["detail"])
+RESPONSES_DETAILS = typing.get_args(ImageDetail)
+PARAMS = {
+    "chat": {*CompletionCreateParamsBase.__annotations__, "stream"},
+    "responses": {*ResponseCreateParamsBase.__annotations__, "stream"},
+}
+FAULTS = ("429", "500", "drop", "hang", "slow")
+BATCH_MAX_LINES = 50_000  # OAI-BATCH (research/vision-api-facts.md §3.3)
+BATCH_MAX_BYTES = 200_000_000
+
+
+def text_tokens(text: str) -> int:
+    """The emulator's stated text approximation: ceil(UTF-8 bytes / 4)."""
+    return math.ceil(len(text.encode()) / 4)
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status and the OpenAI error object."""
+
+    def __init__(self, status: int, message: str, *, param=None, code=None, kind=None):
+        super().__init__(message)
+        self.status = status
+        self.body = {
+            "error": {
+                "message": message,
+                "type": kind or ("invalid_request_error" if status < 500 else "server_error"),
+                "param": param,
+                "code": code,
+            }
+        }
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    """Fault probabilities per completion request, drawn from a seeded generator.
+
+    `drop` closes the connection without an answer; `hang` holds it for `hang_s` seconds and
+    then drops it (a client timeout); `slow` answers after `slow_s`; `429` carries
+    `Retry-After` (seconds, rounded up) and `retry-after-ms` of `retry_after_s`.
+    """
+
+    rate_429: float = 0.0
+    rate_500: float = 0.0
+    rate_drop: float = 0.0
+    rate_hang: float = 0.0
+    rate_slow: float = 0.0
+    retry_after_s: float = 1.0
+    slow_s: float = 1.0
+    hang_s: float = 30.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        rates = [getattr(self, f"rate_{k}") for k in FAULTS]
+        if any(r < 0 for r in rates) or sum(rates) > 1:
+            raise SettingsError("fault rates must be >= 0 and sum to at most 1")
+
+    @classmethod
+    def parse(cls, spec: str) -> "FaultPlan":
+        """`"429=0.2,500=0.1,drop=0.05,hang=0.02,slow=0.1,retry_after_s=0.5,seed=1"`."""
+        names = {f.name: f.type for f in fields(cls)}
+        values = {}
+        for item in filter(None, (s.strip() for s in spec.split(","))):
+            key, _, value = item.partition("=")
+            name = f"rate_{key}" if key in FAULTS else key
+            if name not in names:
+                raise SettingsError(
+                    f"unknown fault setting {key!r}; known: {FAULTS} and "
+                    "retry_after_s, slow_s, hang_s, seed"
+                )
+            values[name] = int(value) if name == "seed" else float(value)
+        return cls(**values)
+
+    def draw(self, rng: random.Random) -> str | None:
+        roll = rng.random()
+        for kind in FAULTS:
+            roll -= getattr(self, f"rate_{kind}")
+            if roll < 0:
+                return kind
+        return None
+
+
+# ---- body validation -------------------------------------------------------------------------
+
+
+def _expect(value, kind: type, param: str):
+    if not isinstance(value, kind):
+        names = {str: "a string", list: "an array", dict: "an object"}
+        got = {str: "a string", list: "an array", dict: "an object"}.get(
+            type(value), "another type"
+        )
+        raise ApiError(
+            400,
+            f"Invalid type for '{param}': expected {names[kind]}, but got {got} instead.",
+            param=param,
+            code="invalid_type",
+        )
+    return value
+
+
+def _one_of(value, allowed, param: str):
+    if value not in allowed:
+        listed = ", ".join(f"'{a}'" for a in allowed)
+        raise ApiError(
+            400,
+            f"Invalid value: '{value}'. Supported values are: {listed}.",
+            param=param,
+            code="invalid_value",
+        )
+    return value
+
+
+def _no_extra(part: dict, allowed: set, param: str) -> None:
+    extra = sorted(set(part) - allowed)
+    if extra:
+        raise ApiError(
+            400,
+            f"Unknown parameter: '{param}.{extra[0]}'.",
+            param=f"{param}.{extra[0]}",
+            code="unknown_parameter",
+        )
+
+
+@dataclass
+class _Image:
+    param: str
+    kind: str  # data_url | url | file_id
+    ref: str
+    detail: str
+
+
+def _chat_parts(body: dict) -> tuple[list[str], list[_Image]]:
+    texts, images = [], []
+    messages = _expect(body.get("messages"), list, "messages")
+    if not messages:
+        raise ApiError(400, "'messages' must contain at least one message.", param="messages")
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        _expect(message, dict, where)
+        role = _one_of(
+            message.get("role"), ("system", "developer", "user", "assistant"), f"{where}.role"
+        )
+        content = message.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+            continue
+        for j, part in enumerate(_expect(content, list, f"{where}.content")):
+            at = f"{where}.content[{j}]"
+            kind = _one_of(
+                _expect(part, dict, at).get("type"), ("text", "image_url"), f"{at}.type"
+            )
+            if kind == "text":
+                _no_extra(part, {"type", "text"}, at)
+                texts.append(_expect(part.get("text"), str, f"{at}.text"))
+                continue
+            if role != "user":
+                raise ApiError(
+                    400,
+                    f"Image URLs are only allowed for messages with role 'user', but this message with role '{role}' contains an image URL.",
+                    param=at,
+                )
+            _no_extra(part, {"type", "image_url"}, at)
+            image = _expect(part.get("image_url"), dict, f"{at}.image_url")
+            _no_extra(image, {"url", "detail"}, f"{at}.image_url")
+            url = _expect(image.get("url"), str, f"{at}.image_url.url")
+            detail = _one_of(image.get("detail", "auto"), CHAT_DETAILS, f"{at}.image_url.detail")
+            images.append(
+                _Image(
+                    f"{at}.image_url.url",
+                    "data_url" if url.startswith("data:") else "url",
+                    url,
+                    detail,
+                )
+            )
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_object" and "json" not in " ".join(texts).lower():
+        raise ApiError(
+            400,
+            "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+            param="messages",
+        )
+    return texts, images
+
+
+def _responses_parts(body: dict) -> tuple[list[str], list[_Image]]:
+    texts = (
+        [_expect(body["instructions"], str, "instructions")] if body.get("instructions") else []
+    )
+    images = []
+    items = body.get("input")
+    if isinstance(items, str):
+        return [*texts, items], images
+    for i, item in enumerate(_expect(items, list, "input")):
+        where = f"input[{i}]"
+        _one_of(_expect(item, dict, where).get("type", "message"), ("message",), f"{where}.type")
+        _one_of(item.get("role"), ("system", "developer", "user", "assistant"), f"{where}.role")
+        content = item.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+            continue
+        for j, part in enumerate(_expect(content, list, f"{where}.content")):
+            at = f"{where}.content[{j}]"
+            kind = _one_of(
+                _expect(part, dict, at).get("type"), ("input_text", "input_image"), f"{at}.type"
+            )
+            if kind == "input_text":
+                _no_extra(part, {"type", "text"}, at)
+                texts.append(_expect(part.get("text"), str, f"{at}.text"))
+                continue
+            _no_extra(part, {"type", "image_url", "file_id", "detail"}, at)
+            detail = _one_of(part.get("detail", "auto"), RESPONSES_DETAILS, f"{at}.detail")
+            if ("image_url" in part) == ("file_id" in part):
+                raise ApiError(
+                    400, f"'{at}' needs exactly one of 'image_url' or 'file_id'.", param=at
+                )
+            if "file_id" in part:
+                images.append(
+                    _Image(
+                        f"{at}.file_id",
+                        "file_id",
+                        _expect(part["file_id"], str, f"{at}.file_id"),
+                        detail,
+                    )
+                )
+            else:
+                url = _expect(part["image_url"], str, f"{at}.image_url")
+                images.append(
+                    _Image(
+                        f"{at}.image_url",
+                        "data_url" if url.startswith("data:") else "url",
+                        url,
+                        detail,
+                    )
+                )
+    fmt = (body.get("text") or {}).get("format") or {}
+    if fmt.get("type") == "json_object" and "json" not in " ".join(texts).lower():
+        raise ApiError(
+            400,
+            "Response input messages must contain the word 'json' in some form to use 'text.format' of type 'json_object'.",
+            param="input",
+        )
+    return texts, images
+
+
+def _decode(data: bytes, declared: str, image: _Image, limits: RequestLimits) -> tuple[int, int]:
+    if len(data) > limits.max_image_bytes:
+        raise ApiError(
+            400,
+            f"Image is {len(data) / 1e6:.2f}MB, which exceeds the allowed limit of {limits.max_image_bytes / 1e6:g}MB.",
+            param=image.param,
+            code="image_too_large",
+        )
+    _one_of(declared, SUPPORTED_MIMES, image.param)
+    try:
+        with Image.open(BytesIO(data)) as decoded:
+            if getattr(decoded, "n_frames", 1) > 1:
+                raise ApiError(
+                    400,
+                    "Animated images are not supported; send a single frame.",
+                    param=image.param,
+                    code="invalid_image_format",
+                )
+            decoded.load()
+            if Image.MIME.get(decoded.format) != declared:
+                raise ApiError(
+                    400,
+                    f"The image is {decoded.format}, not {declared}.",
+                    param=image.param,
+                    code="invalid_image_format",
+                )
+            return decoded.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ApiError(
+            400,
+            f"The image data you provided does not represent a valid image: {exc}",
+            param=image.param,
+            code="image_parse_error",
+        ) from None
+
+
+# ---- server state ---------------------------------------------------------------------------
+
+
+class _State:
+    """What the server remembers: files, batches, counters; guarded by one lock."""
+
+    def __init__(self, faults: FaultPlan, limits: RequestLimits, require_key: bool):
+        self.faults, self.limits, self.require_key = faults, limits, require_key
+        self.lock = threading.Lock()
+        self.rng = random.Random(faults.seed)
+        self.stopping = threading.Event()
+        self.files: dict[str, dict] = {}
+        self.contents: dict[str, bytes] = {}
+        self.batches: dict[str, dict] = {}
+        self.attempts: Counter = Counter()
+        self.answered: Counter = Counter()
+        self.faults_seen: Counter = Counter()
+        self.serial = 0
+
+    def next_id(self, prefix: str) -> str:
+        with self.lock:
+            self.serial += 1
+            return f"{prefix}{self.serial:08d}"
+
+    def store_file(self, filename: str, purpose: str, content: bytes) -> dict:
+        meta = {
+            "id": self.next_id("file-emu"),
+            "object": "file",
+            "bytes": len(content),
+            "created_at": int(time.time()),
+            "filename": filename,
+            "purpose": purpose,
+            "status": "processed",
+            "expires_at": None,
+            "status_details": None,
+        }
+        with self.lock:
+            self.files[meta["id"]] = meta
+            self.contents[meta["id"]] = content
+        return meta
+
+    def draw_fault(self) -> str | None:
+        with self.lock:
+            return self.faults.draw(self.rng)
+
+    def image_bytes(self, image: _Image) -> tuple[bytes, str]:
+        if image.kind == "data_url":
+            try:
+                parsed = parse_data_url(image.ref)
+            except DataURLError as exc:
+                raise ApiError(
+                    400,
+                    f"Invalid image data URL: {exc}",
+                    param=image.param,
+                    code="invalid_image_url",
+                ) from None
+            return parsed.data, parsed.mime
+        if image.kind == "file_id":
+            meta = self.files.get(image.ref)
+            if meta is None or meta["purpose"] != "vision":
+                raise ApiError(
+                    400,
+                    f"No vision file found with id '{image.ref}'.",
+                    param=image.param,
+                    code="invalid_file_id",
+                )
+            data = self.contents[image.ref]
+            return data, Image.MIME.get(Image.open(BytesIO(data)).format or "", "")
+        try:
+            with urllib.request.urlopen(image.ref, timeout=10) as answer:
+                data = answer.read(self.limits.max_image_bytes + 1)
+                return data, answer.headers.get_content_type()
+        except (OSError, ValueError) as exc:
+            raise ApiError(
+                400,
+                f"Error while downloading {image.ref}: {exc}",
+                param=image.param,
+                code="invalid_image_url",
+            ) from None
+
+    def complete(self, api: str, body: object) -> dict:
+        """The answer body for a completion request, or raises `ApiError`."""
+        _expect(body, dict, "body")
+        unknown = sorted(set(body) - PARAMS[api])
+        if unknown:
+            raise ApiError(
+                400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0]
+            )
+        model = body.get("model")
+        if not isinstance(model, str) or not model:
+            raise ApiError(400, "you must provide a model parameter", param="model")
+        if body.get("stream"):
+            raise ApiError(400, "The emulator does not stream; send stream=false.", param="stream")
+        texts, images = (_chat_parts if api == "chat" else _responses_parts)(body)
+        if len(images) > self.limits.max_images:
+            raise ApiError(
+                400,
+                f"Too many images in request: {len(images)}; the limit is {self.limits.max_images}.",
+                code="too_many_images",
+            )
+        described = []
+        for index, image in enumerate(images):
+            data, mime = self.image_bytes(image)
+            width, height = _decode(data, mime, image, self.limits)
+            try:
+                tokens = image_tokens(width, height, model, image.detail).tokens
+            except UnknownModelError:
+                raise ApiError(
+                    404,
+                    f"The model `{model}` does not exist or you do not have access to it.",
+                    code="model_not_found",
+                ) from None
+            except RulesError as exc:
+                raise ApiError(400, str(exc), param=image.param, code="invalid_value") from None
+            described.append(
+                {
+                    "index": index,
+                    "type": mime,
+                    "width": width,
+                    "height": height,
+                    "detail": image.detail,
+                    "tokens": tokens,
+                }
+            )
+        text = json.dumps({"model": model, "images": described}, sort_keys=True)
+        input_tokens = sum(d["tokens"] for d in described) + sum(map(text_tokens, texts))
+        return _answer(api, model, body, text, input_tokens, text_tokens(text))
+
+
+def _answer(
+    api: str, model: str, body: dict, text: str, input_tokens: int, output_tokens: int
+) -> dict:
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
+    now = int(time.time())
+    total = input_tokens + output_tokens
+    if api == "chat":
+        return {
+            "id": f"chatcmpl-{digest}",
+            "object": "chat.completion",
+            "created": now,
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": input_tokens,
+                "completion_tokens": output_tokens,
+                "total_tokens": total,
+                "prompt_tokens_details": {"cached_tokens": 0},
+                "completion_tokens_details": {"reasoning_tokens": 0},
+            },
+        }
+    return {
+        "id": f"resp_{digest}",
+        "object": "response",
+        "created_at": now,
+        "status": "completed",
+        "model": model,
+        "output": [
+            {
+                "type": "message",
+                "id": f"msg_{digest}",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        ],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": {
+            "input_tokens": input_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": total,
+        },
+    }
+
+
+# ---- Files and Batches ----------------------------------------------------------------------
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[str, bytes] | None]:
+    """Form fields and the (filename, bytes) of the `file` field of a multipart body."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        raise ApiError(400, "Expected a multipart/form-data body.")
+    form, upload = {}, None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            upload = (part.get_filename(), payload)
+        else:
+            form[name] = payload.decode()
+    return form, upload
+
+
+def _batch_failure(code: str, message: str, line: int | None = None) -> dict:
+    return {
+        "object": "list",
+        "data": [{"code": code, "message": message, "param": None, "line": line}],
+    }
+
+
+class _Batches:
+    """Runs a batch at creation: validates the input file, answers every line."""
+
+    def __init__(self, state: _State):
+        self.state = state
+
+    def create(self, body: object) -> dict:
+        state = self.state
+        _expect(body, dict, "body")
+        endpoint = _one_of(body.get("endpoint"), tuple(ENDPOINTS.values()), "endpoint")
+        _one_of(body.get("completion_window"), ("24h",), "completion_window")
+        file_id = body.get("input_file_id")
+        meta = state.files.get(file_id)
+        if meta is None or meta["purpose"] != "batch":
+            raise ApiError(400, f"No batch file found with id '{file_id}'.", param="input_file_id")
+        batch = {
+            "id": state.next_id("batch_emu_"),
+            "object": "batch",
+            "endpoint": endpoint,
+            "input_file_id": file_id,
+            "completion_window": "24h",
+            "created_at": int(time.time()),
+            "errors": None,
+            "output_file_id": None,
+            "error_file_id": None,
+            "metadata": body.get("metadata") or {},
+            "request_counts": {"total": 0, "completed": 0, "failed": 0},
+        }
+        raw = state.contents[file_id]
+        lines = [json.loads(x) for x in raw.splitlines() if x.strip()]
+        errors = self._check(lines, endpoint, len(raw))
+        if errors:
+            batch.update(status="failed", errors=errors, failed_at=int(time.time()))
+        else:
+            self._run(batch, lines, endpoint)
+        with state.lock:
+            state.batches[batch["id"]] = batch
+        return batch
+
+    def _check(self, lines: list[dict], endpoint: str, size: int) -> dict | None:
+        if len(lines) > BATCH_MAX_LINES or size > BATCH_MAX_BYTES:
+            return _batch_failure(
+                "too_large", f"{len(lines)} lines, {size} bytes: over the limits"
+            )
+        seen, models = set(), set()
+        for number, line in enumerate(lines, 1):
+            if line.get("custom_id") in seen:
+                return _batch_failure(
+                    "duplicate_custom_id",
+                    f"custom_id {line.get('custom_id')!r} is not unique",
+                    number,
+                )
+            seen.add(line.get("custom_id"))
+            if line.get("method") != "POST" or line.get("url") != endpoint:
+                return _batch_failure("invalid_url", f"expected POST {endpoint}", number)
+            models.add((line.get("body") or {}).get("model"))
+        if len(models) > 1:
+            return _batch_failure("mismatched_model", "a batch file must use a single model")
+        return None
+
+    def _run(self, batch: dict, lines: list[dict], endpoint: str) -> None:
+        api = next(k for k, v in ENDPOINTS.items() if v == endpoint)
+        done, failed = [], []
+        for line in lines:
+            request_id = self.state.next_id("req_emu_")
+            try:
+                answer = {
+                    "status_code": 200,
+                    "request_id": request_id,
+                    "body": self.state.complete(api, line["body"]),
+                }
+                done.append(
+                    {
+                        "id": self.state.next_id("batch_req_"),
+                        "custom_id": line["custom_id"],
+                        "response": answer,
+                        "error": None,
+                    }
+                )
+            except ApiError as exc:
+                answer = {"status_code": exc.status, "request_id": request_id, "body": exc.body}
+                failed.append(
+                    {
+                        "id": self.state.next_id("batch_req_"),
+                        "custom_id": line["custom_id"],
+                        "response": answer,
+                        "error": None,
+                    }
+                )
+        # Output order may differ from input order in the API; reversing makes joins honest.
+        for key, rows in (("output_file_id", done[::-1]), ("error_file_id", failed[::-1])):
+            if rows:
+                content = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
+                batch[key] = self.state.store_file(
+                    f"{batch['id']}_{key}.jsonl", "batch_output", content
+                )["id"]
+        now = int(time.time())
+        batch.update(
+            status="completed",
+            in_progress_at=now,
+            finalizing_at=now,
+            completed_at=now,
+            request_counts={"total": len(lines), "completed": len(done), "failed": len(failed)},
+        )
+
+
+# ---- HTTP ---------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Routes one HTTP request; `server.state` is the shared `_State`."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "toolkit-emulator"
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet: never log headers or keys
+        pass
+
+    @property
+    def state(self) -> _State:
+        return self.server.state
+
+    def _send(self, status: int, body: object, headers: dict | None = None) -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header(
+            "Content-Type",
+            "application/octet-stream" if isinstance(body, bytes) else "application/json",
+        )
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-request-id", self.state.next_id("req_emu_"))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _read_body(self) -> bytes | None:
+        """The body, or None (drained unread) when it exceeds the request limit."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if length <= self.state.limits.max_request_bytes:
+            return self.rfile.read(length)
+        while length > 0:
+            length -= len(self.rfile.read(min(length, 1 << 20)))
+        return None
+
+    def _authorized(self) -> bool:
+        auth = self.headers.get("Authorization", "")
+        return not self.state.require_key or (auth.startswith("Bearer ") and len(auth) > 7)
+
+    def _dispatch(self, method: str) -> None:
+        path = self.path.split("?", 1)[0].rstrip("/")
+        raw = self._read_body() if method == "POST" else b""
+        try:
+            if not self._authorized():
+                raise ApiError(
+                    401,
+                    "You didn't provide an API key. Provide it in an Authorization header using Bearer auth.",
+                    code="invalid_api_key",
+                )
+            if raw is None:
+                length = self.headers.get("Content-Length")
+                raise ApiError(
+                    413,
+                    f"Request too large: {length} bytes; the limit is {self.state.limits.max_request_bytes} bytes.",
+                    code="request_too_large",
+                )
+            route = {
+                ("POST", "/v1/chat/completions"): lambda: self._completion("chat", raw),
+                ("POST", "/v1/responses"): lambda: self._completion("responses", raw),
+                ("POST", "/v1/files"): lambda: self._upload(raw),
+                ("POST", "/v1/batches"): lambda: self._send(
+                    200, _Batches(self.state).create(_json(raw))
+                ),
+            }.get((method, path))
+            if route is None and method == "GET":
+                route = self._get_route(path)
+            if route is None:
+                raise ApiError(404, f"Invalid URL ({method} {path})")
+            route()
+        except ApiError as exc:
+            self._send(exc.status, exc.body)
+
+    def _get_route(self, path: str):
+        parts = path.split("/")[1:]
+        if parts[:2] == ["v1", "files"] and len(parts) in (3, 4) and parts[2] in self.state.files:
+            if len(parts) == 3:
+                return lambda: self._send(200, self.state.files[parts[2]])
+            if parts[3] == "content":
+                return lambda: self._send(200, self.state.contents[parts[2]])
+        if parts[:2] == ["v1", "batches"] and len(parts) == 3 and parts[2] in self.state.batches:
+            return lambda: self._send(200, self.state.batches[parts[2]])
+        return None
+
+    def _upload(self, raw: bytes) -> None:
+        form, upload = _multipart(self.headers.get("Content-Type", ""), raw)
+        if upload is None:
+            raise ApiError(400, "Missing required parameter: 'file'.", param="file")
+        purpose = _one_of(
+            form.get("purpose"),
+            ("assistants", "batch", "fine-tune", "vision", "user_data", "evals"),
+            "purpose",
+        )
+        self._send(200, self.state.store_file(upload[0], purpose, upload[1]))
+
+    def _completion(self, api: str, raw: bytes) -> None:
+        state = self.state
+        client_id = self.headers.get("X-Client-Request-Id")
+        with state.lock:
+            state.attempts[client_id] += 1
+        fault = self.headers.get("X-Emulator-Fault") or state.draw_fault()
+        if fault:
+            with state.lock:
+                state.faults_seen[fault] += 1
+        if fault in ("drop", "hang"):
+            if fault == "hang":
+                state.stopping.wait(state.faults.hang_s)
+            self.close_connection = True
+            return
+        if fault == "429":
+            wait = state.faults.retry_after_s
+            headers = {
+                "Retry-After": str(math.ceil(wait)),
+                "retry-after-ms": str(round(wait * 1000)),
+            }
+            raise_429 = ApiError(
+                429,
+                "Rate limit reached (emulated). Please try again later.",
+                code="rate_limit_exceeded",
+                kind="requests",
+            )
+            self._send(429, raise_429.body, headers)
+            return
+        if fault == "500":
+            raise ApiError(
+                500, "The server had an error while processing your request (emulated)."
+            )
+        if fault == "slow":
+            state.stopping.wait(state.faults.slow_s)
+        answer = state.complete(api, _json(raw))
+        self._send(200, answer)
+        with state.lock:
+            state.answered[client_id] += 1
+
+    def do_POST(self):  # noqa: N802 - http.server naming
+        self._dispatch("POST")
+
+    def do_GET(self):  # noqa: N802
+        self._dispatch("GET")
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(
+            400,
+            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+        ) from None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # listen backlog: 32 concurrent clients connect at once
+
+
+class Emulator:
+    """The emulator on 127.0.0.1 in a background thread; a context manager.
+
+    >>> with Emulator() as emu:
+    ...     client = make_client(api_key="test", base_url=emu.base_url)
+
+    `port=0` picks a free port. `attempts` and `answered` count completion requests per
+    `X-Client-Request-Id` (HTTP requests received / 200 answers written).
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        *,
+        faults: FaultPlan | None = None,
+        limits: RequestLimits = OBSERVED_LIMITS,
+        require_key: bool = True,
+    ):
+        self.state = _State(faults or FaultPlan(), limits, require_key)
+        self.server = _Server((HOST, port), _Handler)
+        self.server.state = self.state
+        self.thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}/v1"
+
+    @property
+    def attempts(self) -> Counter:
+        return self.state.attempts
+
+    @property
+    def answered(self) -> Counter:
+        return self.state.answered
+
+    def start(self) -> "Emulator":
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="toolkit-emulator", daemon=True
+        )
+        self.thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (the `toolkit emulator` command)."""
+        try:
+            self.server.serve_forever()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.state.stopping.set()
+        if self.thread is not None:
+            self.server.shutdown()
+            self.thread = None
+        self.server.server_close()
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()

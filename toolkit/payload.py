@@ -1,0 +1,654 @@
+"""Request bodies for vision requests: content parts, exact sizes, splitting, Batch API files.
+
+Bodies are sized exactly as the `openai` SDK sends them: `openai._utils._json.openapi_dumps`
+is `json.dumps(ensure_ascii=False, separators=(",", ":"), allow_nan=False)` encoded as UTF-8,
+so `body_bytes` is the Content-Length the API receives. Sizes of data-URL images are computed
+arithmetically, so splitting never builds a Base64 string it does not send.
+"""
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
+from io import BytesIO
+from pathlib import Path
+
+from PIL import Image
+
+from toolkit import pricing
+from toolkit.dataurl import base64_chars, parse_data_url, sniff_mime, to_data_url
+from toolkit.errors import PayloadError, RulesError, SettingsError
+from toolkit.images import DEFAULT_SETTINGS, EncodedImage, EncodeSettings, encode_image
+from toolkit.tokens import image_tokens
+
+# `detail` values of the SDK's `ImageDetail` literal and the API guide (OAI-VIS, §1.5 of
+# research/vision-api-facts.md); the tests check this against the installed SDK.
+DETAILS = ("auto", "low", "high", "original")
+ENDPOINTS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
+ON_OVERSIZE = ("error", "reencode")
+# Re-encoding aims this far under the byte budget: bytes grow roughly with the pixel count,
+# so one pass at sqrt(budget / bytes) of the side usually fits.
+_SHRINK_MARGIN = 0.9
+
+
+def serialize(body: object) -> bytes:
+    """The body's bytes exactly as the SDK sends them (`openapi_dumps`)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def body_bytes(body: object) -> int:
+    """Content-Length of `body` as the SDK serializes it."""
+    return len(serialize(body))
+
+
+def _json_str_bytes(text: str) -> int:
+    """Bytes of `text` inside a JSON string literal, quotes excluded."""
+    return len(json.dumps(text, ensure_ascii=False).encode()) - 2
+
+
+def _positive(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SettingsError(f"{name} must be a positive integer, not {value!r}")
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """Per-request limits to plan for; a dated setting, override with `dataclasses.replace`.
+
+    `max_request_bytes` bounds the serialized body, `max_images` the image parts in one
+    request and `max_image_bytes` each image's decoded bytes. MB are taken as 10**6 bytes,
+    the smaller reading.
+    """
+
+    max_request_bytes: int = 50_000_000
+    max_images: int = 500
+    max_image_bytes: int = 20_000_000
+    as_of: str = "2026-09-18"
+    source: str = (
+        "OAI-VIS 2025 to 2026-04-19: 'Up to 50 MB total payload size per request', 'Up to 500 "
+        "individual image inputs per request', 'Up to 20MB per image'; a third-party test on "
+        "2026-09-18 still saw a 50MB rejection (research/vision-api-facts.md §3.1, §8 #6)"
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("max_request_bytes", "max_images", "max_image_bytes"):
+            _positive(name, getattr(self, name))
+
+
+OBSERVED_LIMITS = RequestLimits()
+DOCUMENTED_LIMITS = RequestLimits(
+    max_request_bytes=512_000_000,
+    max_images=1500,
+    as_of="2026-04-24",
+    source=(
+        "OAI-VIS from 2026-04-24: 'Up to 512 MB total payload per request', 'Up to 1,500 images "
+        "per request'; documented, not observed (research/vision-api-facts.md §3.1)"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """Limits of one Batch API input file (a dated setting)."""
+
+    max_file_bytes: int = 200_000_000
+    max_lines: int = 50_000
+    as_of: str = "2026-11-23"
+    source: str = (
+        "OAI-BATCH and SDK batch_create_params.py: 'up to 50,000 requests, and can be up to "
+        "200 MB' (research/vision-api-facts.md §3.3)"
+    )
+
+    def __post_init__(self) -> None:
+        _positive("max_file_bytes", self.max_file_bytes)
+        _positive("max_lines", self.max_lines)
+
+
+BATCH_LIMITS = BatchLimits()
+
+
+@dataclass(frozen=True, eq=False)
+class ImagePart:
+    """One image as a request carries it: exactly one of `data` (sent as a data URL), an
+    http(s) `url`, or a Files API `file_id` (uploaded with purpose `vision`).
+
+    `width`/`height` are the pixels the provider will see; they feed the token estimate.
+    `settings` are the encode settings that produced `data`, used when re-encoding smaller.
+    """
+
+    data: bytes | None = field(default=None, repr=False)
+    url: str | None = None
+    file_id: str | None = None
+    detail: str = "high"
+    width: int | None = None
+    height: int | None = None
+    name: str = ""
+    mime: str | None = None
+    settings: EncodeSettings | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if sum(x is not None for x in (self.data, self.url, self.file_id)) != 1:
+            raise SettingsError("an ImagePart needs exactly one of data, url or file_id")
+        if self.detail not in DETAILS:
+            raise SettingsError(f"detail must be one of {DETAILS}, not {self.detail!r}")
+        if self.url is not None and not self.url.startswith(("https://", "http://")):
+            raise SettingsError("url must be http(s); pass image bytes as `data` for a data URL")
+        if self.data is not None:
+            sniffed = sniff_mime(self.data)
+            if sniffed is None or (self.mime is not None and self.mime != sniffed):
+                raise PayloadError(
+                    f"{self.name or 'image'}: bytes are not a {self.mime or 'known image'}"
+                )
+            object.__setattr__(self, "mime", sniffed)
+
+    @classmethod
+    def from_encoded(cls, image: EncodedImage, detail: str = "high") -> "ImagePart":
+        return cls(
+            data=image.data,
+            detail=detail,
+            width=image.width,
+            height=image.height,
+            name=image.name,
+            mime=image.mime,
+            settings=image.settings,
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes, detail: str = "high", name: str = "") -> "ImagePart":
+        """Image bytes sent as they are; the size is read from the header."""
+        try:
+            with Image.open(BytesIO(data)) as image:
+                width, height = image.size
+        except (OSError, ValueError) as exc:
+            raise PayloadError(f"{name or 'image'}: cannot read the image size: {exc}") from None
+        return cls(data=bytes(data), detail=detail, width=width, height=height, name=name)
+
+    @classmethod
+    def from_data_url(cls, url: str, detail: str = "high", name: str = "") -> "ImagePart":
+        return cls.from_bytes(parse_data_url(url).data, detail, name)
+
+    @property
+    def kind(self) -> str:
+        return "data_url" if self.data is not None else "url" if self.url else "file_id"
+
+    @property
+    def ref(self) -> str:
+        """The string the body carries: a data URL, the URL or the file id."""
+        if self.data is not None:
+            return to_data_url(self.data, self.mime)
+        return self.url if self.url is not None else self.file_id
+
+    @property
+    def ref_bytes(self) -> int:
+        """Bytes of `ref` inside the JSON body, computed without building a data URL."""
+        if self.data is not None:
+            return len(f"data:{self.mime};base64,") + base64_chars(len(self.data))
+        return _json_str_bytes(self.ref)
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of the image content (or of the URL / file id)."""
+        content = self.data if self.data is not None else self.ref.encode()
+        return hashlib.sha256(content).hexdigest()
+
+
+def _chat_part(part: ImagePart, ref: str) -> dict:
+    if part.file_id is not None:
+        raise PayloadError(
+            f"{part.name or part.file_id}: Chat Completions takes images by URL or data URL; "
+            "use the Responses API for file_id images"
+        )
+    return {"type": "image_url", "image_url": {"url": ref, "detail": part.detail}}
+
+
+def _responses_part(part: ImagePart, ref: str) -> dict:
+    key = "file_id" if part.file_id is not None else "image_url"
+    return {"type": "input_image", key: ref, "detail": part.detail}
+
+
+def chat_image_part(part: ImagePart) -> dict:
+    """`{"type": "image_url", "image_url": {"url", "detail"}}` for Chat Completions."""
+    return _chat_part(part, part.ref)
+
+
+def responses_image_part(part: ImagePart) -> dict:
+    """`{"type": "input_image", "image_url" | "file_id", "detail"}` for the Responses API."""
+    return _responses_part(part, part.ref)
+
+
+def chat_body(
+    parts: Sequence[ImagePart],
+    *,
+    model: str,
+    prompt: str = "",
+    system: str | None = None,
+    json_format: bool = False,
+    max_output_tokens: int | None = None,
+) -> dict:
+    """A `chat.completions.create` body: optional system message, then one user message with
+    the prompt text followed by the images in order."""
+    content = [{"type": "text", "text": prompt}] if prompt else []
+    content += [chat_image_part(p) for p in parts]
+    messages = [{"role": "system", "content": system}] if system else []
+    body = {"model": model, "messages": [*messages, {"role": "user", "content": content}]}
+    if json_format:
+        body["response_format"] = {"type": "json_object"}
+    if max_output_tokens is not None:
+        body["max_completion_tokens"] = max_output_tokens
+    return body
+
+
+def responses_body(
+    parts: Sequence[ImagePart],
+    *,
+    model: str,
+    prompt: str = "",
+    instructions: str | None = None,
+    json_format: bool = False,
+    max_output_tokens: int | None = None,
+) -> dict:
+    """A `responses.create` body: one user input with the prompt then the images in order."""
+    content = [{"type": "input_text", "text": prompt}] if prompt else []
+    content += [responses_image_part(p) for p in parts]
+    body = {"model": model, "input": [{"role": "user", "content": content}]}
+    if instructions:
+        body["instructions"] = instructions
+    if json_format:
+        body["text"] = {"format": {"type": "json_object"}}
+    if max_output_tokens is not None:
+        body["max_output_tokens"] = max_output_tokens
+    return body
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """What every request of a run shares: endpoint, model, prompt and output options.
+
+    `system` is the system message (Chat) or `instructions` (Responses). With
+    `json_format` the API requires the word "json" somewhere in the messages, so it is
+    checked here.
+    """
+
+    model: str
+    prompt: str = ""
+    api: str = "chat"
+    system: str | None = None
+    json_format: bool = False
+    max_output_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.api not in ENDPOINTS:
+            raise SettingsError(f"api must be one of {sorted(ENDPOINTS)}, not {self.api!r}")
+        if not self.model:
+            raise SettingsError("model is required")
+        if self.max_output_tokens is not None:
+            _positive("max_output_tokens", self.max_output_tokens)
+        if self.json_format and "json" not in f"{self.prompt} {self.system or ''}".lower():
+            raise SettingsError(
+                "a JSON response format needs the word 'json' in the prompt or system text "
+                "(the API refuses the request otherwise)"
+            )
+
+    @property
+    def endpoint(self) -> str:
+        return ENDPOINTS[self.api]
+
+    def body(self, parts: Sequence[ImagePart]) -> dict:
+        if self.api == "chat":
+            return chat_body(
+                parts,
+                model=self.model,
+                prompt=self.prompt,
+                system=self.system,
+                json_format=self.json_format,
+                max_output_tokens=self.max_output_tokens,
+            )
+        return responses_body(
+            parts,
+            model=self.model,
+            prompt=self.prompt,
+            instructions=self.system,
+            json_format=self.json_format,
+            max_output_tokens=self.max_output_tokens,
+        )
+
+    @cached_property
+    def base_bytes(self) -> int:
+        """Body bytes with no images."""
+        return body_bytes(self.body(()))
+
+    def part_bytes(self, part: ImagePart) -> int:
+        """Bytes one image part adds to the content list, without the separating comma."""
+        shape = _chat_part(part, "") if self.api == "chat" else _responses_part(part, "")
+        return body_bytes(shape) + part.ref_bytes
+
+    def added_bytes(self, part: ImagePart, n_before: int) -> int:
+        """Bytes the body grows by when `part` follows `n_before` images."""
+        return self.part_bytes(part) + (1 if n_before or self.prompt else 0)
+
+    def body_bytes(self, parts: Sequence[ImagePart]) -> int:
+        """Exact serialized size of `self.body(parts)`, computed without building it."""
+        return self.base_bytes + sum(self.added_bytes(p, i) for i, p in enumerate(parts))
+
+
+def request_id(spec: RequestSpec, parts: Sequence[ImagePart]) -> str:
+    """A stable id from the settings and the image contents: same inputs, same id."""
+    key = {"spec": asdict(spec), "images": [[p.kind, p.digest, p.detail] for p in parts]}
+    return "vis-" + hashlib.sha256(serialize(key)).hexdigest()[:24]
+
+
+@dataclass(frozen=True, eq=False)
+class Request:
+    """One request to send: its settings and images; the body is built on demand."""
+
+    spec: RequestSpec
+    parts: tuple[ImagePart, ...]
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.parts))
+        if not self.id:
+            object.__setattr__(self, "id", request_id(self.spec, self.parts))
+
+    @property
+    def api(self) -> str:
+        return self.spec.api
+
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def endpoint(self) -> str:
+        return self.spec.endpoint
+
+    def body(self) -> dict:
+        return self.spec.body(self.parts)
+
+    @property
+    def body_bytes(self) -> int:
+        return self.spec.body_bytes(self.parts)
+
+    def estimated_image_tokens(self) -> int | None:
+        """Image tokens from `toolkit.tokens`, or None when a size or the model is unknown."""
+        if any(p.width is None or p.height is None for p in self.parts):
+            return None
+        try:
+            return sum(
+                image_tokens(p.width, p.height, self.model, p.detail).tokens for p in self.parts
+            )
+        except RulesError:
+            return None
+
+
+def shrink_image(part: ImagePart, max_bytes: int) -> ImagePart:
+    """Re-encode a data image smaller (same settings, smaller `max_side`) to fit `max_bytes`."""
+    label = part.name or "image"
+    if part.data is None:
+        raise PayloadError(f"{label}: only image bytes can be re-encoded, not a {part.kind}")
+    if len(part.data) <= max_bytes:
+        return part
+    settings = part.settings or DEFAULT_SETTINGS
+    if part.width is None or part.height is None:
+        part = ImagePart.from_bytes(part.data, part.detail, part.name)
+    side, size = max(part.width, part.height), len(part.data)
+    while size > max_bytes:
+        side = math.floor(side * math.sqrt(max(max_bytes, 0) / size) * _SHRINK_MARGIN)
+        if side < 1:
+            raise PayloadError(f"{label}: cannot be re-encoded under {max_bytes} bytes")
+        encoded = encode_image(part.data, replace(settings, max_side=side))
+        size = encoded.bytes
+    return replace(ImagePart.from_encoded(encoded, part.detail), name=part.name or encoded.name)
+
+
+def _fit(part: ImagePart, spec: RequestSpec, limits: RequestLimits, on_oversize: str) -> ImagePart:
+    """`part` if it can travel alone within the limits, else re-encoded or refused."""
+    alone = spec.base_bytes + spec.added_bytes(part, 0)
+    too_big = part.data is not None and len(part.data) > limits.max_image_bytes
+    if not too_big and alone <= limits.max_request_bytes:
+        return part
+    label = part.name or part.kind
+    if on_oversize == "error" or part.data is None:
+        raise PayloadError(
+            f"{label}: too large for one request ({len(part.data or b'')} image bytes, "
+            f"{alone} body bytes; limits {limits.max_image_bytes} and "
+            f"{limits.max_request_bytes})"
+        )
+    spare = limits.max_request_bytes - (alone - part.ref_bytes) - len(f"data:{part.mime};base64,")
+    return shrink_image(part, min(limits.max_image_bytes, spare // 4 * 3))
+
+
+def split_requests(
+    parts: Iterable[ImagePart],
+    spec: RequestSpec,
+    *,
+    limits: RequestLimits = OBSERVED_LIMITS,
+    on_oversize: str = "error",
+) -> Iterator[Request]:
+    """Pack images, in order, into the fewest requests within `limits` (lazily).
+
+    Greedy filling is optimal when order is kept: each request takes as many of the next
+    images as fit. An image too large even alone is re-encoded smaller
+    (`on_oversize="reencode"`) or raises `PayloadError` (`"error"`).
+    """
+    if on_oversize not in ON_OVERSIZE:
+        raise SettingsError(f"on_oversize must be one of {ON_OVERSIZE}, not {on_oversize!r}")
+    if spec.base_bytes > limits.max_request_bytes:
+        raise PayloadError(f"the prompt alone ({spec.base_bytes} bytes) exceeds the request limit")
+    batch: list[ImagePart] = []
+    size = spec.base_bytes
+    for part in parts:
+        part = _fit(part, spec, limits, on_oversize)
+        grow = spec.added_bytes(part, len(batch))
+        if batch and (len(batch) >= limits.max_images or size + grow > limits.max_request_bytes):
+            yield Request(spec, tuple(batch))
+            batch, size = [], spec.base_bytes
+            grow = spec.added_bytes(part, 0)
+        batch.append(part)
+        size += grow
+    if batch:
+        yield Request(spec, tuple(batch))
+
+
+def parse_response(api: str, body: dict) -> dict:
+    """Text and `usage` of a Chat Completions or Responses answer body."""
+    usage = body.get("usage") or {}
+    if api == "chat":
+        choices = body.get("choices") or [{}]
+        text = (choices[0].get("message") or {}).get("content")
+        details = usage.get("prompt_tokens_details") or {}
+        tokens = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
+    else:
+        text = "".join(
+            c.get("text", "")
+            for item in body.get("output") or []
+            if item.get("type") == "message"
+            for c in item.get("content") or []
+            if c.get("type") == "output_text"
+        )
+        details = usage.get("input_tokens_details") or {}
+        tokens = (usage.get("input_tokens"), usage.get("output_tokens"))
+    return {
+        "response_text": text,
+        "input_tokens": tokens[0],
+        "cached_tokens": details.get("cached_tokens") or 0,
+        "output_tokens": tokens[1],
+    }
+
+
+def usage_cost_usd(
+    model: str, input_tokens: int, cached_tokens: int, output_tokens: int, tier: str
+) -> float | None:
+    """Dollars for a `usage` at `tier` ("standard" or "batch"): uncached input and output at
+    the tier's rates, cached input at the cached rate (times the batch discount in batch).
+    None when the newest price table does not price the model."""
+    try:
+        cached = 0.0
+        if cached_tokens:
+            discount = pricing.load_prices().batch_discount if tier == "batch" else 1
+            cached = pricing.cost_usd(cached_tokens, model, "cached") * float(discount)
+        return (
+            pricing.cost_usd(input_tokens - cached_tokens, model, tier)
+            + cached
+            + pricing.output_cost_usd(output_tokens, model, tier)
+        )
+    except RulesError:
+        return None
+
+
+# ---- Batch API ----------------------------------------------------------------------------
+
+
+def batch_line(request: Request) -> bytes:
+    """One Batch input line: `custom_id`, `method`, `url` and the endpoint's body."""
+    line = {
+        "custom_id": request.id,
+        "method": "POST",
+        "url": request.endpoint,
+        "body": request.body(),
+    }
+    return serialize(line) + b"\n"
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    """One written Batch input file (one model and endpoint per file, as the API requires)."""
+
+    path: Path
+    lines: int
+    bytes: int
+    model: str
+    endpoint: str
+    estimated_image_tokens: int | None
+    estimated_cost_usd: float | None
+
+
+class _BatchWriter:
+    """Streams lines into numbered files, rolling over at the limits or a model change."""
+
+    def __init__(self, out_dir: Path, prefix: str, limits: BatchLimits):
+        self.out_dir, self.prefix, self.limits = out_dir, prefix, limits
+        self.files: list[BatchFile] = []
+        self.handle = None
+
+    def _open(self, request: Request) -> None:
+        self.close()
+        self.path = self.out_dir / f"{self.prefix}-{len(self.files) + 1:04d}.jsonl"
+        self.handle = self.path.open("wb")
+        self.lines = self.bytes = 0
+        self.tokens: int | None = 0
+        self.model, self.endpoint = request.model, request.endpoint
+
+    def write(self, request: Request, line: bytes) -> None:
+        if len(line) > self.limits.max_file_bytes:
+            raise PayloadError(f"{request.id}: one line is larger than a Batch file may be")
+        if (
+            self.handle is None
+            or (request.model, request.endpoint) != (self.model, self.endpoint)
+            or self.lines >= self.limits.max_lines
+            or self.bytes + len(line) > self.limits.max_file_bytes
+        ):
+            self._open(request)
+        self.handle.write(line)
+        self.lines += 1
+        self.bytes += len(line)
+        tokens = request.estimated_image_tokens()
+        self.tokens = None if tokens is None or self.tokens is None else self.tokens + tokens
+
+    def close(self) -> None:
+        if self.handle is None:
+            return
+        self.handle.close()
+        self.handle = None
+        cost = None
+        if self.tokens is not None:
+            cost = usage_cost_usd(self.model, self.tokens, 0, 0, "batch")
+        self.files.append(
+            BatchFile(
+                self.path, self.lines, self.bytes, self.model, self.endpoint, self.tokens, cost
+            )
+        )
+
+
+def write_batch_files(
+    requests: Iterable[Request],
+    out_dir: str | os.PathLike,
+    *,
+    limits: BatchLimits = BATCH_LIMITS,
+    prefix: str = "batch",
+) -> list[BatchFile]:
+    """Write Batch API input JSONL files, streaming, each within `limits`.
+
+    Identical requests share one `custom_id` and are written once. The estimated cost is
+    the image tokens at batch prices (text tokens are not estimated).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    writer = _BatchWriter(out, prefix, limits)
+    seen: set[str] = set()
+    try:
+        for request in requests:
+            if request.id not in seen:
+                seen.add(request.id)
+                writer.write(request, batch_line(request))
+    finally:
+        writer.close()
+    return writer.files
+
+
+def _jsonl(path: str | os.PathLike) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def read_batch_output(
+    output_paths: Iterable[str | os.PathLike],
+    input_paths: Iterable[str | os.PathLike],
+) -> list[dict]:
+    """Join Batch output (and error) files to their inputs by `custom_id`, in input order.
+
+    Each record has the input file and line, `status` (`ok`, `error` or `missing` when the
+    output has no answer), usage, response text and cost at batch prices.
+    """
+    records: dict[str, dict] = {}
+    for path in input_paths:
+        for number, line in enumerate(_jsonl(path), 1):
+            records[line["custom_id"]] = {
+                "id": line["custom_id"],
+                "input_file": Path(path).name,
+                "line": number,
+                "api": next(k for k, v in ENDPOINTS.items() if v == line["url"]),
+                "model": line["body"]["model"],
+                "status": "missing",
+            }
+    for path in output_paths:
+        for line in _jsonl(path):
+            record = records.get(line["custom_id"])
+            if record is None:
+                raise PayloadError(f"{path}: custom_id {line['custom_id']!r} is not an input")
+            response = line.get("response") or {}
+            body = response.get("body") or {}
+            record["http_status"] = response.get("status_code")
+            record["request_id"] = response.get("request_id")
+            if response.get("status_code") == 200:
+                record.update(status="ok", **parse_response(record["api"], body))
+                record["cost_usd"] = usage_cost_usd(
+                    record["model"],
+                    record["input_tokens"] or 0,
+                    record["cached_tokens"],
+                    record["output_tokens"] or 0,
+                    "batch",
+                )
+            else:
+                error = line.get("error") or body.get("error") or {}
+                record.update(
+                    status="error",
+                    error_type=error.get("code") or error.get("type"),
+                    error_message=error.get("message"),
+                )
+    return list(records.values())
