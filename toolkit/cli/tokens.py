@@ -1,0 +1,193 @@
+"""`toolkit tokens` (image tokens and dollars per image) and `toolkit models` (the rule tables)."""
+
+import argparse
+import re
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+from toolkit.cli.output import error_row, print_json_lines, print_table
+from toolkit.errors import DecompressionBombError, NotAnImageError, RulesError, ToolkitError
+from toolkit.pricing import TIERS, Price, cost_usd, load_prices
+from toolkit.rulesets import ModelRule, RuleSet, default_rule_sets, find_model, load_rules
+from toolkit.tokens import image_tokens
+
+SIZE = re.compile(r"^(\d+)[xX×](\d+)$")
+TOKEN_FIELDS = (
+    "width",
+    "height",
+    "model",
+    "detail",
+    "tokens",
+    "provider_width",
+    "provider_height",
+    "tiles",
+    "patches",
+    "rules",
+    "cost_usd",
+)
+MODEL_COLUMNS = (
+    "model",
+    "provider",
+    "rules",
+    "scheme",
+    "details",
+    "input_usd_per_1m",
+    "constants",
+)
+ROTATED = range(5, 9)  # EXIF orientations that swap width and height
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    tokens = subparsers.add_parser(
+        "tokens",
+        help="image tokens and dollars for sizes or image files",
+        description="Image tokens and dollars per image. A WIDTHxHEIGHT argument is a size; "
+        "anything else is an image file whose size is read from its header (EXIF rotation "
+        "applied, pixels not decoded).",
+    )
+    tokens.add_argument("inputs", nargs="+", metavar="WIDTHxHEIGHT|PATH")
+    tokens.add_argument("--model", required=True, help="e.g. gpt-4o, gpt-5.4-mini")
+    tokens.add_argument("--detail", default="auto", help="low, high, original, auto, ...")
+    tokens.add_argument("--rules", metavar="ID", help="rule-set id or TOML path (default: newest)")
+    tokens.add_argument("--tier", choices=TIERS, default="standard", help="price tier")
+    tokens.add_argument("--json", action="store_true", help="one JSON object per line")
+    tokens.set_defaults(handler=run_tokens)
+
+    models = subparsers.add_parser(
+        "models",
+        help="every model with its token scheme, constants, details and price",
+        description=__doc__,
+    )
+    models.add_argument("--rules", metavar="ID", help="one rule set (default: newest of each)")
+    models.add_argument("--json", action="store_true", help="one JSON object per line")
+    models.set_defaults(handler=run_models)
+
+
+def header_size(path: Path) -> tuple[int, int]:
+    """Width and height as displayed (EXIF orientations 5-8 swap them), from the header only."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            # PNG keeps eXIf after the pixels unless it is in the header; don't decode for it.
+            if image.format == "PNG" and "exif" not in image.info:
+                orientation = 1
+            else:
+                orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except UnidentifiedImageError:
+        raise NotAnImageError(str(path), "not an image format Pillow can identify") from None
+    except Image.DecompressionBombError as exc:
+        raise DecompressionBombError(str(path), str(exc)) from None
+    return (height, width) if orientation in ROTATED else (width, height)
+
+
+def _cost(tokens: int, model: str, tier: str) -> float | None:
+    try:
+        return cost_usd(tokens, model, tier)
+    except RulesError:  # no price for this model or tier
+        return None
+
+
+def _token_row(arg: str, args: argparse.Namespace) -> dict:
+    match = SIZE.match(arg)
+    row = {} if match else {"path": arg}
+    width, height = map(int, match.groups()) if match else header_size(Path(arg))
+    estimate = image_tokens(width, height, args.model, args.detail, args.rules)
+    row.update(
+        width=width,
+        height=height,
+        model=args.model,
+        detail=estimate.detail,
+        tokens=estimate.tokens,
+        provider_width=estimate.provider_width,
+        provider_height=estimate.provider_height,
+        tiles=estimate.tiles,
+        patches=estimate.patches,
+        rules=estimate.rules,
+        cost_usd=_cost(estimate.tokens, args.model, args.tier),
+    )
+    return row
+
+
+def run_tokens(args: argparse.Namespace) -> int:
+    try:  # a bad model, detail or rule set fails every row: say it once
+        find_model(args.model, args.rules)[1].resolve_detail(args.detail)
+    except RulesError as exc:
+        print(f"toolkit tokens: error: {exc}", file=sys.stderr)
+        return 2
+    rows, failed = [], 0
+    for arg in args.inputs:
+        try:
+            row = _token_row(arg, args)
+        except (ToolkitError, OSError) as exc:
+            row, failed = error_row(arg, exc), failed + 1
+        if args.json:
+            print_json_lines([row])
+        else:
+            rows.append(row)
+    if not args.json:
+        print_table(rows, ("path", *TOKEN_FIELDS))
+    return 1 if failed else 0
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return value
+
+
+def _constants(rule: ModelRule) -> dict[str, dict]:
+    return {
+        level: {"scheme": spec.scheme, **{k: _plain(v) for k, v in spec.params.items()}}
+        for level, spec in rule.details.items()
+    }
+
+
+def _price_fields(price: Price | None) -> dict:
+    names = ("input", "cached_input", "batch_input", "output")
+    return {f"{n}_usd_per_1m": _plain(getattr(price, n, None)) for n in names}
+
+
+def _model_row(ruleset: RuleSet, rule: ModelRule, prices) -> dict:
+    try:
+        price = prices.price(rule.name)
+    except RulesError:
+        price = None
+    constants = _constants(rule)
+    return {
+        "model": rule.name,
+        "provider": ruleset.provider,
+        "rules": ruleset.id,
+        "scheme": "/".join(sorted({c["scheme"] for c in constants.values()})),
+        "details": [*rule.details, *([f"auto={rule.auto}"] if rule.auto else [])],
+        "aliases": sorted(a for a, m in ruleset.aliases.items() if m == rule.name),
+        "constants": constants,
+        **_price_fields(price),
+    }
+
+
+def _constants_text(constants: dict[str, dict]) -> str:
+    return "; ".join(
+        f"{level}: " + " ".join(f"{k}={v}" for k, v in params.items() if k != "scheme")
+        for level, params in constants.items()
+    )
+
+
+def run_models(args: argparse.Namespace) -> int:
+    try:
+        sets = [load_rules(args.rules)] if args.rules else default_rule_sets()
+    except RulesError as exc:
+        print(f"toolkit models: error: {exc}", file=sys.stderr)
+        return 2
+    prices = load_prices()
+    rows = [_model_row(r, rule, prices) for r in sets for rule in r.models.values()]
+    if args.json:
+        print_json_lines(rows)
+    else:
+        print_table(
+            [{**r, "constants": _constants_text(r["constants"])} for r in rows], MODEL_COLUMNS
+        )
+        print(f"prices: {prices.id} (USD per 1M input tokens, standard tier)")
+    return 0
