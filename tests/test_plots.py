@@ -104,7 +104,7 @@ def test_detail_grid_shows_each_view_and_hides_spare_axes():
     assert [im.get_array().shape[:2] for im in shown] == [(16, 32), (32, 64)]
     assert [ax.get_title() for ax in axs[:2]] == ["low", "high"]
     assert not axs[2].get_visible()
-    with pytest.raises(ValueError, match="3 views"):
+    with pytest.raises(ValueError, match="3 panels"):
         plots.plot_detail_grid(axs[:2], [*views, views[0]])
 
 

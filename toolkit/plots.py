@@ -71,8 +71,23 @@ def legend_outside(ax: Axes, title: str | None = None) -> None:
         ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
 
 
+def facet_axes(axes, n: int) -> list[Axes]:
+    """The first `n` axes of a grid, row by row; the others are hidden."""
+    axes = list(np.ravel(axes))
+    if n > len(axes):
+        raise ValueError(f"{n} panels but only {len(axes)} axes")
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return axes[:n]
+
+
 def plot_bytes_vs_quality(
-    ax: Axes, df: pd.DataFrame, *, y: str = "bytes", ylabel: str = "encoded size (bytes)"
+    ax: Axes,
+    df: pd.DataFrame,
+    *,
+    y: str = "bytes",
+    ylabel: str = "encoded size (bytes)",
+    legend: bool = True,
 ) -> list:
     """Median encoded size against the quality setting, one line per format."""
     data = _medians(df, ["format"], "quality", y)
@@ -81,8 +96,9 @@ def plot_bytes_vs_quality(
         (line,) = ax.plot(group["quality"], group[y], marker="o", color=color_for(fmt), label=fmt)
         lines.append(line)
     auto_log(ax, data[y])
-    ax.set(xlabel="quality setting (0-100)", ylabel=ylabel)
-    legend_outside(ax, "format")
+    ax.set(xlabel="quality setting (1-95)", ylabel=ylabel)
+    if legend:
+        legend_outside(ax, "format")
     return lines
 
 
@@ -94,6 +110,7 @@ def plot_fidelity(
     y: str = "ssim",
     xlabel: str = "encoded size (bytes)",
     ylabel: str = "SSIM (1 = identical)",
+    legend: bool = True,
 ) -> list:
     """Median fidelity against median size, one line per format, one point per quality."""
     data = _valid(df, x, y).groupby(["format", "quality"], sort=True)[[x, y]].median()
@@ -103,12 +120,18 @@ def plot_fidelity(
         lines.append(line)
     auto_log(ax, data[x], axis="x")
     ax.set(xlabel=xlabel, ylabel=ylabel)
-    legend_outside(ax, "format")
+    if legend:
+        legend_outside(ax, "format")
     return lines
 
 
 def plot_tokens_vs_max_side(
-    ax: Axes, df: pd.DataFrame, *, y: str = "tokens", ylabel: str = "image tokens per image"
+    ax: Axes,
+    df: pd.DataFrame,
+    *,
+    y: str = "tokens",
+    ylabel: str = "image tokens per image",
+    legend: bool = True,
 ) -> list:
     """Median tokens against the max side, colour per model and line style per detail."""
     data = _medians(df, ["model", "detail"], "max_side", y)
@@ -125,7 +148,8 @@ def plot_tokens_vs_max_side(
         lines.append(line)
     auto_log(ax, data[y])
     ax.set(xlabel="longest side sent (px)", ylabel=ylabel)
-    legend_outside(ax, "model · detail")
+    if legend:
+        legend_outside(ax, "model · detail")
     return lines
 
 
@@ -159,19 +183,14 @@ def plot_detail_grid(axes: Sequence[Axes], views: Sequence[tuple[str, object]]) 
     `views` holds (label, PIL image or array) pairs, for example what a model keeps of one
     image at each detail level. Extra axes are hidden.
     """
-    axes = list(np.ravel(axes))
-    if len(views) > len(axes):
-        raise ValueError(f"{len(views)} views but only {len(axes)} axes")
     shown = []
-    for ax, (label, image) in zip(axes, views, strict=False):
+    for ax, (label, image) in zip(facet_axes(axes, len(views)), views, strict=True):
         pixels = np.asarray(image)
         shown.append(
             ax.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None, vmin=0, vmax=255)
         )
         ax.set_title(label, fontsize=9)
         ax.set_axis_off()
-    for ax in axes[len(views) :]:
-        ax.set_visible(False)
     return shown
 
 

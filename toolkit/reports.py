@@ -12,7 +12,8 @@ A preset is one YAML file in `notebooks/params/` (or any path) with literal valu
 
 The runner always passes `out_dir` (the report folder) and `show_progress=False`, and
 `images_dir` when `--images` is given. Notebooks write their tables and figures through
-`save_table` and `toolkit.plots.save_figure`, so the report collects them.
+`save_table` and `toolkit.plots.save_figure`, so the report collects them. Each notebook's
+exact parameters are also written to `parameters/<notebook>.yaml`, ready for `papermill -f`.
 """
 
 from __future__ import annotations
@@ -201,8 +202,11 @@ def build_report(
         declared = papermill.inspect_notebook(str(path))
         params = notebook_parameters(config, path, declared, runner)
         runs.append(NotebookRun(name=path.stem, parameters=params))
-    for sub in ("notebooks", "tables", "figures"):
+    for sub in ("notebooks", "parameters", "tables", "figures"):
         (out / sub).mkdir(parents=True, exist_ok=True)
+    for run in runs:  # for `papermill NOTEBOOK OUT -k python3 -f parameters/<name>.yaml`
+        text = yaml.safe_dump(run.parameters, sort_keys=True, allow_unicode=True)
+        (out / "parameters" / f"{run.name}.yaml").write_text(text)
     timeout_s = float(config["report"].get("timeout_s", DEFAULT_TIMEOUT_S))
     for path, run in zip(paths, runs, strict=True):
         run_notebook(path, run, out, timeout_s)
