@@ -1,0 +1,308 @@
+"""The sweep engine: rows, work done once, errors kept, cache and resume, executors, decisions."""
+
+import json
+import math
+import threading
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from toolkit import quality, sweep
+from toolkit.errors import SettingsError, UnknownModelError
+from toolkit.pricing import cost_usd
+from toolkit.sweep import COLUMNS, SweepGrid, iter_sweep, pareto_front, recommend, run_sweep
+from toolkit.tokens import image_tokens
+
+SMALL = dict(
+    max_sides=(128, 256),
+    formats=("jpeg", "webp"),
+    qualities=(40, 90),
+    models=("gpt-4o", "gpt-5.4"),
+    details=("low", "high"),
+    reference_side=256,
+)
+OBSERVATION = ["path", "max_side", "format", "quality", "model", "detail"]
+
+
+def photo(path, width=400, height=300, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0, 1, width)[None, :, None]
+    y = np.linspace(0, 1, height)[:, None, None]
+    base = 30 + 180 * (0.5 * x + 0.3 * y + 0.2 * np.sin(20 * x * y + seed))
+    pixels = np.clip(base + rng.normal(0, 10, (height, width, 3)), 0, 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path, quality=92)
+    return path
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """Two photos, one screenshot-like PNG and a corrupt JPEG, in category folders."""
+    root = tmp_path / "images"
+    photo(root / "photos" / "a.jpg", seed=1)
+    photo(root / "photos" / "b.jpg", 300, 400, seed=2)
+    screen = Image.new("RGB", (320, 200), "white")
+    ImageDraw.Draw(screen).text(
+        (10, 80), "Total 42.00", fill="black", font=ImageFont.load_default(24)
+    )
+    (root / "screens").mkdir()
+    screen.save(root / "screens" / "s.png")
+    (root / "broken").mkdir()
+    (root / "broken" / "bad.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 64)
+    return root
+
+
+@pytest.fixture
+def threads():
+    with ThreadPoolExecutor(2) as pool:
+        yield pool
+
+
+def test_one_row_per_observation_with_the_agreed_columns(corpus, threads):
+    grid = SweepGrid(**SMALL)
+    df = run_sweep([corpus], grid, threads, progress=False)
+    assert list(df.columns) == list(COLUMNS)
+    assert len(df) == 4 * grid.cells == 4 * 2 * 2 * 2 * 2 * 2
+    assert not df.duplicated(OBSERVATION).any()
+    ok = df[df["error"].isna()]
+    assert set(ok["category"]) == {"photos", "screens"}
+    assert (ok[["width", "height"]].max(axis=1) <= ok["max_side"]).all()
+    assert (ok["base64_chars"] == 4 * np.ceil(ok["bytes"] / 3)).all()
+    for row in ok.sample(10, random_state=0).itertuples():
+        estimate = image_tokens(int(row.width), int(row.height), row.model, row.detail)
+        assert (row.tokens, row.provider_width, row.provider_height) == (
+            estimate.tokens,
+            estimate.provider_width,
+            estimate.provider_height,
+        )
+        assert row.cost_usd == pytest.approx(cost_usd(int(row.tokens), row.model))
+    assert ok["compression_ssim"].between(0, 1).all()
+    assert ok["seen_ssim"].between(0, 1).all()
+    assert (ok["seen_psnr_db"] > 10).all()
+    assert ok["seen_ocr_accuracy"].isna().all()  # OCR is off by default
+    # higher quality keeps more of the same encode size
+    a = ok[(ok["image"] == "a.jpg") & (ok["format"] == "jpeg") & (ok["max_side"] == 256)]
+    assert (
+        a[a["quality"] == 90]["compression_ssim"].min()
+        > a[a["quality"] == 40]["compression_ssim"].max()
+    )
+
+
+def test_a_corrupt_image_gives_rows_with_errors_and_the_sweep_goes_on(corpus, threads):
+    grid = SweepGrid(**SMALL)
+    df = run_sweep([corpus], grid, threads, progress=False)
+    bad = df[df["image"] == "bad.jpg"]
+    assert len(bad) == grid.cells
+    assert bad["error"].str.contains("CorruptImageError|NotAnImageError").all()
+    assert bad["tokens"].isna().all()
+    assert df[df["image"] != "bad.jpg"]["error"].isna().all()
+    assert df.attrs["sweep"]["failed_images"] == 1
+
+
+def test_a_missing_file_and_a_lost_worker_are_recorded(tmp_path):
+    class LosingExecutor(Executor):
+        def submit(self, fn, *args, **kwargs):
+            future = Future()
+            future.set_exception(RuntimeError("worker lost"))
+            return future
+
+    good = photo(tmp_path / "x" / "ok.jpg")
+    grid = SweepGrid(**SMALL)
+    df = run_sweep([good, tmp_path / "nope.jpg"], grid, LosingExecutor(), progress=False)
+    assert len(df) == 2 * grid.cells
+    assert df[df["image"] == "ok.jpg"]["error"].eq("RuntimeError: worker lost").all()
+    assert df[df["image"] == "nope.jpg"]["error"].str.startswith("FileNotFoundError").all()
+
+
+def test_each_image_is_decoded_once_resized_once_per_side_encoded_once_per_setting(
+    corpus, threads, monkeypatch
+):
+    calls = {"load": 0, "resize": 0, "encode": 0}
+
+    def counting(name, fn):
+        def wrapper(*args, **kwargs):
+            with lock:
+                calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    lock = threading.Lock()
+    monkeypatch.setattr(sweep, "load_image", counting("load", sweep.load_image))
+    monkeypatch.setattr(sweep, "resize_image", counting("resize", sweep.resize_image))
+    monkeypatch.setattr(sweep, "encode_pixels", counting("encode", sweep.encode_pixels))
+    grid = SweepGrid(**{**SMALL, "formats": ("jpeg", "png")})
+    df = run_sweep(corpus / "photos", grid, threads, progress=False)
+    assert len(df) == 2 * grid.cells
+    assert calls["load"] == 2
+    assert calls["resize"] == 2 * (2 + 1)  # two max sides and the seen-view reference
+    assert calls["encode"] == 2 * (2 * 2 + 2)  # JPEG per quality, PNG once per side
+    png = df[df["format"] == "png"].groupby(["path", "max_side"])["bytes"].nunique()
+    assert (png == 1).all()
+
+
+def test_resume_after_interruption_computes_nothing_twice(corpus, threads, tmp_path):
+    files = sorted(corpus.glob("[ps]*/*")) + [corpus / "broken" / "bad.jpg"]
+    grid = SweepGrid(**SMALL)
+    cache = tmp_path / "cache"
+
+    def interrupted():
+        yield from files[:2]
+        raise KeyboardInterrupt
+
+    first = sweep.SweepStats()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in iter_sweep(interrupted(), grid, threads, cache, max_in_flight=1, stats=first):
+            pass
+    assert first.computed_encodes == 2 * len(grid.encode_keys())
+
+    df = run_sweep(files, grid, threads, cache, progress=False)
+    second = df.attrs["sweep"]
+    assert second["cached_encodes"] == first.computed_encodes
+    assert first.computed_encodes + second["computed_encodes"] == 3 * len(grid.encode_keys())
+    assert len(df) == 4 * grid.cells  # the corrupt file is retried, never cached
+
+    again = run_sweep(files, grid, threads, cache, progress=False)
+    assert again.attrs["sweep"]["computed_encodes"] == 0
+    assert again.attrs["sweep"]["computed_images"] == 1  # only the corrupt one
+    pd.testing.assert_frame_equal(again, df)
+
+
+def test_an_extended_grid_computes_only_what_is_new(corpus, threads, tmp_path):
+    cache = tmp_path / "cache"
+    photos = corpus / "photos"
+    small = SweepGrid(**{**SMALL, "qualities": (40,)})
+    run_sweep(photos, small, threads, cache, progress=False)
+    wider = SweepGrid(**SMALL)  # adds quality 90
+    stats = run_sweep(photos, wider, threads, cache, progress=False).attrs["sweep"]
+    assert stats["computed_encodes"] == 2 * 2 * 2  # images x sides x formats, quality 90 only
+    same_sizes = SweepGrid(**{**SMALL, "models": ("gpt-4o", "gpt-5.4", "gpt-4.1")})
+    stats = run_sweep(photos, same_sizes, threads, cache, progress=False).attrs["sweep"]
+    assert stats["computed_encodes"] == 0  # gpt-4.1 keeps what gpt-4o keeps: nothing new
+
+
+def test_concurrent_sweeps_can_share_a_cache(corpus, tmp_path):
+    cache = tmp_path / "cache"
+    grid = SweepGrid(**SMALL)
+    photos = corpus / "photos"
+    with ThreadPoolExecutor(4) as pool:
+        runs = [pool.submit(run_sweep, photos, grid, pool, cache, False) for _ in range(2)]
+        frames = [run.result() for run in runs]
+    pd.testing.assert_frame_equal(
+        frames[0].drop(columns=list(sweep.TIMINGS)), frames[1].drop(columns=list(sweep.TIMINGS))
+    )
+    files = list(cache.rglob("*"))
+    assert not [f for f in files if f.name.endswith(".tmp")]
+    for f in (f for f in files if f.suffix == ".json"):
+        assert set(json.loads(f.read_text())["encodes"]) == {
+            sweep._key_text(k) for k in grid.encode_keys()
+        }
+    with ThreadPoolExecutor(2) as pool:
+        third = run_sweep(photos, grid, pool, cache, progress=False)
+    assert third.attrs["sweep"]["computed_encodes"] == 0
+
+
+def test_the_default_process_pool_and_a_dask_cluster_give_the_same_rows(corpus, threads):
+    distributed = pytest.importorskip("distributed")
+    grid = SweepGrid(**{**SMALL, "max_sides": (128,), "qualities": (60,)})
+    stable = ["image", "category", "width", "height", "bytes", "tokens", "seen_ssim", "error"]
+    reference = run_sweep(corpus, grid, threads, progress=False)[stable]
+    pooled = run_sweep(corpus, grid, progress=False)[stable]  # default: forkserver pool
+    pd.testing.assert_frame_equal(pooled, reference)
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = run_sweep(corpus, grid, client.get_executor(), progress=False)[stable]
+    pd.testing.assert_frame_equal(on_dask, reference)
+
+
+def test_categories_from_a_mapping_or_a_function(corpus, threads):
+    grid = SweepGrid(**{**SMALL, "max_sides": (128,), "qualities": (60,), "formats": ("jpeg",)})
+    photos = corpus / "photos"
+    mapped = run_sweep(photos, grid, threads, progress=False, category={"a.jpg": "portrait"})
+    assert dict(zip(mapped["image"], mapped["category"], strict=True)) == {
+        "a.jpg": "portrait",
+        "b.jpg": "photos",
+    }
+    named = run_sweep(photos, grid, threads, progress=False, category=lambda p: p.stem.upper())
+    assert set(named["category"]) == {"A", "B"}
+
+
+@pytest.mark.skipif(quality.ocr_unavailable() is not None, reason="tesseract not installed")
+def test_ocr_accuracy_drops_when_the_provider_shrinks_text(tmp_path, threads):
+    page = Image.new("RGB", (1200, 300), "white")
+    font = ImageFont.load_default(size=20)
+    text = "Invoice 4821 total 93.50 due 2026-11-30"
+    ImageDraw.Draw(page).text((30, 110), text, fill="black", font=font)
+    page.save(tmp_path / "text.png")
+    grid = SweepGrid(
+        max_sides=(1200,),
+        formats=("jpeg",),
+        qualities=(90,),
+        models=("gpt-4o",),
+        details=("low", "high"),
+        ocr=True,
+        reference_side=1200,
+    )
+    df = run_sweep(tmp_path / "text.png", grid, threads, progress=False).set_index("detail")
+    assert df.loc["high", "seen_ocr_accuracy"] > 0.9  # 1200x300 kept whole
+    assert df.loc["low", "seen_ocr_accuracy"] < 0.8  # 512x128: 8 px letters
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"qualities": ()}, SettingsError),
+        ({"qualities": (50, 50)}, SettingsError),
+        ({"qualities": (96,)}, SettingsError),  # JPEG stops at 95
+        ({"formats": ("gif",)}, SettingsError),
+        ({"max_sides": (0,)}, SettingsError),
+        ({"reference_side": 8}, SettingsError),
+        ({"models": ("gpt-99",)}, UnknownModelError),
+    ],
+)
+def test_grid_validation(change, error):
+    with pytest.raises(error):
+        SweepGrid(**{**SMALL, **change})
+
+
+def test_ocr_needs_tesseract(monkeypatch):
+    monkeypatch.setattr(quality, "ocr_unavailable", lambda: "no tesseract here")
+    with pytest.raises(SettingsError, match="no tesseract here"):
+        SweepGrid(**SMALL, ocr=True)
+
+
+def test_pareto_front_keeps_only_undominated_rows():
+    df = pd.DataFrame(
+        {
+            "cost_usd": [1.0, 1.0, 2.0, 3.0, 0.5, 4.0, 2.5],
+            "seen_ssim": [0.80, 0.85, 0.84, 0.95, 0.70, 0.95, math.nan],
+            "error": [None] * 7,
+        }
+    )
+    front = pareto_front(df)
+    assert front.index.tolist() == [4, 1, 3]
+
+
+def test_recommend_cheapest_settings_per_category_with_saving_against_the_seed(corpus, threads):
+    grid = SweepGrid(**{**SMALL, "models": ("gpt-4o",)})
+    df = run_sweep(corpus, grid, threads, progress=False)
+    loose = recommend(df, min_quality=0.0)
+    assert loose["category"].tolist() == ["photos", "screens"]  # broken has no good row
+    photos = loose.set_index("category").loc["photos"]
+    assert (photos["max_side"], photos["detail"]) == (128, "low")
+    seed = image_tokens(400, 300, "gpt-4o", "high").tokens  # 400x300 stays whole at 800 px
+    assert photos["seed_cost_usd"] == pytest.approx(cost_usd(seed, "gpt-4o"))
+    assert photos["saving_usd"] == pytest.approx(photos["seed_cost_usd"] - photos["cost_usd"])
+    assert photos["saving_pct"] > 0
+
+    strict = recommend(df, min_quality=0.999, detail="high").set_index("category")
+    assert strict.loc["photos", "max_side"] != strict.loc["photos", "max_side"]  # none: NaN
+    with pytest.raises(SettingsError, match="several models"):
+        recommend(run_sweep(corpus / "photos", SweepGrid(**SMALL), threads, progress=False), 0.5)

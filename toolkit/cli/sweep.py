@@ -1,0 +1,143 @@
+"""`toolkit sweep PATH… -o results.csv`: every image x size x format x quality x model x detail.
+
+Rows are appended to the CSV as each image finishes, then the file is put in input order.
+Results are cached (content-addressed) so an interrupted or extended sweep computes only what
+is missing. Prints a summary (a JSON object with `--json`); exits 1 if any row has an error.
+"""
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from toolkit.cli.output import print_json_lines, print_table
+from toolkit.errors import ToolkitError
+from toolkit.images import DEFAULT_SETTINGS, EncodeSettings
+from toolkit.runtime import available_cpus, tune_malloc
+from toolkit.sweep import COLUMNS, SweepGrid, SweepStats, default_executor, iter_sweep, to_frame
+
+DEFAULTS = {f.name: f.default for f in dataclasses.fields(SweepGrid)}
+
+
+def _default(name: str):
+    return DEFAULTS[name]
+
+
+def _max_side(text: str) -> int | None:
+    return None if text.lower() in ("none", "0") else int(text)
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "toolkit" / "sweep"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sweep", help="sweep encode settings x models over images", description=__doc__
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="CSV file to write")
+    parser.add_argument("--max-sides", nargs="+", type=_max_side, default=_default("max_sides"))
+    parser.add_argument("--formats", nargs="+", default=_default("formats"))
+    parser.add_argument("--qualities", nargs="+", type=int, default=_default("qualities"))
+    parser.add_argument("--models", nargs="+", default=_default("models"))
+    parser.add_argument("--details", nargs="+", default=_default("details"))
+    parser.add_argument(
+        "--no-metrics", action="store_true", help="skip SSIM/PSNR (sizes, tokens, dollars only)"
+    )
+    parser.add_argument("--ocr", action="store_true", help="Tesseract text accuracy (slow)")
+    parser.add_argument(
+        "--reference-side",
+        type=int,
+        default=_default("reference_side"),
+        help="size the seen view is compared at (px)",
+    )
+    parser.add_argument("--webp-method", type=int, default=DEFAULT_SETTINGS.webp_method)
+    parser.add_argument("--rules", help="rule-set id or TOML file (default: newest)")
+    parser.add_argument("--prices", help="price table id or TOML file (default: newest)")
+    parser.add_argument("--tier", default="standard", help="standard, batch or cached")
+    parser.add_argument(
+        "--workers", type=int, default=available_cpus(), help="processes (default: all CPUs)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=default_cache_dir(),
+        help="cache folder (default: %(default)s)",
+    )
+    parser.add_argument("--no-cache", action="store_true", help="compute everything afresh")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(handler=run)
+
+
+def grid_from(args: argparse.Namespace) -> SweepGrid:
+    return SweepGrid(
+        max_sides=args.max_sides,
+        formats=args.formats,
+        qualities=args.qualities,
+        models=args.models,
+        details=args.details,
+        compression_metrics=not args.no_metrics,
+        seen_metrics=not args.no_metrics,
+        ocr=args.ocr,
+        reference_side=args.reference_side,
+        base=EncodeSettings(webp_method=args.webp_method),
+        rules=args.rules,
+        prices=args.prices,
+        tier=args.tier,
+    )
+
+
+def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) -> None:
+    """Append rows as images finish; then rewrite the file in input order."""
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.output.with_name(args.output.name + ".partial")
+    pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
+    order = []
+    executor = default_executor(args.workers)
+    try:
+        results = iter_sweep(
+            args.paths, grid, executor, None if args.no_cache else args.cache, stats=stats
+        )
+        with tqdm(desc="sweep", unit="image", disable=args.no_progress) as bar:
+            for index, rows in results:
+                to_frame(rows).to_csv(partial, mode="a", header=False, index=False)
+                order.extend([index] * len(rows))
+                bar.update()
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    frame = pd.read_csv(partial)
+    frame.index = order
+    frame.sort_index(kind="stable").to_csv(partial, index=False)
+    os.replace(partial, args.output)
+
+
+def run(args: argparse.Namespace) -> int:
+    tune_malloc()
+    try:
+        grid = grid_from(args)
+    except ToolkitError as exc:
+        print(f"toolkit sweep: {exc}", file=sys.stderr)
+        return 2
+    stats = SweepStats()
+    write_sweep(args, grid, stats)
+    errors = pd.read_csv(args.output, usecols=["error"])["error"].notna().sum()
+    summary = {
+        "output": str(args.output),
+        "images": stats.images,
+        "rows": stats.images * grid.cells,
+        "error_rows": int(errors),
+        "computed_encodes": stats.computed_encodes,
+        "cached_encodes": stats.cached_encodes,
+    }
+    if args.json:
+        print_json_lines([summary])
+    else:
+        print_table([summary], list(summary))
+    return 1 if errors else 0
