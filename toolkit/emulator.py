@@ -21,7 +21,6 @@ header (`429`, `500`, `drop`, `hang`, `slow`). Requests are counted per
 `X-Client-Request-Id` header so tests can prove nothing was sent twice.
 """
 
-import base64
 import hashlib
 import json
 import math
@@ -43,9 +42,10 @@ from openai.types.responses.image_detail import ImageDetail
 from openai.types.responses.response_create_params import ResponseCreateParamsBase
 from PIL import Image, UnidentifiedImageError
 
-from toolkit.dataurl import parse_data_url
+from toolkit.dataurl import parse_data_url, sniff_mime
 from toolkit.errors import DataURLError, RulesError, SettingsError, UnknownModelError
 from toolkit.payload import ENDPOINTS, OBSERVED_LIMITS, RequestLimits
+from toolkit.rulesets import find_model
 from toolkit.tokens import image_tokens
 
 HOST = "127.0.0.1"
@@ -207,7 +207,8 @@ def _chat_parts(body: dict) -> tuple[list[str], list[_Image]]:
             if role != "user":
                 raise ApiError(
                     400,
-                    f"Image URLs are only allowed for messages with role 'user', but this message with role '{role}' contains an image URL.",
+                    "Image URLs are only allowed for messages with role 'user', but this "
+                    f"message with role '{role}' contains an image URL.",
                     param=at,
                 )
             _no_extra(part, {"type", "image_url"}, at)
@@ -227,7 +228,8 @@ def _chat_parts(body: dict) -> tuple[list[str], list[_Image]]:
     if fmt.get("type") == "json_object" and "json" not in " ".join(texts).lower():
         raise ApiError(
             400,
-            "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.",
+            "'messages' must contain the word 'json' in some form, to use "
+            "'response_format' of type 'json_object'.",
             param="messages",
         )
     return texts, images
@@ -287,7 +289,8 @@ def _responses_parts(body: dict) -> tuple[list[str], list[_Image]]:
     if fmt.get("type") == "json_object" and "json" not in " ".join(texts).lower():
         raise ApiError(
             400,
-            "Response input messages must contain the word 'json' in some form to use 'text.format' of type 'json_object'.",
+            "Response input messages must contain the word 'json' in some form to use "
+            "'text.format' of type 'json_object'.",
             param="input",
         )
     return texts, images
@@ -297,7 +300,8 @@ def _decode(data: bytes, declared: str, image: _Image, limits: RequestLimits) ->
     if len(data) > limits.max_image_bytes:
         raise ApiError(
             400,
-            f"Image is {len(data) / 1e6:.2f}MB, which exceeds the allowed limit of {limits.max_image_bytes / 1e6:g}MB.",
+            f"Image is {len(data) / 1e6:.2f}MB, which exceeds the allowed limit of "
+            f"{limits.max_image_bytes / 1e6:g}MB.",
             param=image.param,
             code="image_too_large",
         )
@@ -396,11 +400,11 @@ class _State:
                     code="invalid_file_id",
                 )
             data = self.contents[image.ref]
-            return data, Image.MIME.get(Image.open(BytesIO(data)).format or "", "")
+            return data, sniff_mime(data) or "unknown"
         try:
             with urllib.request.urlopen(image.ref, timeout=10) as answer:
                 data = answer.read(self.limits.max_image_bytes + 1)
-                return data, answer.headers.get_content_type()
+                return data, sniff_mime(data) or "unknown"
         except (OSError, ValueError) as exc:
             raise ApiError(
                 400,
@@ -422,11 +426,13 @@ class _State:
             raise ApiError(400, "you must provide a model parameter", param="model")
         if body.get("stream"):
             raise ApiError(400, "The emulator does not stream; send stream=false.", param="stream")
+        _check_model(model)
         texts, images = (_chat_parts if api == "chat" else _responses_parts)(body)
         if len(images) > self.limits.max_images:
             raise ApiError(
                 400,
-                f"Too many images in request: {len(images)}; the limit is {self.limits.max_images}.",
+                f"Too many images in request: {len(images)}; "
+                f"the limit is {self.limits.max_images}.",
                 code="too_many_images",
             )
         described = []
@@ -435,12 +441,6 @@ class _State:
             width, height = _decode(data, mime, image, self.limits)
             try:
                 tokens = image_tokens(width, height, model, image.detail).tokens
-            except UnknownModelError:
-                raise ApiError(
-                    404,
-                    f"The model `{model}` does not exist or you do not have access to it.",
-                    code="model_not_found",
-                ) from None
             except RulesError as exc:
                 raise ApiError(400, str(exc), param=image.param, code="invalid_value") from None
             described.append(
@@ -456,6 +456,20 @@ class _State:
         text = json.dumps({"model": model, "images": described}, sort_keys=True)
         input_tokens = sum(d["tokens"] for d in described) + sum(map(text_tokens, texts))
         return _answer(api, model, body, text, input_tokens, text_tokens(text))
+
+
+def _check_model(model: str) -> None:
+    """404 unless an OpenAI rule set knows `model` (as the API answers unknown models)."""
+    try:
+        known = find_model(model)[0].provider == "openai"
+    except UnknownModelError:
+        known = False
+    if not known:
+        raise ApiError(
+            404,
+            f"The model `{model}` does not exist or you do not have access to it.",
+            code="model_not_found",
+        )
 
 
 def _answer(
@@ -697,14 +711,16 @@ class _Handler(BaseHTTPRequestHandler):
             if not self._authorized():
                 raise ApiError(
                     401,
-                    "You didn't provide an API key. Provide it in an Authorization header using Bearer auth.",
+                    "You didn't provide an API key. Provide it in an Authorization header "
+                    "using Bearer auth.",
                     code="invalid_api_key",
                 )
             if raw is None:
                 length = self.headers.get("Content-Length")
                 raise ApiError(
                     413,
-                    f"Request too large: {length} bytes; the limit is {self.state.limits.max_request_bytes} bytes.",
+                    f"Request too large: {length} bytes; "
+                    f"the limit is {self.state.limits.max_request_bytes} bytes.",
                     code="request_too_large",
                 )
             route = {
@@ -797,7 +813,8 @@ def _json(raw: bytes) -> object:
     except (ValueError, UnicodeDecodeError):
         raise ApiError(
             400,
-            "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+            "We could not parse the JSON body of your request. The OpenAI API expects a "
+            "JSON payload, but what was sent was not valid JSON.",
         ) from None
 
 

@@ -1,0 +1,46 @@
+"""`toolkit batch IMAGE… -o DIR`: write Batch API input files (JSONL) for images.
+
+One request per image by default (`--images-per-request` packs more, within the observed
+request limits); files roll over at 50,000 lines or 200 MB. One row per file with the
+estimated image tokens and their cost at batch prices.
+"""
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from toolkit.cli.output import print_json_lines, print_table
+from toolkit.cli.request import add_request_arguments, image_parts, request_spec
+from toolkit.errors import ToolkitError
+from toolkit.payload import OBSERVED_LIMITS, split_requests, write_batch_files
+
+COLUMNS = ("path", "lines", "bytes", "model", "estimated_image_tokens", "estimated_cost_usd")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "batch", help="write Batch API input files for images", description=__doc__
+    )
+    add_request_arguments(parser)
+    parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--images-per-request", type=int, default=1)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    failures: list[dict] = []
+    try:
+        spec = request_spec(args)
+        limits = dataclasses.replace(OBSERVED_LIMITS, max_images=args.images_per_request)
+        requests = split_requests(image_parts(args, failures), spec, limits=limits)
+        files = write_batch_files(requests, args.out)
+    except ToolkitError as exc:
+        print(f"toolkit batch: error: {exc}", file=sys.stderr)
+        return 2
+    rows = [{**dataclasses.asdict(f), "path": str(f.path)} for f in files] + failures
+    if args.json:
+        print_json_lines(rows)
+    else:
+        print_table(rows, COLUMNS)
+    return 1 if failures else 0
