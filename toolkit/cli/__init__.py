@@ -7,7 +7,7 @@ import sys
 from toolkit import __version__
 
 # Each name is a module in this package that defines `register(subparsers)`.
-COMMANDS = ("encode", "report", "tokens", "frames", "request", "batch", "emulator")
+COMMANDS = ("encode", "report", "tokens", "frames", "request", "batch", "emulator", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
