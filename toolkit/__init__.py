@@ -31,6 +31,8 @@ from toolkit.images import (
     resize_image,
 )
 from toolkit.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR, SAMPLES_DIR
+from toolkit.quality import psnr, ssim
+from toolkit.sweep import SweepGrid, iter_sweep, pareto_front, recommend, run_sweep
 
 __version__ = "0.1.0"
 
@@ -54,6 +56,7 @@ __all__ = [
     "RulesError",
     "SAMPLES_DIR",
     "SourceImage",
+    "SweepGrid",
     "SettingsError",
     "ToolkitError",
     "UnknownModelError",
@@ -64,9 +67,15 @@ __all__ = [
     "encode_image",
     "encode_pixels",
     "iter_image_files",
+    "iter_sweep",
     "load_image",
+    "pareto_front",
     "parse_data_url",
+    "psnr",
+    "recommend",
     "resize_image",
+    "run_sweep",
     "sniff_mime",
+    "ssim",
     "to_data_url",
 ]
