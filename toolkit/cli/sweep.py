@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         "cached_encodes": stats.cached_encodes,
     }
     if args.json:
-        print_json_lines([summary])
+        print_json_lines([summary], sys.stdout)
     else:
-        print_table([summary], list(summary))
+        print_table([summary], list(summary), sys.stdout)
     return 1 if errors else 0
