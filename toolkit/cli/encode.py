@@ -142,13 +142,13 @@ def run(args: argparse.Namespace) -> int:
             if args.data_url:
                 row["data_url"] = to_data_url(result)
         if args.json:
-            print_json_lines([row])
+            print_json_lines([row], sys.stdout)
         elif args.data_url:
             _print_plain(row)
         else:
             rows.append(row)
     if not args.json and not args.data_url:
-        print_table([*rows, _totals(rows)], TABLE_COLUMNS)
+        print_table([*rows, _totals(rows)], TABLE_COLUMNS, sys.stdout)
     return 1 if failed else 0
 
 

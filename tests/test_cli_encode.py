@@ -1,0 +1,133 @@
+"""`toolkit encode`: JSON contract, failure lines, exit codes, table, --out, --data-url."""
+
+import json
+
+import pytest
+from conftest import quadrants
+from PIL import Image
+
+from toolkit.cli import main
+from toolkit.dataurl import parse_data_url
+from toolkit.paths import SAMPLES_DIR
+
+FIELDS = [
+    "path",
+    "mime",
+    "width",
+    "height",
+    "source_width",
+    "source_height",
+    "source_bytes",
+    "bytes",
+    "base64_chars",
+    "flags",
+    "encode_ms",
+]
+
+
+@pytest.fixture
+def folder(write, tmp_path):
+    write("a.png", quadrants((1600, 1000)))
+    write("b/c.jpg", quadrants((300, 200)), "JPEG")
+    write("d.gif", Image.new("RGBA", (50, 50), (0, 0, 0, 0)), "GIF")
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main(["encode", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def json_rows(out: str) -> list[dict]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_json_rows_have_exactly_the_contract_fields(capsys, folder):
+    code, out, _ = run(capsys, folder, "--json", "--workers", "1")
+    rows = json_rows(out)
+    assert code == 0 and [list(row) for row in rows] == [FIELDS] * 3
+    assert [row["path"] for row in rows] == [
+        str(folder / n) for n in ("a.png", "b/c.jpg", "d.gif")
+    ]
+    first = rows[0]
+    assert (first["width"], first["height"], first["source_width"]) == (800, 500, 1600)
+    assert first["mime"] == "image/jpeg" and first["base64_chars"] == 4 * -(-first["bytes"] // 3)
+    assert rows[2]["flags"] == ["alpha_flattened"]
+
+
+def test_a_failure_prints_an_error_line_finishes_the_rest_and_exits_1(capsys, write, folder):
+    bad = write("bad.jpg", b"not a jpeg")
+    code, out, _ = run(capsys, folder / "a.png", bad, folder / "d.gif", "--json")
+    rows = json_rows(out)
+    assert code == 1 and len(rows) == 3
+    assert rows[1] == {
+        "path": str(bad),
+        "error": {"type": "NotAnImageError", "message": rows[1]["error"]["message"]},
+    }
+    assert str(bad) in rows[1]["error"]["message"]
+    assert "error" not in rows[0] and "error" not in rows[2]
+
+
+def test_missing_path_is_reported_not_raised(capsys, tmp_path):
+    code, out, _ = run(capsys, tmp_path / "nope.png", "--json")
+    assert code == 1 and json_rows(out)[0]["error"]["type"] == "ImageError"
+
+
+def test_table_has_a_totals_row(capsys, folder):
+    code, out, _ = run(capsys, folder)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:3] == ["path", "width", "height"]
+    assert lines[-1].startswith("TOTAL 3 encoded")
+    assert len(lines) == 5
+
+
+def test_two_workers_give_the_same_rows_in_input_order(capsys, folder):
+    _, one, _ = run(capsys, folder, "--json", "--workers", "1")
+    _, two, _ = run(capsys, folder, "--json", "--workers", "2")
+
+    def strip(rows):
+        return [{k: v for k, v in row.items() if k != "encode_ms"} for row in rows]
+
+    assert strip(json_rows(one)) == strip(json_rows(two))
+
+
+def test_out_writes_files_keeping_the_folder_structure(capsys, folder, tmp_path):
+    out_dir = tmp_path / "out"
+    code, out, _ = run(capsys, folder, "--out", out_dir, "--json", "--format", "webp")
+    rows = json_rows(out)
+    written = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.webp"))
+    assert code == 0 and written == ["a.webp", "b/c.webp", "d.webp"]
+    assert (out_dir / "a.webp").stat().st_size == rows[0]["bytes"]
+    assert rows[0]["mime"] == "image/webp"
+
+
+def test_data_url_with_json_adds_a_parseable_url(capsys, folder):
+    code, out, _ = run(capsys, folder / "a.png", "--json", "--data-url", "--quality", "50")
+    row = json_rows(out)[0]
+    assert code == 0 and len(parse_data_url(row["data_url"]).data) == row["bytes"]
+
+
+def test_data_url_alone_prints_only_urls(capsys, folder, write):
+    bad = write("bad.png", b"")
+    code, out, err = run(capsys, folder / "a.png", bad, "--data-url")
+    assert code == 1 and out.startswith("data:image/jpeg;base64,") and len(out.splitlines()) == 1
+    assert "EmptyImageError" in err
+
+
+@pytest.mark.parametrize("argv", [["--quality", "99"], ["--workers", "0"]])
+def test_bad_settings_exit_2(capsys, folder, argv):
+    code, out, err = run(capsys, folder, *argv)
+    assert code == 2 and out == "" and "error" in err
+
+
+def test_background_and_max_side_options(capsys, write):
+    path = write("t.png", Image.new("RGBA", (100, 100), (0, 0, 0, 0)))
+    code, out, _ = run(capsys, path, "--json", "--background", "#00ff00", "--max-side", "none")
+    assert code == 0 and json_rows(out)[0]["width"] == 100
+
+
+def test_samples_folder_encodes_without_failures(capsys):
+    code, out, _ = run(capsys, SAMPLES_DIR, "--json")
+    rows = json_rows(out)
+    assert code == 0 and len(rows) == len(list(SAMPLES_DIR.iterdir()))
