@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
             rows.append(row)
             estimate = item.estimate or estimate
             if args.json:
-                print_json_lines([row])
+                print_json_lines([row], sys.stdout)
     except RulesError as exc:
         print(f"toolkit frames: error: {exc}", file=sys.stderr)
         return 2
@@ -176,8 +176,8 @@ def _finish(
 ) -> None:
     summary = summary_row(args, plan, rows, estimate)
     if args.json:
-        print_json_lines([summary])
+        print_json_lines([summary], sys.stdout)
         return
     total = {"index": f"TOTAL {summary['frames_kept']} kept", **{c: summary[c] for c in TOTALLED}}
     total["duplicate_dropped"] = summary["duplicates_dropped"]
-    print_table([*rows, total], TABLE_COLUMNS)
+    print_table([*rows, total], TABLE_COLUMNS, sys.stdout)
