@@ -33,6 +33,8 @@ from toolkit.images import (
 from toolkit.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR, SAMPLES_DIR
 from toolkit.quality import psnr, ssim
 from toolkit.sweep import SweepGrid, iter_sweep, pareto_front, recommend, run_sweep
+from toolkit.video import SamplingPlan, VideoInfo, encode_frame, open_video, sample_frames
+from toolkit.video_cost import VideoCost, cost_by_fps, video_cost, video_requests
 
 __version__ = "0.1.0"
 
@@ -55,6 +57,7 @@ __all__ = [
     "RequestError",
     "RulesError",
     "SAMPLES_DIR",
+    "SamplingPlan",
     "SourceImage",
     "SweepGrid",
     "SettingsError",
@@ -62,20 +65,28 @@ __all__ = [
     "UnknownModelError",
     "UnsupportedDetailError",
     "UnsupportedImageError",
+    "VideoCost",
     "VideoError",
+    "VideoInfo",
     "__version__",
+    "cost_by_fps",
+    "encode_frame",
     "encode_image",
     "encode_pixels",
     "iter_image_files",
     "iter_sweep",
     "load_image",
+    "open_video",
     "pareto_front",
     "parse_data_url",
     "psnr",
     "recommend",
     "resize_image",
     "run_sweep",
+    "sample_frames",
     "sniff_mime",
     "ssim",
     "to_data_url",
+    "video_cost",
+    "video_requests",
 ]
