@@ -7,7 +7,7 @@ from toolkit.cli.output import print_json_lines, print_table
 from toolkit.errors import ReportError
 from toolkit.reports import NotebookRun, build_report
 
-COLUMNS = ("notebook", "status", "seconds", "error")
+COLUMNS = ("notebook", "status", "seconds")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,8 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _row(run: NotebookRun) -> dict:
-    error = run.error and f"{run.error['type']}: {run.error['message']}"
-    return {"notebook": run.name, "status": run.status, "seconds": run.seconds, "error": error}
+    """The notebook's outcome; a failed one carries the contract's `path` and `error`."""
+    row = {"notebook": run.name, "status": run.status, "seconds": run.seconds}
+    if run.error:
+        row.update(
+            path=run.name, error={"type": run.error["type"], "message": run.error["message"]}
+        )
+    return row
 
 
 def handle(args: argparse.Namespace) -> int:
