@@ -1,5 +1,6 @@
 """Prices from the dated table (research/vision-api-facts.md section 4)."""
 
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
@@ -35,13 +36,17 @@ TABLE_1024 = [
 ]
 
 
+def _half_up(value: float, places: str) -> Decimal:
+    return Decimal(repr(value)).quantize(Decimal(places), ROUND_HALF_UP)
+
+
 @pytest.mark.parametrize(("model", "tokens", "per_image", "per_1000"), TABLE_1024)
 def test_research_note_cost_table(model, tokens, per_image, per_1000):
     cost = image_cost(1024, 1024, model, "high")
     assert cost.estimate.tokens == tokens
-    # The note prints 6 and 3 decimals (0.7875 shown as 0.788).
-    assert cost.cost_usd == pytest.approx(per_image, abs=5e-7)
-    assert cost.cost_usd_per_1000 == pytest.approx(per_1000, abs=5e-4)
+    # The note prints 6 and 3 decimals, rounding half up (0.7875 shown as 0.788).
+    assert _half_up(cost.cost_usd, "0.000001") == Decimal(str(per_image))
+    assert _half_up(cost.cost_usd_per_1000, "0.001") == Decimal(str(per_1000))
 
 
 def test_exact_rates_and_tiers():
