@@ -818,6 +818,9 @@ def _json(raw: bytes) -> object:
         ) from None
 
 
+_POLL_S = 0.05  # how fast `close()` stops the accept loop
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # listen backlog: 32 concurrent clients connect at once
@@ -855,6 +858,15 @@ class Emulator:
         return f"http://{HOST}:{self.port}/v1"
 
     @property
+    def faults(self) -> FaultPlan:
+        return self.state.faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan) -> None:
+        with self.state.lock:
+            self.state.faults = plan
+
+    @property
     def attempts(self) -> Counter:
         return self.state.attempts
 
@@ -864,7 +876,10 @@ class Emulator:
 
     def start(self) -> "Emulator":
         self.thread = threading.Thread(
-            target=self.server.serve_forever, name="toolkit-emulator", daemon=True
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": _POLL_S},
+            name="toolkit-emulator",
+            daemon=True,
         )
         self.thread.start()
         return self
@@ -872,7 +887,7 @@ class Emulator:
     def serve_forever(self) -> None:
         """Serve in this thread until interrupted (the `toolkit emulator` command)."""
         try:
-            self.server.serve_forever()
+            self.server.serve_forever(poll_interval=_POLL_S)
         finally:
             self.close()
 
