@@ -28,16 +28,16 @@ SEED = 20260
 ORIENTATION_ROTATE_90_CW = 6  # EXIF: display after rotating 90 degrees clockwise
 
 
-def camera_mosaic() -> Image.Image:
+def camera_mosaic(sources: tuple[str, ...] = MOSAIC_SOURCES, seed: int = SEED) -> Image.Image:
     """Four photos upscaled into one 12 MP frame, sharpened, with luma and chroma noise."""
     tile = (CAMERA_SIZE[0] // 2, CAMERA_SIZE[1] // 2)
     frame = Image.new("RGB", CAMERA_SIZE)
-    for index, name in enumerate(MOSAIC_SOURCES):
+    for index, name in enumerate(sources):
         with Image.open(SAMPLES_DIR / name) as source:
             photo = ImageOps.fit(source.convert("RGB"), tile, Image.Resampling.LANCZOS)
         frame.paste(photo, ((index % 2) * tile[0], (index // 2) * tile[1]))
     frame = frame.filter(ImageFilter.UnsharpMask(radius=2, percent=120, threshold=2))
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     pixels = np.asarray(frame, dtype=np.float32)
     luma_noise = rng.normal(0, 3.0, pixels.shape[:2])[..., None]
     chroma_noise = rng.normal(0, 1.5, pixels.shape)
