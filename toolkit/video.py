@@ -4,14 +4,14 @@ Decoding is PyAV (FFmpeg ships in its wheel), one frame at a time: memory stays 
 long the video is. Each sampled frame keeps its timestamp (`pts × time_base`, in seconds) and is
 turned upright from the stream's display matrix (right angles; flips are not applied).
 
-Frame difference (scene cuts and near-duplicates): both frames are scaled by FFmpeg to a
-`THUMB_SIDE`×`THUMB_SIDE` grayscale thumbnail (aspect ratio ignored) and compared by mean
-absolute difference, divided by 255 so it lies in [0, 1]: 0 is identical, 1 is black against
-white. The defaults were set on `data/video/clip.mp4` (`scripts/make_clip.py`, 24 fps): its
-three hard cuts score 0.26 to 0.49, consecutive frames of its pans 0.022 to 0.05, of its slow
-zoom 0.003 to 0.008, and its still shot 0.000. So a scene cut needs 0.1 (well under the weakest
-cut, twice the fastest pan step), and a duplicate is below 0.02 (the still and the zoom steps
-fall under it, every pan step is above).
+Frame difference (scene cuts and near-duplicates): FFmpeg area-averages both frames down to
+`THUMB_SIDE`×`THUMB_SIDE` grayscale thumbnails (aspect ratio ignored), compared by mean absolute
+difference divided by 255, so it lies in [0, 1]: 0 is identical, 1 is black against white. The
+defaults were set on `data/video/clip.mp4` (`scripts/make_clip.py`, 24 fps): its three hard
+cuts score 0.27 to 0.49, consecutive frames of its pans 0.026 to 0.06, of its slow zoom 0.005
+to 0.01, and of its still shot 0.000. So a scene cut needs 0.1 (well under the weakest cut,
+above the fastest pan step), and a duplicate is below 0.02 (the still and the zoom steps fall
+under it, every pan step is above).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from toolkit.errors import SettingsError, VideoError
@@ -192,11 +193,13 @@ def sample_frames(
     with _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        thumb = _Thumbnailer()
         if plan.mode == "scenes":
-            candidates = _scene_changes(_decode(container, stream, path), plan.scene_threshold)
+            frames = _decode(container, stream, path)
+            candidates = _scene_changes(frames, plan.scene_threshold, thumb)
         else:
             targets = _targets(plan, _start_s(stream), _duration_s(container, stream))
-            candidates = ((f, _thumb(f)) for f in _frames_at(container, stream, path, targets))
+            candidates = ((f, thumb(f)) for f in _frames_at(container, stream, path, targets))
         kept = 0
         marked = _mark_duplicates(
             candidates, plan.dedupe_threshold, str(path), stream.codec_context.name
@@ -361,16 +364,26 @@ def _keyframe_between(keyframes: list[float], after: float, until: float) -> boo
     return i < len(keyframes) and keyframes[i] <= until + _EPS
 
 
-def _thumb(frame: av.VideoFrame) -> np.ndarray:
-    return frame.reformat(width=THUMB_SIDE, height=THUMB_SIDE, format="gray").to_ndarray()
+class _Thumbnailer:
+    """Grayscale `THUMB_SIDE`² thumbnails by FFmpeg's area averaging; one scaler is reused
+    (building a new one per frame costs about 50 times the scaling)."""
+
+    def __init__(self):
+        self._scaler = VideoReformatter()
+
+    def __call__(self, frame: av.VideoFrame) -> np.ndarray:
+        small = self._scaler.reformat(
+            frame, width=THUMB_SIDE, height=THUMB_SIDE, format="gray", interpolation="AREA"
+        )
+        return small.to_ndarray()
 
 
 def _scene_changes(
-    frames: Iterable[av.VideoFrame], threshold: float
+    frames: Iterable[av.VideoFrame], threshold: float, thumbnail: _Thumbnailer
 ) -> Iterator[tuple[av.VideoFrame, np.ndarray]]:
     previous = None
     for frame in frames:
-        thumb = _thumb(frame)
+        thumb = thumbnail(frame)
         if previous is None or frame_difference(previous, thumb) > threshold:
             yield frame, thumb
         previous = thumb
