@@ -124,11 +124,11 @@ def run_tokens(args: argparse.Namespace) -> int:
         except (ToolkitError, OSError) as exc:
             row, failed = error_row(arg, exc), failed + 1
         if args.json:
-            print_json_lines([row])
+            print_json_lines([row], sys.stdout)
         else:
             rows.append(row)
     if not args.json:
-        print_table(rows, ("path", *TOKEN_FIELDS))
+        print_table(rows, ("path", *TOKEN_FIELDS), sys.stdout)
     return 1 if failed else 0
 
 
@@ -184,10 +184,9 @@ def run_models(args: argparse.Namespace) -> int:
     prices = load_prices()
     rows = [_model_row(r, rule, prices) for r in sets for rule in r.models.values()]
     if args.json:
-        print_json_lines(rows)
+        print_json_lines(rows, sys.stdout)
     else:
-        print_table(
-            [{**r, "constants": _constants_text(r["constants"])} for r in rows], MODEL_COLUMNS
-        )
+        table = [{**r, "constants": _constants_text(r["constants"])} for r in rows]
+        print_table(table, MODEL_COLUMNS, sys.stdout)
         print(f"prices: {prices.id} (USD per 1M input tokens, standard tier)")
     return 0

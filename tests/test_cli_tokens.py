@@ -1,0 +1,162 @@
+"""`toolkit tokens` and `toolkit models`."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image, ImageFile
+
+from toolkit.cli import main
+from toolkit.cli.tokens import TOKEN_FIELDS, header_size
+from toolkit.errors import NotAnImageError
+
+
+def _lines(capsys) -> list[dict]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def _image(path, size=(400, 200), fmt=None, orientation=None):
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    Image.new("RGB", size, "red").save(path, fmt, exif=exif)
+    return path
+
+
+def test_sizes_as_json_lines(capsys):
+    assert main(["tokens", "1024x1024", "2048X4096", "--model", "gpt-4o", "--json"]) == 0
+    first, second = _lines(capsys)
+    assert list(first) == list(TOKEN_FIELDS)
+    assert first == {
+        "width": 1024,
+        "height": 1024,
+        "model": "gpt-4o",
+        "detail": "high",
+        "tokens": 765,
+        "provider_width": 768,
+        "provider_height": 768,
+        "tiles": 4,
+        "patches": None,
+        "rules": "openai-2026-09",
+        "cost_usd": 0.0019125,
+    }
+    assert (second["tokens"], second["provider_height"]) == (1105, 1536)
+
+
+def test_detail_rules_and_tier(capsys):
+    args = ["tokens", "1800x2400", "--model", "gpt-4.1-mini", "--detail", "high", "--json"]
+    assert main([*args, "--rules", "openai-2025-04", "--tier", "batch"]) == 0
+    (row,) = _lines(capsys)
+    assert (row["patches"], row["tokens"], row["rules"]) == (1452, 2353, "openai-2025-04")
+    assert row["cost_usd"] == pytest.approx(2353 * 0.20 / 1e6)
+
+
+def test_unpriced_model_has_null_cost(capsys):
+    assert main(["tokens", "1920x1080", "--model", "claude-opus-4-7", "--json"]) == 0
+    (row,) = _lines(capsys)
+    assert (row["tokens"], row["cost_usd"], row["detail"]) == (2691, None, "auto")
+
+
+def test_paths_read_headers_with_exif_rotation(tmp_path, capsys, monkeypatch):
+    upright = _image(tmp_path / "a.jpg")
+    rotated = _image(tmp_path / "b.jpg", orientation=6)  # stored 400x200, shown 200x400
+    mirrored = _image(tmp_path / "c.webp", orientation=2)  # no swap
+    png = _image(tmp_path / "d.png", orientation=8)  # eXIf in the header
+    not_image = tmp_path / "e.jpg"
+    not_image.write_bytes(b"not an image at all")
+
+    def no_decode(self):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
+    assert header_size(upright) == (400, 200)
+    assert header_size(rotated) == (200, 400)
+    assert header_size(mirrored) == (400, 200)
+    assert header_size(png) == (200, 400)
+    with pytest.raises(NotAnImageError):
+        header_size(not_image)
+
+    paths = [str(p) for p in (upright, rotated, not_image, tmp_path / "missing.png")]
+    assert main(["tokens", *paths, "1x1", "--model", "gpt-5.4", "--json"]) == 1
+    a, b, bad, missing, tiny = _lines(capsys)
+    assert (a["path"], a["width"], a["height"], a["patches"]) == (paths[0], 400, 200, 91)
+    assert (b["width"], b["height"], b["tokens"]) == (200, 400, 110)  # 7x13 x 1.2 = 109.2
+    assert bad == {"path": paths[2], "error": bad["error"]}
+    assert bad["error"]["type"] == "NotAnImageError"
+    assert missing["error"]["type"] == "FileNotFoundError"
+    assert tiny["tokens"] == 2  # the rest still ran
+
+
+def test_rejected_image_is_an_error_row(capsys):
+    argv = ["tokens", "8000x6000", "1024x1024", "--model", "gpt-6-astra", "--detail", "original"]
+    assert main([*argv, "--json"]) == 1
+    rejected, ok = _lines(capsys)
+    assert rejected["path"] == "8000x6000"
+    assert rejected["error"]["type"] == "ImageRejectedError"
+    assert "30000" in rejected["error"]["message"]
+    assert ok["tokens"] == 1229
+
+
+def test_table_output(capsys):
+    assert main(["tokens", "512x512", "0x3", "--model", "o3", "--detail", "low"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:3] == ["path", "width", "height"]
+    assert out[1].split()[:6] == ["-", "512", "512", "o3", "low", "75"]
+    assert "ERROR SettingsError" in out[2]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "gpt-99"], "unknown model 'gpt-99'"),
+        (["--model", "gpt-4o", "--detail", "original"], "supported: low, high, auto"),
+        (["--model", "gpt-4o", "--rules", "nope"], "unknown rule set"),
+    ],
+)
+def test_bad_model_detail_or_rules_fail_once(argv, message, capsys):
+    assert main(["tokens", "10x10", "20x20", *argv]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_models_lists_every_default_model(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = {row["model"]: row for row in _lines(capsys)}
+    assert {"gpt-4o", "gpt-6-astra", "claude-sonnet-4-6", "gemini-3-pro-preview"} <= set(rows)
+    astra = rows["gpt-6-astra"]
+    assert astra["details"] == ["low", "high", "original", "auto=original"]
+    assert astra["constants"]["high"] == {
+        "scheme": "patch",
+        "patch_size": 32,
+        "max_side": 65535,
+        "budget": 2500,
+        "multiplier": 1.2,
+    }
+    assert (astra["input_usd_per_1m"], astra["output_usd_per_1m"]) == (10, 50)
+    assert rows["gpt-4o"]["aliases"] == [
+        "gpt-4o-2024-05-13",
+        "gpt-4o-2024-08-06",
+        "gpt-4o-2024-11-20",
+    ]
+    assert rows["gpt-4o"]["cached_input_usd_per_1m"] == 1.25
+    assert rows["claude-sonnet-4-6"]["input_usd_per_1m"] is None
+    assert rows["gemini-2.5-pro"]["scheme"] == "crop_tile/fixed"
+
+
+def test_models_for_one_rule_set_as_table(capsys):
+    assert main(["models", "--rules", "openai-2025-04"]) == 0
+    out = capsys.readouterr().out
+    assert "gpt-4.5" in out and "computer-use-preview" in out and "gpt-6-astra" not in out
+    assert "budget=1536" in out and "prices: openai-prices-2026-11" in out
+    assert main(["models", "--rules", "nope"]) == 2
+
+
+def test_installed_command_runs():
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "tokens", "2049x513", "--model", "gpt-4.1", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["tokens"] == 1445
