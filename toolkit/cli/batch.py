@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     rows = [{**dataclasses.asdict(f), "path": str(f.path)} for f in files] + failures
     if args.json:
-        print_json_lines(rows)
+        print_json_lines(rows, sys.stdout)
     else:
-        print_table(rows, COLUMNS)
+        print_table(rows, COLUMNS, sys.stdout)
     return 1 if failures else 0

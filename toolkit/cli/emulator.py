@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError, OSError) as exc:
         print(f"toolkit emulator: error: {exc}", file=sys.stderr)
         return 2
-    print_json_lines([{"base_url": emulator.base_url, "port": emulator.port}])
+    print_json_lines([{"base_url": emulator.base_url, "port": emulator.port}], sys.stdout)
     try:
         emulator.serve_forever()
     except KeyboardInterrupt:

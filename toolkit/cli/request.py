@@ -136,6 +136,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _print(rows: list[dict], args: argparse.Namespace, columns) -> None:
     if args.json:
-        print_json_lines(rows)
+        print_json_lines(rows, sys.stdout)
     else:
-        print_table(rows, columns)
+        print_table(rows, columns, sys.stdout)
