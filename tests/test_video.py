@@ -286,3 +286,41 @@ def test_shipped_clip_has_its_cuts_found():
     assert CLIP.stat().st_size < 1_500_000
     cuts = list(sample_frames(CLIP, SamplingPlan(scene_threshold=DEFAULT_SCENE_THRESHOLD)))
     assert len(cuts) >= 3
+
+
+class _LateSeeks:
+    """A container whose seeks land 2 s after the asked time (as a bad index can)."""
+
+    def __init__(self, container):
+        self._container = container
+        self.seeks = []
+
+    def __getattr__(self, name):
+        return getattr(self._container, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._container.close()
+
+    def seek(self, offset, *, stream, backward=True):
+        late = offset + int(2 / stream.time_base) if not self.seeks else offset
+        self.seeks.append(offset)
+        self._container.seek(late, stream=stream, backward=backward)
+
+
+def test_a_seek_that_overshoots_falls_back_to_decoding_from_the_start(ramp_mp4, monkeypatch):
+    opened = []
+    real_open = av.open
+
+    def late_open(path, *args, **kwargs):
+        opened.append(_LateSeeks(real_open(path, *args, **kwargs)))
+        return opened[-1]
+
+    monkeypatch.setattr(av, "open", late_open)
+    frames = list(sample_frames(ramp_mp4, SamplingPlan(count=4)))
+    assert len(opened[-1].seeks) == 2  # the late seek, then the rewind; no seeks after that
+    assert [f.timestamp_s for f in frames] == pytest.approx([0.7, 2.2, 3.7, 5.2])
+    for frame in frames:
+        assert brightness(frame) == pytest.approx(4 * round(frame.timestamp_s * 10), abs=2)
