@@ -31,8 +31,27 @@ from toolkit.images import (
     resize_image,
 )
 from toolkit.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR, SAMPLES_DIR
+from toolkit.pricing import (
+    DatasetCost,
+    ImageCost,
+    PriceTable,
+    cost_usd,
+    dataset_cost,
+    image_cost,
+    load_prices,
+    output_cost_usd,
+)
 from toolkit.quality import psnr, ssim
 from toolkit.sweep import SweepGrid, iter_sweep, pareto_front, recommend, run_sweep
+from toolkit.tokens import (
+    RuleSet,
+    TokenEstimate,
+    image_tokens,
+    known_models,
+    load_rules,
+    max_useful_size,
+    rule_sets,
+)
 from toolkit.video import SamplingPlan, VideoInfo, encode_frame, open_video, sample_frames
 from toolkit.video_cost import VideoCost, cost_by_fps, video_cost, video_requests
 
@@ -89,4 +108,19 @@ __all__ = [
     "to_data_url",
     "video_cost",
     "video_requests",
+    "DatasetCost",
+    "ImageCost",
+    "PriceTable",
+    "cost_usd",
+    "dataset_cost",
+    "image_cost",
+    "load_prices",
+    "output_cost_usd",
+    "RuleSet",
+    "TokenEstimate",
+    "image_tokens",
+    "known_models",
+    "load_rules",
+    "max_useful_size",
+    "rule_sets",
 ]
