@@ -31,6 +31,21 @@ from toolkit.images import (
     resize_image,
 )
 from toolkit.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR, SAMPLES_DIR
+from toolkit.payload import (
+    DOCUMENTED_LIMITS,
+    OBSERVED_LIMITS,
+    BatchLimits,
+    ImagePart,
+    Request,
+    RequestLimits,
+    RequestSpec,
+    body_bytes,
+    chat_body,
+    read_batch_output,
+    responses_body,
+    split_requests,
+    write_batch_files,
+)
 from toolkit.pricing import (
     DatasetCost,
     ImageCost,
@@ -57,7 +72,47 @@ from toolkit.video_cost import VideoCost, cost_by_fps, video_cost, video_request
 
 __version__ = "0.1.0"
 
+# The openai SDK takes about 2 s to import, so its modules load on first use.
+_LAZY = {
+    "Emulator": "toolkit.emulator",
+    "FaultPlan": "toolkit.emulator",
+    "RetryPolicy": "toolkit.client",
+    "make_client": "toolkit.client",
+    "read_results": "toolkit.client",
+    "run_requests": "toolkit.client",
+    "send_requests": "toolkit.client",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+
+
 __all__ = [
+    "BatchLimits",
+    "DOCUMENTED_LIMITS",
+    "Emulator",
+    "FaultPlan",
+    "ImagePart",
+    "OBSERVED_LIMITS",
+    "Request",
+    "RequestLimits",
+    "RequestSpec",
+    "RetryPolicy",
+    "body_bytes",
+    "chat_body",
+    "make_client",
+    "read_batch_output",
+    "read_results",
+    "responses_body",
+    "run_requests",
+    "send_requests",
+    "split_requests",
+    "write_batch_files",
     "CorruptImageError",
     "DATA_DIR",
     "DataURLError",
