@@ -108,7 +108,9 @@ def test_smoke_report_tables(report):
     assert all(len(t) for t in tables.values()), "empty table"
     headline = tables["headline"]
     assert {"model", "cost_usd_per_1k", "seed_cost_usd_per_1k", "saving_pct"} <= set(headline)
-    assert (headline["cost_usd_per_1k"] <= headline["seed_cost_usd_per_1k"] + 1e-12).all()
+    saving = 100 * (1 - headline["cost_usd_per_1k"] / headline["seed_cost_usd_per_1k"])
+    assert saving.round(6).tolist() == headline["saving_pct"].round(6).tolist()
+    assert set(headline["model"]) == set(load_preset("smoke")["shared"]["models"])
     assert "Recommended settings" in (out / "index.html").read_text()
 
 

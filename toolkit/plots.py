@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 import matplotlib.colors as mcolors
+from matplotlib.ticker import EngFormatter
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -57,6 +58,11 @@ def _medians(df: pd.DataFrame, by: list[str], x: str, y: str) -> pd.DataFrame:
     return _valid(df, x, y).groupby([*by, x], sort=True)[y].median().reset_index()
 
 
+def bytes_axis(ax: Axes, axis: str = "y") -> None:
+    """Label byte counts with SI prefixes (kB, MB) so tick labels stay short."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(EngFormatter(unit="B"))
+
+
 def auto_log(ax: Axes, values: Sequence[float] | pd.Series, axis: str = "y") -> None:
     """Use a log scale on `axis` when the positive values span `LOG_SPAN` or more."""
     values = np.asarray(values, dtype=float)
@@ -96,6 +102,8 @@ def plot_bytes_vs_quality(
         (line,) = ax.plot(group["quality"], group[y], marker="o", color=color_for(fmt), label=fmt)
         lines.append(line)
     auto_log(ax, data[y])
+    if y == "bytes":
+        bytes_axis(ax)
     ax.set(xlabel="quality setting (1-95)", ylabel=ylabel)
     if legend:
         legend_outside(ax, "format")
@@ -119,6 +127,8 @@ def plot_fidelity(
         (line,) = ax.plot(group[x], group[y], marker="o", color=color_for(fmt), label=fmt)
         lines.append(line)
     auto_log(ax, data[x], axis="x")
+    if x == "bytes":
+        bytes_axis(ax, "x")
     ax.set(xlabel=xlabel, ylabel=ylabel)
     if legend:
         legend_outside(ax, "format")
@@ -175,6 +185,40 @@ def plot_cost_by_model(
     ax.bar_label(bars, labels=[f"${v:,.4g}" for v in data[value]], padding=3, fontsize=8)
     ax.margins(x=0.25)
     return list(bars)
+
+
+def plot_billed_vs_estimate(ax: Axes, df: pd.DataFrame) -> list:
+    """Billed input tokens against the image-token estimate, one point per request.
+
+    The dashed line is "billed = estimate"; points sit above it by the text tokens.
+    """
+    data = _valid(df, "estimated_image_tokens", "input_tokens")
+    points = [
+        ax.scatter(g["estimated_image_tokens"], g["input_tokens"], color=color_for(m), label=m)
+        for m, g in data.groupby("model", sort=True)
+    ]
+    values = pd.concat([data["estimated_image_tokens"], data["input_tokens"]])
+    if len(values):
+        ax.axline((values.min(), values.min()), slope=1, color=UNKNOWN_COLOR, linestyle="--")
+    auto_log(ax, values, axis="x")
+    auto_log(ax, values, axis="y")
+    ax.set(xlabel="estimated image tokens per request", ylabel="billed input tokens per request")
+    legend_outside(ax, "model")
+    return points
+
+
+def plot_latency_vs_bytes(ax: Axes, df: pd.DataFrame) -> list:
+    """Latency of each answered request against the size of its body."""
+    data = _valid(df, "body_bytes", "latency_ms")
+    points = [
+        ax.scatter(g["body_bytes"], g["latency_ms"], color=color_for(m), label=m)
+        for m, g in data.groupby("model", sort=True)
+    ]
+    auto_log(ax, data["body_bytes"], axis="x")
+    bytes_axis(ax, "x")
+    ax.set(xlabel="request body (bytes)", ylabel="latency (ms)")
+    legend_outside(ax, "model")
+    return points
 
 
 def plot_detail_grid(axes: Sequence[Axes], views: Sequence[tuple[str, object]]) -> list:
