@@ -13,11 +13,11 @@ from functools import cache
 from pathlib import Path
 
 import matplotlib.colors as mcolors
-from matplotlib.ticker import EngFormatter
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter
 
 FORMAT_COLORS = {"jpeg": "#1f77b4", "webp": "#ff7f0e", "png": "#2ca02c"}
 DETAIL_STYLES = {"low": ":", "auto": "-.", "high": "-", "original": "--"}
