@@ -669,6 +669,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "toolkit-emulator"
+    disable_nagle_algorithm = True  # small answers would otherwise wait on delayed ACKs
+    wbufsize = -1  # headers and body leave in one write; flushed after each request
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: never log headers or keys
         pass
