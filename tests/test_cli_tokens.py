@@ -8,8 +8,9 @@ import pytest
 from PIL import Image, ImageFile
 
 from toolkit.cli import main
-from toolkit.cli.tokens import TOKEN_FIELDS, header_size
+from toolkit.cli.tokens import TOKEN_FIELDS, header_size, token_fields
 from toolkit.errors import NotAnImageError
+from toolkit.tokens import image_tokens
 
 
 def _lines(capsys) -> list[dict]:
@@ -160,3 +161,24 @@ def test_installed_command_runs():
         check=True,
     )
     assert json.loads(done.stdout)["tokens"] == 1445
+
+
+def test_encode_with_model_adds_tokens_and_cost(tmp_path, capsys):
+    _image(tmp_path / "wide.png", size=(1600, 1000))
+    argv = ["encode", str(tmp_path), "--workers", "1", "--model", "gpt-4o", "--detail", "low"]
+    assert main([*argv, "--json"]) == 0
+    (row,) = _lines(capsys)
+    assert (row["width"], row["height"]) == (800, 500)  # the seed recipe's 800 px
+    assert (row["tokens"], row["cost_usd"]) == (85, 85 * 2.5 / 1e6)
+    assert main([*argv[:-4], "--model", "gpt-5.4", "--json"]) == 0
+    (row,) = _lines(capsys)
+    assert row["tokens"] == image_tokens(800, 500, "gpt-5.4").tokens == 480  # 25x16 x 1.2
+    assert main([*argv[:-2], "--detail", "original"]) == 2
+    assert "does not support detail 'original'" in capsys.readouterr().err
+
+
+def test_encode_flags_a_size_the_api_would_reject():
+    fields = token_fields(8040, 3900, "gpt-6-astra")  # auto = original: 252 x 122 patches
+    assert fields["tokens"] is None and fields["cost_usd"] is None
+    assert "30744 patches" in fields["tokens_error"]
+    assert token_fields(800, 600, "gpt-6-astra") == {"tokens": 570, "cost_usd": 0.0057}

@@ -8,6 +8,7 @@ from pathlib import Path
 from PIL import ImageColor
 
 from toolkit.cli.output import error_row, print_json_lines, print_table
+from toolkit.cli.tokens import check_model, token_fields
 from toolkit.dataurl import to_data_url
 from toolkit.errors import SettingsError, ToolkitError
 from toolkit.images import EncodedImage, EncodeSettings, encode_image, iter_image_files
@@ -58,6 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help="write the encoded files here")
     parser.add_argument("--data-url", action="store_true", help="emit each image's data URL")
     parser.add_argument("--json", action="store_true", help="one JSON object per image")
+    parser.add_argument("--model", help="add each image's tokens and cost_usd for this model")
+    parser.add_argument("--detail", default="auto", help="detail level for --model")
     parser.add_argument(
         "--workers", type=int, default=available_cpus(), help="processes (default: all CPUs)"
     )
@@ -126,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"toolkit encode: error: {exc}", file=sys.stderr)
         return 2
+    if args.model and not check_model("encode", args.model, args.detail):
+        return 2
     tune_malloc()
     jobs = _jobs(args.paths, args.out)
     rows = []
@@ -137,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
             failed += 1
         else:
             row = encode_row(str(path), result)
+            if args.model:
+                row.update(token_fields(result.width, result.height, args.model, args.detail))
             if target is not None:
                 _write(target.with_suffix(SUFFIXES[settings.format]), result.data)
             if args.data_url:
@@ -148,7 +155,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             rows.append(row)
     if not args.json and not args.data_url:
-        print_table([*rows, _totals(rows)], TABLE_COLUMNS, sys.stdout)
+        columns = (*TABLE_COLUMNS, "tokens", "cost_usd") if args.model else TABLE_COLUMNS
+        print_table([*rows, _totals(rows)], columns, sys.stdout)
     return 1 if failed else 0
 
 

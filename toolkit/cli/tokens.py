@@ -9,7 +9,13 @@ from pathlib import Path
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from toolkit.cli.output import error_row, print_json_lines, print_table
-from toolkit.errors import DecompressionBombError, NotAnImageError, RulesError, ToolkitError
+from toolkit.errors import (
+    DecompressionBombError,
+    ImageRejectedError,
+    NotAnImageError,
+    RulesError,
+    ToolkitError,
+)
 from toolkit.pricing import TIERS, Price, cost_usd, load_prices
 from toolkit.rulesets import ModelRule, RuleSet, default_rule_sets, find_model, load_rules
 from toolkit.tokens import image_tokens
@@ -90,6 +96,26 @@ def _cost(tokens: int, model: str, tier: str) -> float | None:
         return None
 
 
+def check_model(command: str, model: str, detail: str, rules: str | None = None) -> bool:
+    """Check model, detail and rule set once for a whole command; print why not and say no."""
+    try:
+        find_model(model, rules)[1].resolve_detail(detail)
+    except RulesError as exc:
+        print(f"toolkit {command}: error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def token_fields(width: int, height: int, model: str, detail: str = "auto") -> dict:
+    """`tokens` and `cost_usd` for one image sent as is (`toolkit encode --model`); an image
+    the API would reject gets nulls and a `tokens_error`."""
+    try:
+        tokens = image_tokens(width, height, model, detail).tokens
+    except ImageRejectedError as exc:
+        return {"tokens": None, "cost_usd": None, "tokens_error": str(exc)}
+    return {"tokens": tokens, "cost_usd": _cost(tokens, model, "standard")}
+
+
 def _token_row(arg: str, args: argparse.Namespace) -> dict:
     match = SIZE.match(arg)
     row = {} if match else {"path": arg}
@@ -112,11 +138,8 @@ def _token_row(arg: str, args: argparse.Namespace) -> dict:
 
 
 def run_tokens(args: argparse.Namespace) -> int:
-    try:  # a bad model, detail or rule set fails every row: say it once
-        find_model(args.model, args.rules)[1].resolve_detail(args.detail)
-    except RulesError as exc:
-        print(f"toolkit tokens: error: {exc}", file=sys.stderr)
-        return 2
+    if not check_model("tokens", args.model, args.detail, args.rules):
+        return 2  # a bad model, detail or rule set would fail every row: said once
     rows, failed = [], 0
     for arg in args.inputs:
         try:
