@@ -192,6 +192,8 @@ def test_frame_difference_is_mean_absolute_difference_over_255():
         {"fps": 0},
         {"fps": float("inf")},
         {"count": 0},
+        {"count": 2.5},
+        {"count": True},
         {"scene_threshold": 1.5},
         {"fps": 1, "dedupe_threshold": -0.1},
         {"fps": 1, "max_frames": 0},

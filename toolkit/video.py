@@ -99,14 +99,14 @@ class SamplingPlan:
             raise SettingsError("give exactly one of fps, count or scene_threshold")
         if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
             raise SettingsError(f"fps must be a positive number, got {self.fps}")
-        if self.count is not None and self.count < 1:
-            raise SettingsError(f"count must be at least 1, got {self.count}")
+        for name in ("count", "max_frames"):
+            value = getattr(self, name)
+            if value is not None and (type(value) is not int or value < 1):
+                raise SettingsError(f"{name} must be an integer of at least 1, got {value!r}")
         for name in ("scene_threshold", "dedupe_threshold"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 raise SettingsError(f"{name} must lie in [0, 1], got {value}")
-        if self.max_frames is not None and self.max_frames < 1:
-            raise SettingsError(f"max_frames must be at least 1, got {self.max_frames}")
 
     @property
     def mode(self) -> str:
