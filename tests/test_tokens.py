@@ -470,6 +470,7 @@ def test_unsupported_detail_names_the_supported_ones():
     with pytest.raises(UnsupportedDetailError):
         image_tokens(100, 100, "gpt-4.1-mini", "original")
     assert image_tokens(100, 100, "gpt-5.4", "original").detail == "original"
+    assert image_tokens(100, 100, "gpt-5.5", None).detail == "original"  # omitted = auto
 
 
 @pytest.mark.parametrize("bad", [0, -5, 1.5, True, "100", None])
@@ -578,6 +579,7 @@ def _minimal(**group):
         (_minimal() | {"aliases": {"a": "nope"}}, "unknown models"),
         (_minimal() | {"settings": {"fit_rounding": "up"}}, "fit_rounding"),
         (_minimal() | {"settings": {"colour": 1}}, "unknown settings"),
+        (_minimal() | {"settings": {"reject_above_patches": "30000"}}, "positive integer"),
         (_minimal() | {"kind": "prices"}, "not a token rule set"),
         ({k: v for k, v in _minimal().items() if k != "as_of"}, "as_of"),
         (_minimal() | {"groups": _minimal()["groups"] * 2}, "more than one group"),

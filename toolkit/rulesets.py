@@ -68,8 +68,9 @@ class ModelRule:
     def supported_details(self) -> tuple[str, ...]:
         return tuple(self.details) + (("auto",) if self.auto else ())
 
-    def resolve_detail(self, detail: str) -> str:
-        level = detail.strip().lower()
+    def resolve_detail(self, detail: str | None) -> str:
+        """The level `detail` stands for; None (omitted) is `auto`, as in the APIs."""
+        level = "auto" if detail is None else detail.strip().lower()
         if level == "auto" and self.auto:
             return self.auto
         if level not in self.details:
@@ -181,6 +182,9 @@ def _settings(table: object, where: str) -> Settings:
     for name in ("fit_rounding", "short_side_rounding", "product_rounding"):
         if getattr(settings, name) not in ROUNDINGS:
             raise RulesError(f"{where}: {name} must be one of {ROUNDINGS}")
+    limit = settings.reject_above_patches
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise RulesError(f"{where}: reject_above_patches must be a positive integer")
     return settings
 
 

@@ -204,7 +204,7 @@ def _check_size(width: int, height: int) -> None:
 
 
 def image_tokens(
-    width: int, height: int, model: str, detail: str = "auto", rules: RulesSpec = None
+    width: int, height: int, model: str, detail: str | None = "auto", rules: RulesSpec = None
 ) -> TokenEstimate:
     """Image tokens for a `width` x `height` image sent to `model` at `detail`.
 
@@ -232,7 +232,7 @@ def image_tokens(
 
 
 def max_useful_size(
-    width: int, height: int, model: str, detail: str = "auto", rules: RulesSpec = None
+    width: int, height: int, model: str, detail: str | None = "auto", rules: RulesSpec = None
 ) -> tuple[int, int]:
     """The largest size of this image worth sending: the size the provider keeps.
 
