@@ -11,7 +11,8 @@ def error_row(path: object, exc: BaseException) -> dict:
     return {"path": str(path), "error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
-def print_json_lines(rows: Iterable[Mapping], out: TextIO = sys.stdout) -> None:
+def print_json_lines(rows: Iterable[Mapping], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
     for row in rows:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         out.flush()
@@ -27,8 +28,11 @@ def format_cell(value: object) -> str:
     return str(value)
 
 
-def print_table(rows: Sequence[Mapping], columns: Sequence[str], out: TextIO = sys.stdout) -> None:
+def print_table(
+    rows: Sequence[Mapping], columns: Sequence[str], out: TextIO | None = None
+) -> None:
     """Left-aligned columns sized to their widest cell; failed rows show their error."""
+    out = out or sys.stdout
     cells = []
     for row in rows:
         if "error" in row:
@@ -42,4 +46,6 @@ def print_table(rows: Sequence[Mapping], columns: Sequence[str], out: TextIO = s
             widths = [max(w, len(c)) for w, c in zip(widths, line, strict=True)]
     out.write("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip() + "\n")
     for line in cells:
-        out.write("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip() + "\n")
+        out.write(
+            "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip() + "\n"
+        )
