@@ -306,3 +306,15 @@ def test_recommend_cheapest_settings_per_category_with_saving_against_the_seed(c
     assert strict.loc["photos", "max_side"] != strict.loc["photos", "max_side"]  # none: NaN
     with pytest.raises(SettingsError, match="several models"):
         recommend(run_sweep(corpus / "photos", SweepGrid(**SMALL), threads, progress=False), 0.5)
+
+
+def test_a_grey_image_is_measured_in_every_format(tmp_path, threads):
+    pixels = np.asarray(Image.open(photo(tmp_path / "g" / "c.jpg")).convert("L"))
+    Image.fromarray(pixels).save(tmp_path / "g" / "grey.png")
+    grid = SweepGrid(**{**SMALL, "formats": ("jpeg", "webp", "png")})
+    df = run_sweep(tmp_path / "g" / "grey.png", grid, threads, progress=False)
+    assert df["error"].isna().all()
+    assert df["compression_ssim"].between(0, 1).all()
+    png = df[df["format"] == "png"]
+    assert (png["compression_psnr_db"] == math.inf).all()  # lossless
+    assert png["compression_ssim"].tolist() == pytest.approx([1.0] * len(png))

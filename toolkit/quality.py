@@ -155,11 +155,12 @@ def psnr(reference: Image.Image | np.ndarray, other: Image.Image | np.ndarray) -
     return psnr_from_mse(mse(as_array(reference), as_array(other)))
 
 
-def decode(data: bytes) -> Image.Image:
-    """Encoded bytes back to pixels (RGB, or L for a grey encode)."""
+def decode(data: bytes, mode: str | None = None) -> Image.Image:
+    """Encoded bytes back to pixels: in `mode` if given, else RGB (or L for a grey encode)."""
     with Image.open(io.BytesIO(data)) as image:
         image.load()
-        return image if image.mode in ("L", "RGB") else image.convert("RGB")
+        mode = mode or (image.mode if image.mode in ("L", "RGB") else "RGB")
+        return image if image.mode == mode else image.convert(mode)
 
 
 def to_size(image: Image.Image, size: tuple[int, int]) -> Image.Image:

@@ -270,7 +270,10 @@ def run_job(job: _Job) -> dict:
     seen_ref, truth = None, ""
     if grid.seen_metrics:
         start = time.perf_counter()
-        seen_ref = _reference(resize_image(source.image, grid.reference_side, grid.base.resample))
+        reference = resize_image(
+            source.image, grid.reference_side, grid.base.resample, grid.base.reducing_gap
+        )
+        seen_ref = _reference(reference)
         if grid.ocr:
             truth = quality.ocr_text(source.image)
         entry["source"]["reference_ms"] = (time.perf_counter() - start) * 1000
@@ -293,7 +296,7 @@ def run_job(job: _Job) -> dict:
                 result["bytes"] = len(data)
                 result["base64_chars"] = 4 * math.ceil(len(data) / 3)
                 start = time.perf_counter()
-                result.update(_metrics(grid, data, resized.size, compression_ref, seen_ref, truth))
+                result.update(_metrics(grid, data, resized, compression_ref, seen_ref, truth))
                 result["metrics_ms"] = (time.perf_counter() - start) * 1000
             entry["encodes"][_key_text(key)] = result
         del resized, compression_ref
@@ -301,21 +304,22 @@ def run_job(job: _Job) -> dict:
 
 
 def _side_order(key) -> tuple:
-    return (key[0] is None, -(key[0] or 0))  # largest first, None (no resize) first of all
+    """Each side's keys together, largest side first, None (no resize) last."""
+    return (key[0] is None, -(key[0] or 0))
 
 
-def _metrics(grid, data, size, compression_ref, seen_ref, truth) -> dict:
+def _metrics(grid, data, resized, compression_ref, seen_ref, truth) -> dict:
     """Compression metrics and, per provider-kept size, seen metrics of one encode."""
     if not (grid.compression_metrics or grid.seen_metrics):
         return {}
-    decoded = quality.decode(data)
+    decoded = quality.decode(data, resized.mode)  # a grey image's WebP comes back as RGB
     out: dict = {}
     if grid.compression_metrics:
         fidelity = _compare(compression_ref, decoded)
         out["compression_ssim"], out["compression_psnr_db"] = fidelity["ssim"], fidelity["psnr_db"]
     if grid.seen_metrics:
         seen = out.setdefault("seen", {})
-        for kept_size in _provider_sizes(grid, size):
+        for kept_size in _provider_sizes(grid, resized.size):
             kept = quality.to_size(decoded, kept_size)
             metrics = {"ssim": math.nan, "psnr_db": math.nan}
             if seen_ref is not None:
