@@ -26,7 +26,7 @@ def code_cells(nb) -> list:
 
 def test_the_notebooks_and_presets_exist():
     assert {"01-quality", "02-max-size", "03-detail-levels", "04-cost-projection"} <= set(NAMES)
-    assert {"05-live-check"} <= set(NAMES)
+    assert {"05-live-check", "06-video-frames"} <= set(NAMES)
     assert {"smoke", "default", "full"} <= {p.stem for p in PRESETS}
 
 
@@ -97,7 +97,11 @@ def test_smoke_report_manifest(report):
     assert len(manifest["git_commit"] or "0" * 40) == 40
     samples = load_preset("smoke")["shared"]["images_dir"]
     inputs = {i["path"]: i for i in manifest["inputs"]}
-    assert inputs and all((PROJECT_DIR / samples / p).is_file() for p in inputs)
+    assert all((PROJECT_DIR / p).is_file() for p in inputs)
+    assert {
+        p.relative_to(PROJECT_DIR).as_posix() for p in (PROJECT_DIR / samples).iterdir()
+    } <= set(inputs)
+    assert "data/video/clip.mp4" in inputs
     assert all(len(i["sha256"]) == 64 for i in inputs.values())
 
 

@@ -18,6 +18,7 @@ exact parameters are also written to `parameters/<notebook>.yaml`, ready for `pa
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import html
 import json
@@ -40,7 +41,7 @@ from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, REPORTS_DIR
 KERNEL = "python3"
 DEFAULT_TIMEOUT_S = 600
 HEADLINE_TABLE = "headline"
-RUNNER_PARAMETERS = ("out_dir", "show_progress", "images_dir")
+INPUT_SUFFIXES = ("_dir", "_path")  # parameters naming the files a notebook reads
 PACKAGES = ("pillow", "openai", "pandas", "numpy", "papermill", "nbconvert", "matplotlib", "av")
 
 # The lab template without its CDN scripts: reports open offline, and MathJax would turn the
@@ -197,11 +198,12 @@ def build_report(
     runner = {"out_dir": str(out), "show_progress": False}
     if images is not None:
         runner["images_dir"] = str(Path(images).resolve())
-    runs = []
+    runs, inputs = [], set()
     for path in paths:
         declared = papermill.inspect_notebook(str(path))
         params = notebook_parameters(config, path, declared, runner)
         runs.append(NotebookRun(name=path.stem, parameters=params))
+        inputs |= input_paths(declared, params)
     for sub in ("notebooks", "parameters", "tables", "figures"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     for run in runs:  # for `papermill NOTEBOOK OUT -k python3 -f parameters/<name>.yaml`
@@ -213,7 +215,6 @@ def build_report(
         if on_notebook is not None:
             on_notebook(run)
 
-    input_dir = Path(images) if images is not None else _preset_images_dir(config)
     manifest = {
         "run_id": run_id,
         "preset": preset_name,
@@ -227,7 +228,7 @@ def build_report(
         "platform": platform.platform(),
         "packages": package_versions(),
         "rule_sets": _rule_sets(out),
-        "inputs": input_hashes(input_dir) if input_dir else [],
+        "inputs": input_hashes(sorted(inputs)),
         "notebooks": [
             {**asdict(r), "sha256": _sha256(p)} for p, r in zip(paths, runs, strict=True)
         ],
@@ -252,20 +253,43 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def input_hashes(folder: Path) -> list[dict]:
-    """Path (relative to the folder), size and SHA-256 of every non-hidden file, sorted."""
-    folder = Path(folder)
-    if not folder.is_absolute():
-        folder = PROJECT_DIR / folder
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+def input_paths(declared: Mapping[str, Mapping], parameters: Mapping) -> set[Path]:
+    """The files and folders a notebook reads: its `*_dir` and `*_path` parameters (given, or
+    declared defaults), except `out_dir`; relative paths are from the project folder."""
+    values = {k: ast.literal_eval(v["default"]) for k, v in declared.items()}
+    values.update(parameters)
+    return {
+        PROJECT_DIR / value
+        for key, value in values.items()
+        if key.endswith(INPUT_SUFFIXES) and key != "out_dir" and isinstance(value, str) and value
+    }
+
+
+def input_hashes(paths: Iterable[Path]) -> list[dict]:
+    """Path, size and SHA-256 of every non-hidden file in `paths` (files, or folders walked).
+
+    Paths inside the project are given relative to it.
+    """
+    files = set()
+    for path in paths:
+        if path.is_file():
+            files.add(path)
+        elif path.is_dir():
+            files.update(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
     return [
-        {"path": p.relative_to(folder).as_posix(), "bytes": p.stat().st_size, "sha256": _sha256(p)}
-        for p in files
+        {"path": _shown(p), "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in sorted(files)
     ]
+
+
+def _shown(path: Path) -> str:
+    return (
+        path.relative_to(PROJECT_DIR).as_posix() if path.is_relative_to(PROJECT_DIR) else str(path)
+    )
 
 
 def render_index(manifest: Mapping, out: Path) -> str:
@@ -339,11 +363,6 @@ def _preset_path(preset: str | Path) -> Path:
     return (
         Path(preset) if str(preset).endswith((".yaml", ".yml")) else PARAMS_DIR / f"{preset}.yaml"
     )
-
-
-def _preset_images_dir(config: Mapping) -> Path | None:
-    value = config["shared"].get("images_dir")
-    return Path(value) if value else None
 
 
 def _rule_sets(out: Path) -> list[str]:
