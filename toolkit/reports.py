@@ -321,7 +321,8 @@ def _headline(out: Path) -> str:
     table = pd.read_csv(path).to_html(
         index=False, border=0, na_rep="–", float_format="{:,.4g}".format
     )
-    return f'{table}\n<p class="note"><a href="tables/{HEADLINE_TABLE}.csv">CSV</a></p>'
+    link = f'<a href="tables/{HEADLINE_TABLE}.csv">{HEADLINE_TABLE}.csv</a>'
+    return f'<div class="table">{table}</div>\n<p class="note">{link}</p>'
 
 
 def _notebook_section(run: Mapping) -> str:
@@ -405,11 +406,14 @@ _INDEX = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem;
+body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 84rem;
        padding: 0 1rem; color: #1d2330; }}
 h1 {{ margin-bottom: .2rem; }}
-table {{ border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums; }}
-th, td {{ padding: .3rem .7rem; border-bottom: 1px solid #d8dce3; text-align: right; }}
+.table {{ overflow-x: auto; }}
+table {{ border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums;
+         font-size: 90%; }}
+th, td {{ padding: .3rem .6rem; border-bottom: 1px solid #d8dce3; text-align: right;
+          white-space: nowrap; }}
 th {{ background: #f2f4f7; }}
 td:first-child, th:first-child {{ text-align: left; }}
 section {{ border-top: 1px solid #d8dce3; padding: .5rem 0 1rem; }}
@@ -430,6 +434,10 @@ commit {commit} · toolkit {version} · rule sets: {rules} ·
 <a href="manifest.json">manifest.json</a></p>
 <p class="{summary_class}">{summary}</p>
 <h2>Recommended settings</h2>
+<p class="note">Per model and image category, the cheapest settings whose seen fidelity stays at
+or above the cost projection's floor on every image; cost per 1,000 images and the saving
+against the seed recipe (800 px, JPEG 85, detail high); monthly dollars at standard and Batch
+API prices (image input tokens only).</p>
 {headline}
 <h2>Notebooks</h2>
 {sections}
