@@ -152,6 +152,12 @@ def peak_rss_mb(pid: int | str = "self") -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU time of a process (fields 14 and 15 of /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_mode(args: argparse.Namespace) -> dict:
     """One measurement, in this (fresh) process."""
     if args.pin:
@@ -161,16 +167,18 @@ def run_mode(args: argparse.Namespace) -> dict:
     if args.mode == "rss":
         paths = cycled(args.workdir, corpus(args.workdir), args.images)
     grid = SweepGrid(**(MEMORY_GRID if args.mode == "rss" else SPEED_GRID))
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     if args.mode == "naive":
-        rows, workers = naive_seed(paths, grid), []
+        rows, workers, worker_cpu = naive_seed(paths, grid), [], 0.0
     elif args.mode == "naive-toolkit":
-        rows, workers = naive_toolkit(paths, grid), []
+        rows, workers, worker_cpu = naive_toolkit(paths, grid), [], 0.0
     else:
         executor = default_executor(args.workers)
         frame = run_sweep(paths, grid, executor, progress=False)
         rows = len(frame)
-        workers = [peak_rss_mb(pid) for pid in executor._processes]  # benchmark-only peek
+        pids = list(executor._processes)  # benchmark-only peek at the pool's workers
+        workers = [peak_rss_mb(pid) for pid in pids]
+        worker_cpu = sum(cpu_seconds(pid) for pid in pids)
         executor.shutdown()
         assert frame["error"].isna().all(), frame["error"].dropna().unique()
     seconds = time.perf_counter() - start
@@ -180,6 +188,7 @@ def run_mode(args: argparse.Namespace) -> dict:
         "images": len(paths),
         "rows": rows,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds() - cpu_start + worker_cpu,
         "parent_peak_rss_mb": peak_rss_mb(),
         "worker_peak_rss_mb": workers,
     }
@@ -234,7 +243,10 @@ def main() -> None:
         ("engine, 1 worker, 1 CPU", one),
         ("engine, 2 workers", two),
     ):
-        print(f"  {label:46s} {r['seconds']:7.1f} s  {r['seconds'] / n:6.2f} s/image")
+        print(
+            f"  {label:46s} {r['seconds']:7.1f} s  {r['seconds'] / n:6.2f} s/image"
+            f"  (CPU {r['cpu_seconds']:.1f} s)"
+        )
     print(
         f"  engine vs naive, 1 worker:         {naive['seconds'] / one['seconds']:.2f}x"
         f"  (vs naive-toolkit {naive_tk['seconds'] / one['seconds']:.2f}x; target >= 3)"
