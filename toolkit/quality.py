@@ -114,8 +114,11 @@ class Reference:
                 f"SSIM needs at least {2 * RADIUS + 1} px a side, got {width}x{height}"
             )
         self.y = _padded(luma(self.pixels))
-        self.mu = _blur(self.y)
-        self.var = _blur(self.y * self.y) - self.mu * self.mu
+        mu = _blur(self.y)
+        self.mu = _inner(mu)
+        # the reference's terms of the SSIM formula, kept for every comparison
+        self.lum = self.mu * self.mu + C1
+        self.con = _inner(_blur(self.y * self.y)) - self.mu * self.mu + C2
 
     @property
     def size(self) -> tuple[int, int]:
@@ -128,12 +131,23 @@ class Reference:
         if pixels.shape[:2] != self.pixels.shape[:2]:
             raise SettingsError(f"images differ in size: {self.pixels.shape} vs {pixels.shape}")
         y = _padded(luma(pixels))
-        mu = _blur(y)
-        var = _blur(y * y) - mu * mu
-        cov = _blur(self.y * y) - self.mu * mu
-        num = (2 * self.mu * mu + C1) * (2 * cov + C2)
-        den = (self.mu * self.mu + mu * mu + C1) * (self.var + var + C2)
-        return float(_inner(num / den).mean(dtype=np.float64))
+        mu = _inner(_blur(y))
+        mu_xy = self.mu * mu
+        mu2 = mu * mu
+        den = _inner(_blur(y * y))  # E[y^2]
+        den -= mu2  # var_y
+        den += self.con
+        mu2 += self.lum
+        den *= mu2
+        num = _inner(_blur(self.y * y))  # E[xy]
+        num -= mu_xy  # cov
+        num *= 2
+        num += C2
+        mu_xy *= 2
+        mu_xy += C1
+        num *= mu_xy
+        num /= den
+        return float(num.mean(dtype=np.float64))
 
     def psnr(self, other: Image.Image | np.ndarray) -> float:
         """PSNR over all channels in dB."""
