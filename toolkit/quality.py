@@ -116,9 +116,8 @@ class Reference:
         self.y = _padded(luma(self.pixels))
         mu = _blur(self.y)
         self.mu = _inner(mu)
-        # the reference's terms of the SSIM formula, kept for every comparison
-        self.lum = self.mu * self.mu + C1
-        self.con = _inner(_blur(self.y * self.y)) - self.mu * self.mu + C2
+        self.mu2 = self.mu * self.mu  # the reference's terms, kept for every comparison
+        self.var = _inner(_blur(self.y * self.y)) - self.mu2
 
     @property
     def size(self) -> tuple[int, int]:
@@ -134,20 +133,23 @@ class Reference:
         mu = _inner(_blur(y))
         mu_xy = self.mu * mu
         mu2 = mu * mu
-        den = _inner(_blur(y * y))  # E[y^2]
-        den -= mu2  # var_y
-        den += self.con
-        mu2 += self.lum
-        den *= mu2
-        num = _inner(_blur(self.y * y))  # E[xy]
-        num -= mu_xy  # cov
-        num *= 2
-        num += C2
+        var = _inner(_blur(y * y))  # E[y^2], made var_y below; all in place
+        var -= mu2
+        cov = _inner(_blur(self.y * y))  # E[xy], made cov below
+        cov -= mu_xy
+        # summed in the order that makes identical images score exactly 1
+        mu2 += self.mu2
+        mu2 += C1
+        var += self.var
+        var += C2
+        mu2 *= var  # the denominator
         mu_xy *= 2
         mu_xy += C1
-        num *= mu_xy
-        num /= den
-        return float(num.mean(dtype=np.float64))
+        cov *= 2
+        cov += C2
+        mu_xy *= cov  # the numerator
+        mu_xy /= mu2
+        return float(mu_xy.mean(dtype=np.float64))
 
     def psnr(self, other: Image.Image | np.ndarray) -> float:
         """PSNR over all channels in dB."""
