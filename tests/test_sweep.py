@@ -265,6 +265,7 @@ def test_ocr_accuracy_drops_when_the_provider_shrinks_text(tmp_path, threads):
         ({"max_sides": (0,)}, SettingsError),
         ({"reference_side": 8}, SettingsError),
         ({"models": ("gpt-99",)}, UnknownModelError),
+        ({"tier": "premium"}, SettingsError),
     ],
 )
 def test_grid_validation(change, error):
@@ -318,3 +319,12 @@ def test_a_grey_image_is_measured_in_every_format(tmp_path, threads):
     png = df[df["format"] == "png"]
     assert (png["compression_psnr_db"] == math.inf).all()  # lossless
     assert png["compression_ssim"].tolist() == pytest.approx([1.0] * len(png))
+
+
+def test_a_model_without_a_price_has_tokens_and_no_dollars(tmp_path, threads):
+    grid = SweepGrid(**{**SMALL, "models": ("claude-sonnet-4-5", "gpt-4o"), "details": ("auto",)})
+    df = run_sweep(photo(tmp_path / "p" / "a.jpg"), grid, threads, progress=False)
+    claude = df[df["model"] == "claude-sonnet-4-5"]
+    assert df["error"].isna().all()
+    assert (claude["tokens"] > 0).all() and claude["cost_usd"].isna().all()
+    assert df[df["model"] == "gpt-4o"]["cost_usd"].notna().all()

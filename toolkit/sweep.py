@@ -36,7 +36,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from toolkit import quality
-from toolkit.errors import ImageRejectedError, SettingsError, ToolkitError
+from toolkit.errors import ImageRejectedError, RulesError, SettingsError, ToolkitError
 from toolkit.images import (
     DEFAULT_SETTINGS,
     EncodeSettings,
@@ -45,7 +45,7 @@ from toolkit.images import (
     load_image,
     resize_image,
 )
-from toolkit.pricing import cost_usd
+from toolkit.pricing import TIERS, cost_usd, load_prices
 from toolkit.runtime import available_cpus, tune_malloc
 from toolkit.tokens import image_tokens
 
@@ -166,7 +166,9 @@ class SweepGrid:
             raise SettingsError(f"ocr=True but {reason}")
         for model, detail in itertools.product(self.models, self.details):
             image_tokens(512, 512, model, detail, rules=self.rules)  # unknown model/detail
-        cost_usd(0, self.models[0], tier=self.tier, prices=self.prices)  # unknown tier
+        if self.tier not in TIERS:
+            raise SettingsError(f"tier must be one of {TIERS}, not {self.tier!r}")
+        load_prices(self.prices)  # a missing or malformed price file fails here
 
     def encode_keys(self) -> list[tuple[int | None, str, int | None]]:
         """(max side, format, quality) of each distinct encode; PNG's quality is None."""
@@ -346,6 +348,15 @@ def _tokens(width: int, height: int, model: str, detail: str, rules: str | None)
         return _error_text(exc)
 
 
+@lru_cache(maxsize=4096)
+def _cost(tokens: int, model: str, tier: str, prices: str | None) -> float:
+    """Dollars for `tokens` input tokens; NaN when the price table has no price for `model`."""
+    try:
+        return cost_usd(tokens, model, tier=tier, prices=prices)
+    except RulesError:
+        return math.nan
+
+
 def _provider_sizes(grid: SweepGrid, size: tuple[int, int]) -> set[tuple[int, int]]:
     sizes = set()
     for model, detail in itertools.product(grid.models, grid.details):
@@ -457,7 +468,7 @@ def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
         return
     row.update(provider_width=estimate.provider_width, provider_height=estimate.provider_height)
     row.update(tokens=estimate.tokens, rules=estimate.rules, tier=grid.tier)
-    row["cost_usd"] = cost_usd(estimate.tokens, row["model"], tier=grid.tier, prices=grid.prices)
+    row["cost_usd"] = _cost(estimate.tokens, row["model"], grid.tier, grid.prices)
     seen = result.get("seen", {}).get(f"{estimate.provider_width}x{estimate.provider_height}")
     if seen:
         row.update(seen_ssim=seen["ssim"], seen_psnr_db=seen["psnr_db"])
@@ -631,13 +642,13 @@ def _fit(width: int, height: int, side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _seed_cost(row: pd.Series) -> float:
+def _seed_cost(row: pd.Series, prices: str | None) -> float:
     """What the seed recipe (800 px, `high`) costs for this row's image and model."""
     size = _fit(int(row["source_width"]), int(row["source_height"]), SEED["max_side"])
     estimate = _tokens(*size, row["model"], SEED["detail"], row["rules"])
     if isinstance(estimate, str):
         return math.nan
-    return cost_usd(estimate.tokens, row["model"], tier=row["tier"])
+    return _cost(estimate.tokens, row["model"], row["tier"], prices)
 
 
 def recommend(
@@ -647,6 +658,7 @@ def recommend(
     detail: str | None = None,
     quality: str = "seen_ssim",
     agg: str = "min",
+    prices: str | None = None,
 ) -> pd.DataFrame:
     """Per image category, the cheapest settings that keep `quality` >= `min_quality`.
 
@@ -654,8 +666,9 @@ def recommend(
     when it succeeded on every image of the category and the `agg` ("min": every image;
     "mean", "median") of their `quality` column reaches the floor. Ties in dollars (format and
     JPEG/WebP quality do not change tokens) go to fewer bytes. The saving is against the seed
-    recipe (800 px, JPEG 85, `high`) on the same images, model, rule set and price tier; a
-    category with no qualifying setting gets a row with empty settings.
+    recipe (800 px, JPEG 85, `high`) on the same images, model, rule set and price tier, priced
+    with `prices` (pass the sweep's own price file if it had one); a category with no
+    qualifying setting gets a row with empty settings.
     """
     models = df["model"].dropna().unique()
     if model is None and len(models) != 1:
@@ -668,7 +681,7 @@ def recommend(
         raise SettingsError(f"no successful rows for model {model!r} and detail {detail!r}")
     settings = ["max_side", "format", "quality", "detail"]
     per_image = rows.drop_duplicates("path").copy()
-    per_image["seed_cost_usd"] = per_image.apply(_seed_cost, axis=1)
+    per_image["seed_cost_usd"] = per_image.apply(_seed_cost, axis=1, prices=prices)
     out = []
     for label, group in rows.groupby("category", sort=True):
         images = group["path"].nunique()
