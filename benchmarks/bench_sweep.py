@@ -10,6 +10,8 @@ Speed, on the perf-anchors grid (512/768/1024/2048 x q 50..95 x JPEG optimize + 
 = 48 encodes per image; one model and detail; no metrics), each mode in a fresh process:
 - naive: per cell, open + decode + `thumbnail()` + encode + tokens (the seed recipe's code);
 - naive-toolkit: per cell, the toolkit's one-shot `encode_image` (draft decode) + tokens;
+all three resample like `thumbnail()` (LANCZOS with reducing_gap=2), so they make the same
+pixels (at 512 px thumbnail() also drafts);
 - engine: `run_sweep` on 1 worker (the process pinned to one CPU) and on 2 workers.
 Targets: engine >= 3x naive on one worker; 2 workers >= 1.8x one worker.
 
@@ -55,6 +57,7 @@ SPEED_GRID = dict(
     details=("high",),
     compression_metrics=False,
     seen_metrics=False,
+    base=EncodeSettings(reducing_gap=2.0),  # thumbnail()'s resampling: all modes, same pixels
 )
 MEMORY_GRID = dict(
     max_sides=(512, 1024),
@@ -139,7 +142,7 @@ def naive_toolkit(paths: list[Path], grid: SweepGrid) -> int:
     rows = 0
     for path in paths:
         for side, fmt, q, model, detail in cells(grid):
-            encoded = encode_image(path, EncodeSettings(max_side=side, format=fmt, quality=q))
+            encoded = encode_image(path, grid.settings((side, fmt, q)))
             cost_usd(image_tokens(encoded.width, encoded.height, model, detail).tokens, model)
             rows += 1
     return rows
