@@ -1,6 +1,6 @@
 """Sweep engine vs a naive grid loop, and peak memory for 20 vs 200 images.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--images 4] [--workdir /tmp/bench_sweep]
+    .venv/bin/python benchmarks/bench_sweep.py [--images 10] [--workdir /tmp/bench_sweep]
 
 Corpus: deterministic 4032x3024 JPEGs (q92, 4:2:0), each a 2x2 mosaic of the photos in
 data/samples upscaled, sharpened and given luma/chroma sensor noise so their entropy is
@@ -218,7 +218,7 @@ def measure(workdir: Path, mode: str, images: int, workers: int = 1, pin: bool =
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=4, help="images for the speed runs")
+    parser.add_argument("--images", type=int, default=DISTINCT, help="images for the speed runs")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/bench_sweep"))
     parser.add_argument("--mode", choices=("naive", "naive-toolkit", "engine", "rss"))
     parser.add_argument("--workers", type=int, default=1)
