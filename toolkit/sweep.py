@@ -623,11 +623,7 @@ def pareto_front(
 
     `by` computes one front per group (e.g. "category" or "image"). Failed rows are ignored.
     """
-    ok = (
-        df[df["error"].isna()].dropna(subset=[cost, quality])
-        if "error" in df
-        else df.dropna(subset=[cost, quality])
-    )
+    ok = (df[df["error"].isna()] if "error" in df else df).dropna(subset=[cost, quality])
     if by is not None:
         parts = [pareto_front(group, cost, quality) for _, group in ok.groupby(by, sort=True)]
         return pd.concat(parts) if parts else ok.iloc[:0]
