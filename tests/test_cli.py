@@ -1,0 +1,25 @@
+"""The `toolkit` entry point itself: subcommand dispatch and a closed output pipe."""
+
+import subprocess
+import sys
+
+from toolkit.cli import COMMANDS, build_parser
+
+
+def test_every_listed_subcommand_is_registered():
+    (subparsers,) = (a for a in build_parser()._actions if a.dest == "command")
+    assert set(COMMANDS) <= set(subparsers.choices)
+    assert {"models"} <= set(subparsers.choices)  # a module may register more than one
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    code = "import sys; from toolkit.cli import main; sys.exit(main(['models']))"
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        proc.stdout.readline()
+        proc.stdout.close()  # like `| head -1`
+        stderr = proc.stderr.read().decode()
+        returncode = proc.wait()
+    assert "Traceback" not in stderr
+    assert returncode in (0, 141)
