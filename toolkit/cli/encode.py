@@ -5,16 +5,20 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from PIL import ImageColor
-
+from toolkit.cli.args import (
+    SUFFIXES,
+    add_encode_arguments,
+    add_workers_argument,
+    colour,
+    from_args,
+)
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.cli.tokens import check_model, token_fields
 from toolkit.dataurl import to_data_url
 from toolkit.errors import SettingsError, ToolkitError
 from toolkit.images import EncodedImage, EncodeSettings, encode_image, iter_image_files
-from toolkit.runtime import available_cpus, process_pool, tune_malloc
+from toolkit.runtime import process_pool, tune_malloc
 
-SUFFIXES = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}
 TABLE_COLUMNS = (
     "path",
     "width",
@@ -30,17 +34,6 @@ TABLE_COLUMNS = (
 TOTALLED = ("source_bytes", "bytes", "base64_chars", "encode_ms")
 
 
-def _max_side(text: str) -> int | None:
-    return None if text.lower() in ("none", "0") else int(text)
-
-
-def _colour(text: str) -> tuple[int, int, int]:
-    try:
-        return ImageColor.getrgb(text)[:3]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a colour: {text!r}") from None
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "encode",
@@ -48,22 +41,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=__doc__,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    add_encode_arguments(parser)
     parser.add_argument(
-        "--max-side", type=_max_side, default=800, help="longest side in px; none keeps the size"
-    )
-    parser.add_argument("--quality", type=int, default=85, help="JPEG 1-95, WebP 0-100")
-    parser.add_argument("--format", choices=sorted(SUFFIXES), default="jpeg")
-    parser.add_argument(
-        "--background", type=_colour, default=(255, 255, 255), help="colour under transparency"
+        "--background", type=colour, default=(255, 255, 255), help="colour under transparency"
     )
     parser.add_argument("--out", type=Path, metavar="DIR", help="write the encoded files here")
     parser.add_argument("--data-url", action="store_true", help="emit each image's data URL")
     parser.add_argument("--json", action="store_true", help="one JSON object per image")
     parser.add_argument("--model", help="add each image's tokens and cost_usd for this model")
     parser.add_argument("--detail", default="auto", help="detail level for --model")
-    parser.add_argument(
-        "--workers", type=int, default=available_cpus(), help="processes (default: all CPUs)"
-    )
+    add_workers_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -118,12 +105,7 @@ def _results(
 
 def run(args: argparse.Namespace) -> int:
     try:
-        settings = EncodeSettings(
-            max_side=args.max_side,
-            quality=args.quality,
-            format=args.format,
-            background=args.background,
-        )
+        settings = from_args(EncodeSettings, args)
         if args.workers < 1:
             raise SettingsError(f"--workers must be >= 1, not {args.workers}")
     except SettingsError as exc:

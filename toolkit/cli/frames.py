@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from toolkit.cli.encode import SUFFIXES, _max_side
+from toolkit.cli.args import SUFFIXES, add_encode_arguments, from_args
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import RulesError, SettingsError, ToolkitError
 from toolkit.images import EncodeSettings
@@ -60,11 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"drop frames nearer than T to the last kept (default {DEFAULT_DEDUPE_THRESHOLD})",
     )
     parser.add_argument("--max-frames", type=int, metavar="N", help="stop after N kept frames")
-    parser.add_argument(
-        "--max-side", type=_max_side, default=800, help="longest side in px; none keeps the size"
-    )
-    parser.add_argument("--format", choices=sorted(SUFFIXES), default="jpeg")
-    parser.add_argument("--quality", type=int, default=85, help="JPEG 1-95, WebP 0-100")
+    add_encode_arguments(parser)
     parser.add_argument("--model", help="price the frames for this model")
     parser.add_argument("--detail", default="auto", help="detail level (default auto)")
     parser.add_argument(
@@ -118,7 +114,7 @@ def summary_row(
 
 
 def _settings_and_plan(args: argparse.Namespace) -> tuple[EncodeSettings, SamplingPlan]:
-    settings = EncodeSettings(max_side=args.max_side, format=args.format, quality=args.quality)
+    settings = from_args(EncodeSettings, args)
     plan = SamplingPlan(
         fps=args.fps,
         count=args.count,

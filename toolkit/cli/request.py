@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from toolkit.cli.args import from_args
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import ToolkitError
 from toolkit.images import EncodeSettings, encode_image, iter_image_files
@@ -44,18 +45,12 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def request_spec(args: argparse.Namespace) -> RequestSpec:
-    return RequestSpec(
-        model=args.model,
-        prompt=args.prompt,
-        api=args.api,
-        system=args.system,
-        json_format=args.json_format,
-    )
+    return from_args(RequestSpec, args)
 
 
 def image_parts(args: argparse.Namespace, failures: list[dict]) -> Iterator[ImagePart]:
     """Encoded images in order; a file that fails becomes an error row in `failures`."""
-    settings = EncodeSettings(max_side=args.max_side, quality=args.quality, format=args.format)
+    settings = from_args(EncodeSettings, args)
     for path in iter_image_files(args.images):
         try:
             yield ImagePart.from_encoded(encode_image(path, settings), args.detail)

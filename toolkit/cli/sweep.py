@@ -14,10 +14,11 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from toolkit.cli.args import add_workers_argument, from_args, max_side
 from toolkit.cli.output import print_json_lines, print_table
 from toolkit.errors import ToolkitError
 from toolkit.images import DEFAULT_SETTINGS, EncodeSettings
-from toolkit.runtime import available_cpus, tune_malloc
+from toolkit.runtime import tune_malloc
 from toolkit.sweep import COLUMNS, SweepGrid, SweepStats, default_executor, iter_sweep, to_frame
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(SweepGrid)}
@@ -25,10 +26,6 @@ DEFAULTS = {f.name: f.default for f in dataclasses.fields(SweepGrid)}
 
 def _default(name: str):
     return DEFAULTS[name]
-
-
-def _max_side(text: str) -> int | None:
-    return None if text.lower() in ("none", "0") else int(text)
 
 
 def default_cache_dir() -> Path:
@@ -42,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     parser.add_argument("-o", "--output", type=Path, required=True, help="CSV file to write")
-    parser.add_argument("--max-sides", nargs="+", type=_max_side, default=_default("max_sides"))
+    parser.add_argument("--max-sides", nargs="+", type=max_side, default=_default("max_sides"))
     parser.add_argument("--formats", nargs="+", default=_default("formats"))
     parser.add_argument("--qualities", nargs="+", type=int, default=_default("qualities"))
     parser.add_argument("--models", nargs="+", default=_default("models"))
@@ -61,9 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rules", help="rule-set id or TOML file (default: newest)")
     parser.add_argument("--prices", help="price table id or TOML file (default: newest)")
     parser.add_argument("--tier", default="standard", help="standard, batch or cached")
-    parser.add_argument(
-        "--workers", type=int, default=available_cpus(), help="processes (default: all CPUs)"
-    )
+    add_workers_argument(parser)
     parser.add_argument(
         "--cache",
         type=Path,
@@ -77,20 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def grid_from(args: argparse.Namespace) -> SweepGrid:
-    return SweepGrid(
-        max_sides=args.max_sides,
-        formats=args.formats,
-        qualities=args.qualities,
-        models=args.models,
-        details=args.details,
+    return from_args(
+        SweepGrid,
+        args,
         compression_metrics=not args.no_metrics,
         seen_metrics=not args.no_metrics,
-        ocr=args.ocr,
-        reference_side=args.reference_side,
         base=EncodeSettings(webp_method=args.webp_method),
-        rules=args.rules,
-        prices=args.prices,
-        tier=args.tier,
     )
 
 

@@ -1,6 +1,7 @@
 """`toolkit tokens` (image tokens and dollars per image) and `toolkit models` (the rule tables)."""
 
 import argparse
+import dataclasses
 import re
 import sys
 from fractions import Fraction
@@ -121,20 +122,13 @@ def _token_row(arg: str, args: argparse.Namespace) -> dict:
     row = {} if match else {"path": arg}
     width, height = map(int, match.groups()) if match else header_size(Path(arg))
     estimate = image_tokens(width, height, args.model, args.detail, args.rules)
-    row.update(
-        width=width,
-        height=height,
-        model=args.model,
-        detail=estimate.detail,
-        tokens=estimate.tokens,
-        provider_width=estimate.provider_width,
-        provider_height=estimate.provider_height,
-        tiles=estimate.tiles,
-        patches=estimate.patches,
-        rules=estimate.rules,
-        cost_usd=_cost(estimate.tokens, args.model, args.tier),
-    )
-    return row
+    fields = {
+        **dataclasses.asdict(estimate),
+        "width": width,
+        "height": height,
+        "cost_usd": _cost(estimate.tokens, args.model, args.tier),
+    }
+    return {**row, **{name: fields[name] for name in TOKEN_FIELDS}}
 
 
 def run_tokens(args: argparse.Namespace) -> int:

@@ -1,0 +1,45 @@
+"""Argument types and argument groups shared by the `toolkit` subcommands."""
+
+import argparse
+import dataclasses
+
+from PIL import ImageColor
+
+from toolkit.runtime import available_cpus
+
+SUFFIXES = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}  # output format -> file suffix
+
+
+def max_side(text: str) -> int | None:
+    """A longest side in px; `none` or `0` keeps the size."""
+    return None if text.lower() in ("none", "0") else int(text)
+
+
+def colour(text: str) -> tuple[int, int, int]:
+    """An RGB colour in any notation Pillow knows (`white`, `#00ff00`, `rgb(…)`)."""
+    try:
+        return ImageColor.getrgb(text)[:3]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a colour: {text!r}") from None
+
+
+def add_encode_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--max-side`, `--quality` and `--format` (the `EncodeSettings` fields of those names)."""
+    parser.add_argument(
+        "--max-side", type=max_side, default=800, help="longest side in px; none keeps the size"
+    )
+    parser.add_argument("--quality", type=int, default=85, help="JPEG 1-95, WebP 0-100")
+    parser.add_argument("--format", choices=sorted(SUFFIXES), default="jpeg")
+
+
+def add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers", type=int, default=available_cpus(), help="processes (default: all CPUs)"
+    )
+
+
+def from_args(cls, args: argparse.Namespace, **overrides):
+    """An instance of dataclass `cls` from the parsed arguments named like its fields;
+    `overrides` set the others (fields with neither keep their defaults)."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if f.name in args}
+    return cls(**{**given, **overrides})
