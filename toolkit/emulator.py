@@ -3,12 +3,9 @@
 It listens on 127.0.0.1 only and serves `POST /v1/chat/completions`, `POST /v1/responses`,
 the Files endpoints (`POST /v1/files`, `GET /v1/files/{id}`, `GET /v1/files/{id}/content`)
 and the Batches endpoints (`POST /v1/batches`, `GET /v1/batches/{id}`; a batch completes
-during its creation call). Bodies are checked as the API does: parameter names and detail
-values read from the installed SDK's types, content-part shapes, strict data URLs whose
-declared type matches the bytes, decodable non-animated PNG/JPEG/GIF/WebP, the per-image and
-per-request limits of `toolkit.payload.RequestLimits`. Errors are OpenAI-shaped
-(`{"error": {"message", "type", "param", "code"}}`); messages are close to the API's, not
-verbatim.
+during its creation call). Bodies and images are checked as the API does by
+`toolkit.api_checks` (parameter names, content-part shapes, strict data URLs, decodable
+images, the limits of `toolkit.payload.RequestLimits`); errors are OpenAI-shaped.
 
 The answer is deterministic: a JSON description of each image received (type, width,
 height, detail, tokens). `usage` counts image tokens with `toolkit.tokens` for the requested
@@ -27,35 +24,28 @@ import math
 import random
 import threading
 import time
-import typing
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, fields
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from io import BytesIO
 
-from openai.types.chat.chat_completion_content_part_image_param import ImageURL
-from openai.types.chat.completion_create_params import CompletionCreateParamsBase
-from openai.types.responses.image_detail import ImageDetail
-from openai.types.responses.response_create_params import ResponseCreateParamsBase
-from PIL import Image, UnidentifiedImageError
-
-from toolkit.dataurl import parse_data_url, sniff_mime
-from toolkit.errors import DataURLError, RulesError, SettingsError, UnknownModelError
+from toolkit.api_checks import (
+    ApiError,
+    ImageRef,
+    check_body,
+    data_url_bytes,
+    expect,
+    image_size,
+    one_of,
+)
+from toolkit.dataurl import sniff_mime
+from toolkit.errors import RulesError, SettingsError
 from toolkit.payload import ENDPOINTS, OBSERVED_LIMITS, RequestLimits
-from toolkit.rulesets import find_model
 from toolkit.tokens import image_tokens
 
 HOST = "127.0.0.1"
-SUPPORTED_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")  # OAI-VIS §3.1
-CHAT_DETAILS = typing.get_args(typing.get_type_hints(ImageURL)["detail"])
-RESPONSES_DETAILS = typing.get_args(ImageDetail)
-PARAMS = {
-    "chat": {*CompletionCreateParamsBase.__annotations__, "stream"},
-    "responses": {*ResponseCreateParamsBase.__annotations__, "stream"},
-}
 FAULTS = ("429", "500", "drop", "hang", "slow")
 BATCH_MAX_LINES = 50_000  # OAI-BATCH (research/vision-api-facts.md §3.3)
 BATCH_MAX_BYTES = 200_000_000
@@ -64,22 +54,6 @@ BATCH_MAX_BYTES = 200_000_000
 def text_tokens(text: str) -> int:
     """The emulator's stated text approximation: ceil(UTF-8 bytes / 4)."""
     return math.ceil(len(text.encode()) / 4)
-
-
-class ApiError(Exception):
-    """An error answer: HTTP status and the OpenAI error object."""
-
-    def __init__(self, status: int, message: str, *, param=None, code=None, kind=None):
-        super().__init__(message)
-        self.status = status
-        self.body = {
-            "error": {
-                "message": message,
-                "type": kind or ("invalid_request_error" if status < 500 else "server_error"),
-                "param": param,
-                "code": code,
-            }
-        }
 
 
 @dataclass(frozen=True)
@@ -131,208 +105,6 @@ class FaultPlan:
         return None
 
 
-# ---- body validation -------------------------------------------------------------------------
-
-
-def _expect(value, kind: type, param: str):
-    if not isinstance(value, kind):
-        names = {str: "a string", list: "an array", dict: "an object"}
-        got = {str: "a string", list: "an array", dict: "an object"}.get(
-            type(value), "another type"
-        )
-        raise ApiError(
-            400,
-            f"Invalid type for '{param}': expected {names[kind]}, but got {got} instead.",
-            param=param,
-            code="invalid_type",
-        )
-    return value
-
-
-def _one_of(value, allowed, param: str):
-    if value not in allowed:
-        listed = ", ".join(f"'{a}'" for a in allowed)
-        raise ApiError(
-            400,
-            f"Invalid value: '{value}'. Supported values are: {listed}.",
-            param=param,
-            code="invalid_value",
-        )
-    return value
-
-
-def _no_extra(part: dict, allowed: set, param: str) -> None:
-    extra = sorted(set(part) - allowed)
-    if extra:
-        raise ApiError(
-            400,
-            f"Unknown parameter: '{param}.{extra[0]}'.",
-            param=f"{param}.{extra[0]}",
-            code="unknown_parameter",
-        )
-
-
-@dataclass
-class _Image:
-    param: str
-    kind: str  # data_url | url | file_id
-    ref: str
-    detail: str
-
-
-def _chat_parts(body: dict) -> tuple[list[str], list[_Image]]:
-    texts, images = [], []
-    messages = _expect(body.get("messages"), list, "messages")
-    if not messages:
-        raise ApiError(400, "'messages' must contain at least one message.", param="messages")
-    for i, message in enumerate(messages):
-        where = f"messages[{i}]"
-        _expect(message, dict, where)
-        role = _one_of(
-            message.get("role"), ("system", "developer", "user", "assistant"), f"{where}.role"
-        )
-        content = message.get("content")
-        if isinstance(content, str):
-            texts.append(content)
-            continue
-        for j, part in enumerate(_expect(content, list, f"{where}.content")):
-            at = f"{where}.content[{j}]"
-            kind = _one_of(
-                _expect(part, dict, at).get("type"), ("text", "image_url"), f"{at}.type"
-            )
-            if kind == "text":
-                _no_extra(part, {"type", "text"}, at)
-                texts.append(_expect(part.get("text"), str, f"{at}.text"))
-                continue
-            if role != "user":
-                raise ApiError(
-                    400,
-                    "Image URLs are only allowed for messages with role 'user', but this "
-                    f"message with role '{role}' contains an image URL.",
-                    param=at,
-                )
-            _no_extra(part, {"type", "image_url"}, at)
-            image = _expect(part.get("image_url"), dict, f"{at}.image_url")
-            _no_extra(image, {"url", "detail"}, f"{at}.image_url")
-            url = _expect(image.get("url"), str, f"{at}.image_url.url")
-            detail = _one_of(image.get("detail", "auto"), CHAT_DETAILS, f"{at}.image_url.detail")
-            images.append(
-                _Image(
-                    f"{at}.image_url.url",
-                    "data_url" if url.startswith("data:") else "url",
-                    url,
-                    detail,
-                )
-            )
-    fmt = body.get("response_format") or {}
-    if fmt.get("type") == "json_object" and "json" not in " ".join(texts).lower():
-        raise ApiError(
-            400,
-            "'messages' must contain the word 'json' in some form, to use "
-            "'response_format' of type 'json_object'.",
-            param="messages",
-        )
-    return texts, images
-
-
-def _responses_parts(body: dict) -> tuple[list[str], list[_Image]]:
-    texts = (
-        [_expect(body["instructions"], str, "instructions")] if body.get("instructions") else []
-    )
-    images = []
-    items = body.get("input")
-    if isinstance(items, str):
-        return [*texts, items], images
-    for i, item in enumerate(_expect(items, list, "input")):
-        where = f"input[{i}]"
-        _one_of(_expect(item, dict, where).get("type", "message"), ("message",), f"{where}.type")
-        _one_of(item.get("role"), ("system", "developer", "user", "assistant"), f"{where}.role")
-        content = item.get("content")
-        if isinstance(content, str):
-            texts.append(content)
-            continue
-        for j, part in enumerate(_expect(content, list, f"{where}.content")):
-            at = f"{where}.content[{j}]"
-            kind = _one_of(
-                _expect(part, dict, at).get("type"), ("input_text", "input_image"), f"{at}.type"
-            )
-            if kind == "input_text":
-                _no_extra(part, {"type", "text"}, at)
-                texts.append(_expect(part.get("text"), str, f"{at}.text"))
-                continue
-            _no_extra(part, {"type", "image_url", "file_id", "detail"}, at)
-            detail = _one_of(part.get("detail", "auto"), RESPONSES_DETAILS, f"{at}.detail")
-            if ("image_url" in part) == ("file_id" in part):
-                raise ApiError(
-                    400, f"'{at}' needs exactly one of 'image_url' or 'file_id'.", param=at
-                )
-            if "file_id" in part:
-                images.append(
-                    _Image(
-                        f"{at}.file_id",
-                        "file_id",
-                        _expect(part["file_id"], str, f"{at}.file_id"),
-                        detail,
-                    )
-                )
-            else:
-                url = _expect(part["image_url"], str, f"{at}.image_url")
-                images.append(
-                    _Image(
-                        f"{at}.image_url",
-                        "data_url" if url.startswith("data:") else "url",
-                        url,
-                        detail,
-                    )
-                )
-    fmt = (body.get("text") or {}).get("format") or {}
-    if fmt.get("type") == "json_object" and "json" not in " ".join(texts).lower():
-        raise ApiError(
-            400,
-            "Response input messages must contain the word 'json' in some form to use "
-            "'text.format' of type 'json_object'.",
-            param="input",
-        )
-    return texts, images
-
-
-def _decode(data: bytes, declared: str, image: _Image, limits: RequestLimits) -> tuple[int, int]:
-    if len(data) > limits.max_image_bytes:
-        raise ApiError(
-            400,
-            f"Image is {len(data) / 1e6:.2f}MB, which exceeds the allowed limit of "
-            f"{limits.max_image_bytes / 1e6:g}MB.",
-            param=image.param,
-            code="image_too_large",
-        )
-    _one_of(declared, SUPPORTED_MIMES, image.param)
-    try:
-        with Image.open(BytesIO(data)) as decoded:
-            if getattr(decoded, "n_frames", 1) > 1:
-                raise ApiError(
-                    400,
-                    "Animated images are not supported; send a single frame.",
-                    param=image.param,
-                    code="invalid_image_format",
-                )
-            decoded.load()
-            if Image.MIME.get(decoded.format) != declared:
-                raise ApiError(
-                    400,
-                    f"The image is {decoded.format}, not {declared}.",
-                    param=image.param,
-                    code="invalid_image_format",
-                )
-            return decoded.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ApiError(
-            400,
-            f"The image data you provided does not represent a valid image: {exc}",
-            param=image.param,
-            code="image_parse_error",
-        ) from None
-
-
 # ---- server state ---------------------------------------------------------------------------
 
 
@@ -378,18 +150,9 @@ class _State:
         with self.lock:
             return self.faults.draw(self.rng)
 
-    def image_bytes(self, image: _Image) -> tuple[bytes, str]:
+    def image_bytes(self, image: ImageRef) -> tuple[bytes, str]:
         if image.kind == "data_url":
-            try:
-                parsed = parse_data_url(image.ref)
-            except DataURLError as exc:
-                raise ApiError(
-                    400,
-                    f"Invalid image data URL: {exc}",
-                    param=image.param,
-                    code="invalid_image_url",
-                ) from None
-            return parsed.data, parsed.mime
+            return data_url_bytes(image)
         if image.kind == "file_id":
             meta = self.files.get(image.ref)
             if meta is None or meta["purpose"] != "vision":
@@ -415,30 +178,11 @@ class _State:
 
     def complete(self, api: str, body: object) -> dict:
         """The answer body for a completion request, or raises `ApiError`."""
-        _expect(body, dict, "body")
-        unknown = sorted(set(body) - PARAMS[api])
-        if unknown:
-            raise ApiError(
-                400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0]
-            )
-        model = body.get("model")
-        if not isinstance(model, str) or not model:
-            raise ApiError(400, "you must provide a model parameter", param="model")
-        if body.get("stream"):
-            raise ApiError(400, "The emulator does not stream; send stream=false.", param="stream")
-        _check_model(model)
-        texts, images = (_chat_parts if api == "chat" else _responses_parts)(body)
-        if len(images) > self.limits.max_images:
-            raise ApiError(
-                400,
-                f"Too many images in request: {len(images)}; "
-                f"the limit is {self.limits.max_images}.",
-                code="too_many_images",
-            )
+        model, texts, images = check_body(api, body, self.limits)
         described = []
         for index, image in enumerate(images):
             data, mime = self.image_bytes(image)
-            width, height = _decode(data, mime, image, self.limits)
+            width, height = image_size(data, mime, image.param, self.limits)
             try:
                 tokens = image_tokens(width, height, model, image.detail).tokens
             except RulesError as exc:
@@ -456,20 +200,6 @@ class _State:
         text = json.dumps({"model": model, "images": described}, sort_keys=True)
         input_tokens = sum(d["tokens"] for d in described) + sum(map(text_tokens, texts))
         return _answer(api, model, body, text, input_tokens, text_tokens(text))
-
-
-def _check_model(model: str) -> None:
-    """404 unless an OpenAI rule set knows `model` (as the API answers unknown models)."""
-    try:
-        known = find_model(model)[0].provider == "openai"
-    except UnknownModelError:
-        known = False
-    if not known:
-        raise ApiError(
-            404,
-            f"The model `{model}` does not exist or you do not have access to it.",
-            code="model_not_found",
-        )
 
 
 def _answer(
@@ -563,9 +293,9 @@ class _Batches:
 
     def create(self, body: object) -> dict:
         state = self.state
-        _expect(body, dict, "body")
-        endpoint = _one_of(body.get("endpoint"), tuple(ENDPOINTS.values()), "endpoint")
-        _one_of(body.get("completion_window"), ("24h",), "completion_window")
+        expect(body, dict, "body")
+        endpoint = one_of(body.get("endpoint"), tuple(ENDPOINTS.values()), "endpoint")
+        one_of(body.get("completion_window"), ("24h",), "completion_window")
         file_id = body.get("input_file_id")
         meta = state.files.get(file_id)
         if meta is None or meta["purpose"] != "batch":
@@ -756,7 +486,7 @@ class _Handler(BaseHTTPRequestHandler):
         form, upload = _multipart(self.headers.get("Content-Type", ""), raw)
         if upload is None:
             raise ApiError(400, "Missing required parameter: 'file'.", param="file")
-        purpose = _one_of(
+        purpose = one_of(
             form.get("purpose"),
             ("assistants", "batch", "fine-tune", "vision", "user_data", "evals"),
             "purpose",
