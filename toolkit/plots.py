@@ -87,6 +87,42 @@ def facet_axes(axes, n: int) -> list[Axes]:
     return axes[:n]
 
 
+def _lines(ax: Axes, data: pd.DataFrame, by, x: str, y: str, style) -> list:
+    """One marked line per group of `data` by `by` (sorted); `style(key)` gives its colour,
+    label and so on."""
+    lines = []
+    for key, group in data.groupby(by, sort=True):
+        (line,) = ax.plot(group[x], group[y], marker="o", **style(key))
+        lines.append(line)
+    return lines
+
+
+def _format_style(fmt: str) -> dict:
+    return {"color": color_for(fmt), "label": fmt}
+
+
+def _points_by_model(ax: Axes, data: pd.DataFrame, x: str, y: str) -> list:
+    """One scatter per model, in the model's colour."""
+    return [
+        ax.scatter(g[x], g[y], color=color_for(m), label=m)
+        for m, g in data.groupby("model", sort=True)
+    ]
+
+
+def _scale(ax: Axes, values: pd.Series, axis: str, column: str) -> None:
+    """A log scale when `values` span widely; SI byte labels when `column` is `bytes`."""
+    auto_log(ax, values, axis)
+    if column == "bytes":
+        bytes_axis(ax, axis)
+
+
+def _label(ax: Axes, xlabel: str, ylabel: str, legend_title: str | None) -> None:
+    """Axis labels, and the legend outside unless `legend_title` is None."""
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if legend_title is not None:
+        legend_outside(ax, legend_title)
+
+
 def plot_bytes_vs_quality(
     ax: Axes,
     df: pd.DataFrame,
@@ -97,16 +133,9 @@ def plot_bytes_vs_quality(
 ) -> list:
     """Median encoded size against the quality setting, one line per format."""
     data = _medians(df, ["format"], "quality", y)
-    lines = []
-    for fmt, group in data.groupby("format", sort=True):
-        (line,) = ax.plot(group["quality"], group[y], marker="o", color=color_for(fmt), label=fmt)
-        lines.append(line)
-    auto_log(ax, data[y])
-    if y == "bytes":
-        bytes_axis(ax)
-    ax.set(xlabel="quality setting (1-95)", ylabel=ylabel)
-    if legend:
-        legend_outside(ax, "format")
+    lines = _lines(ax, data, "format", "quality", y, _format_style)
+    _scale(ax, data[y], "y", y)
+    _label(ax, "quality setting (1-95)", ylabel, "format" if legend else None)
     return lines
 
 
@@ -122,16 +151,9 @@ def plot_fidelity(
 ) -> list:
     """Median fidelity against median size, one line per format, one point per quality."""
     data = _valid(df, x, y).groupby(["format", "quality"], sort=True)[[x, y]].median()
-    lines = []
-    for fmt, group in data.reset_index().groupby("format", sort=True):
-        (line,) = ax.plot(group[x], group[y], marker="o", color=color_for(fmt), label=fmt)
-        lines.append(line)
-    auto_log(ax, data[x], axis="x")
-    if x == "bytes":
-        bytes_axis(ax, "x")
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    if legend:
-        legend_outside(ax, "format")
+    lines = _lines(ax, data.reset_index(), "format", x, y, _format_style)
+    _scale(ax, data[x], "x", x)
+    _label(ax, xlabel, ylabel, "format" if legend else None)
     return lines
 
 
@@ -145,21 +167,18 @@ def plot_tokens_vs_max_side(
 ) -> list:
     """Median tokens against the max side, colour per model and line style per detail."""
     data = _medians(df, ["model", "detail"], "max_side", y)
-    lines = []
-    for (model, detail), group in data.groupby(["model", "detail"], sort=True):
-        (line,) = ax.plot(
-            group["max_side"],
-            group[y],
-            marker="o",
-            color=color_for(model),
-            linestyle=DETAIL_STYLES.get(detail, "-"),
-            label=f"{model} · {detail}",
-        )
-        lines.append(line)
+
+    def style(key: tuple[str, str]) -> dict:
+        model, detail = key
+        return {
+            "color": color_for(model),
+            "linestyle": DETAIL_STYLES.get(detail, "-"),
+            "label": f"{model} · {detail}",
+        }
+
+    lines = _lines(ax, data, ["model", "detail"], "max_side", y, style)
     auto_log(ax, data[y])
-    ax.set(xlabel="longest side sent (px)", ylabel=ylabel)
-    if legend:
-        legend_outside(ax, "model · detail")
+    _label(ax, "longest side sent (px)", ylabel, "model · detail" if legend else None)
     return lines
 
 
@@ -193,31 +212,23 @@ def plot_billed_vs_estimate(ax: Axes, df: pd.DataFrame) -> list:
     The dashed line is "billed = estimate"; points sit above it by the text tokens.
     """
     data = _valid(df, "estimated_image_tokens", "input_tokens")
-    points = [
-        ax.scatter(g["estimated_image_tokens"], g["input_tokens"], color=color_for(m), label=m)
-        for m, g in data.groupby("model", sort=True)
-    ]
+    points = _points_by_model(ax, data, "estimated_image_tokens", "input_tokens")
     values = pd.concat([data["estimated_image_tokens"], data["input_tokens"]])
     if len(values):
         ax.axline((values.min(), values.min()), slope=1, color=UNKNOWN_COLOR, linestyle="--")
     auto_log(ax, values, axis="x")
     auto_log(ax, values, axis="y")
-    ax.set(xlabel="estimated image tokens per request", ylabel="billed input tokens per request")
-    legend_outside(ax, "model")
+    _label(ax, "estimated image tokens per request", "billed input tokens per request", "model")
     return points
 
 
 def plot_latency_vs_bytes(ax: Axes, df: pd.DataFrame) -> list:
     """Latency of each answered request against the size of its body."""
     data = _valid(df, "body_bytes", "latency_ms")
-    points = [
-        ax.scatter(g["body_bytes"], g["latency_ms"], color=color_for(m), label=m)
-        for m, g in data.groupby("model", sort=True)
-    ]
+    points = _points_by_model(ax, data, "body_bytes", "latency_ms")
     auto_log(ax, data["body_bytes"], axis="x")
     bytes_axis(ax, "x")
-    ax.set(xlabel="request body (bytes)", ylabel="latency (ms)")
-    legend_outside(ax, "model")
+    _label(ax, "request body (bytes)", "latency (ms)", "model")
     return points
 
 
