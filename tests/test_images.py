@@ -24,6 +24,7 @@ from toolkit.images import (
     EncodeSettings,
     encode_image,
     encode_pixels,
+    fit_size,
     iter_image_files,
     load_image,
     mime_for,
@@ -348,6 +349,7 @@ def test_single_frame_gif_is_not_flagged(write):
 )
 def test_resize_never_enlarges_and_keeps_the_aspect(size, max_side, expected):
     assert resize_image(Image.new("RGB", size), max_side).size == expected
+    assert fit_size(*size, max_side) == expected
 
 
 def test_one_pixel_and_a_very_long_strip_encode(write):

@@ -295,6 +295,19 @@ class _Decoded:
     fmt: str
     flags: list[str]
 
+    def source_image(self, start: float) -> SourceImage:
+        """As a `SourceImage` loaded since `start` (a `time.perf_counter()` reading)."""
+        return SourceImage(
+            image=self.image,
+            name=self.name,
+            source_width=self.width,
+            source_height=self.height,
+            source_bytes=self.nbytes,
+            source_format=self.fmt,
+            flags=tuple(self.flags),
+            load_ms=(time.perf_counter() - start) * 1000,
+        )
+
 
 def _decode(source: Source, settings: EncodeSettings, draft_side: int | None) -> _Decoded:
     """Read, decode and normalize; `draft_side` as in `load_image`."""
@@ -347,6 +360,15 @@ def flatten_alpha(image: Image.Image, background: tuple[int, int, int]) -> Image
     return base
 
 
+def fit_size(width: int, height: int, max_side: int | None) -> tuple[int, int]:
+    """The size `resize_image` gives a `width` x `height` image: the longest side at most
+    `max_side` (None: unchanged), aspect kept, never enlarged, each side at least 1."""
+    if max_side is None or max(width, height) <= max_side:
+        return width, height
+    scale = max_side / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def resize_image(
     image: Image.Image,
     max_side: int | None,
@@ -354,11 +376,9 @@ def resize_image(
     reducing_gap: float | None = None,
 ) -> Image.Image:
     """Shrink so the longest side is at most `max_side`; never enlarges, keeps the aspect."""
-    width, height = image.size
-    if max_side is None or max(width, height) <= max_side:
+    size = fit_size(*image.size, max_side)
+    if size == image.size:
         return image
-    scale = max_side / max(width, height)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     try:
         filter_ = RESAMPLING[resample]
     except KeyError:
@@ -409,48 +429,43 @@ def load_image(
     """
     start = time.perf_counter()
     decoded = _decode(source, settings, draft_side)
-    image = decoded.image
-    if image.mode == "L" and not settings.keep_grayscale:
-        image = image.convert("RGB")
-    return SourceImage(
-        image=image,
-        name=decoded.name,
-        source_width=decoded.width,
-        source_height=decoded.height,
-        source_bytes=decoded.nbytes,
-        source_format=decoded.fmt,
-        flags=tuple(decoded.flags),
-        load_ms=(time.perf_counter() - start) * 1000,
-    )
+    if decoded.image.mode == "L" and not settings.keep_grayscale:
+        decoded.image = decoded.image.convert("RGB")
+    return decoded.source_image(start)
 
 
 def encode_image(source: Source, settings: EncodeSettings = DEFAULT_SETTINGS) -> EncodedImage:
     """The whole pipeline: load, normalize, resize, encode."""
-    t0 = time.perf_counter()
+    start = time.perf_counter()
     decoded = _decode(source, settings, settings.max_side)
-    t1 = time.perf_counter()
-    image = resize_image(
-        decoded.image, settings.max_side, settings.resample, settings.reducing_gap
-    )
-    t2 = time.perf_counter()
-    data = encode_pixels(image, settings, name=decoded.name)
-    t3 = time.perf_counter()
+    return encode_source(decoded.source_image(start), settings)
+
+
+def encode_source(
+    source: SourceImage, settings: EncodeSettings = DEFAULT_SETTINGS
+) -> EncodedImage:
+    """Resize and encode a loaded image; its `load_ms` becomes the `load` timing."""
+    start = time.perf_counter()
+    image = resize_image(source.image, settings.max_side, settings.resample, settings.reducing_gap)
+    resized = time.perf_counter()
+    data = encode_pixels(image, settings, name=source.name)
+    encoded = time.perf_counter()
     return EncodedImage(
         data=data,
         mime=settings.mime,
         width=image.width,
         height=image.height,
-        name=decoded.name,
-        source_width=decoded.width,
-        source_height=decoded.height,
-        source_bytes=decoded.nbytes,
-        source_format=decoded.fmt,
+        name=source.name,
+        source_width=source.source_width,
+        source_height=source.source_height,
+        source_bytes=source.source_bytes,
+        source_format=source.source_format,
         settings=settings,
-        flags=tuple(decoded.flags),
+        flags=source.flags,
         timings_ms={
-            "load": (t1 - t0) * 1000,
-            "resize": (t2 - t1) * 1000,
-            "encode": (t3 - t2) * 1000,
+            "load": source.load_ms,
+            "resize": (resized - start) * 1000,
+            "encode": (encoded - resized) * 1000,
         },
     )
 

@@ -41,6 +41,7 @@ from toolkit.images import (
     DEFAULT_SETTINGS,
     EncodeSettings,
     encode_pixels,
+    fit_size,
     iter_image_files,
     load_image,
     resize_image,
@@ -632,15 +633,9 @@ def pareto_front(
     return ordered[ordered[quality] > best]
 
 
-def _fit(width: int, height: int, side: int) -> tuple[int, int]:
-    """The size `resize_image` gives a width x height image for a max side (never larger)."""
-    scale = min(1.0, side / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
 def _seed_cost(row: pd.Series, prices: str | None) -> float:
     """What the seed recipe (800 px, `high`) costs for this row's image and model."""
-    size = _fit(int(row["source_width"]), int(row["source_height"]), SEED["max_side"])
+    size = fit_size(int(row["source_width"]), int(row["source_height"]), SEED["max_side"])
     estimate = _tokens(*size, row["model"], SEED["detail"], row["rules"])
     if isinstance(estimate, str):
         return math.nan

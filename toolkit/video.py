@@ -35,8 +35,8 @@ from toolkit.images import (
     DEFAULT_SETTINGS,
     EncodedImage,
     EncodeSettings,
-    encode_pixels,
-    resize_image,
+    SourceImage,
+    encode_source,
 )
 
 THUMB_SIDE = 32
@@ -219,32 +219,19 @@ def encode_frame(frame: Frame, settings: EncodeSettings = DEFAULT_SETTINGS) -> E
     The name is `<video>#t=<seconds>`; `source_bytes` is 0 (a frame has no file of its own);
     `source_format` is the codec; the `load` timing is the conversion to RGB.
     """
-    t0 = time.perf_counter()
+    start = time.perf_counter()
     image = frame.image
-    t1 = time.perf_counter()
-    resized = resize_image(image, settings.max_side, settings.resample, settings.reducing_gap)
-    t2 = time.perf_counter()
-    name = f"{frame.source}#t={frame.timestamp_s:.3f}"
-    data = encode_pixels(resized, settings, name=name)
-    t3 = time.perf_counter()
-    return EncodedImage(
-        data=data,
-        mime=settings.mime,
-        width=resized.width,
-        height=resized.height,
-        name=name,
+    source = SourceImage(
+        image=image,
+        name=f"{frame.source}#t={frame.timestamp_s:.3f}",
         source_width=image.width,
         source_height=image.height,
         source_bytes=0,
         source_format=frame.codec,
-        settings=settings,
         flags=("video_frame",),
-        timings_ms={
-            "load": (t1 - t0) * 1000,
-            "resize": (t2 - t1) * 1000,
-            "encode": (t3 - t2) * 1000,
-        },
+        load_ms=(time.perf_counter() - start) * 1000,
     )
+    return encode_source(source, settings)
 
 
 def frame_difference(a: np.ndarray, b: np.ndarray) -> float:
