@@ -12,7 +12,13 @@ from fractions import Fraction
 from pathlib import Path
 
 from toolkit.errors import ImageRejectedError, RulesError, SettingsError, UnknownModelError
-from toolkit.rulesets import RulesSpec, builtin_files, canonical_model, read_toml
+from toolkit.rulesets import (
+    RulesSpec,
+    builtin_files,
+    builtin_or_file,
+    canonical_model,
+    read_toml,
+)
 from toolkit.tokens import TokenEstimate, image_tokens
 
 TIERS = ("standard", "batch", "cached")
@@ -108,12 +114,7 @@ def load_prices(spec: PricesSpec = None) -> PriceTable:
         return spec
     if spec is None:
         return price_tables()[-1]
-    if isinstance(spec, str) and spec in _builtin():
-        return _builtin()[spec]
-    path = Path(spec)
-    if path.suffix == ".toml" or path.exists():
-        return parse_prices(read_toml(path), path)
-    raise RulesError(f"unknown price table {str(spec)!r}; known: {', '.join(_builtin())}")
+    return builtin_or_file(spec, _builtin(), parse_prices, "price table")
 
 
 def _check_tier(tier: str) -> None:

@@ -13,10 +13,11 @@ Numbers become exact `Fraction`s (1.62 -> 81/50), so no float rounding leaks int
 import datetime as dt
 import functools
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
 from toolkit.errors import RulesError, UnknownModelError, UnsupportedDetailError
 from toolkit.paths import RULES_DIR
@@ -235,6 +236,22 @@ def builtin_files(kind: str) -> list[Path]:
     return [p for p in sorted(RULES_DIR.glob("*.toml")) if read_toml(p).get("kind") == kind]
 
 
+T = TypeVar("T")
+
+
+def builtin_or_file(
+    spec: str | Path, builtin: Mapping[str, T], parse: Callable[[dict, Path], T], what: str
+) -> T:
+    """The built-in table with id `spec`, else the TOML file at `spec` parsed; `RulesError`
+    naming the built-in ids when it is neither."""
+    if isinstance(spec, str) and spec in builtin:
+        return builtin[spec]
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        return parse(read_toml(path), path)
+    raise RulesError(f"unknown {what} {str(spec)!r}; known: {', '.join(builtin)}")
+
+
 @functools.cache
 def _builtin() -> dict[str, RuleSet]:
     sets: dict[str, RuleSet] = {}
@@ -265,12 +282,7 @@ def load_rules(spec: RulesSpec = None) -> RuleSet:
         return spec
     if spec is None:
         return next(r for r in default_rule_sets() if r.provider == "openai")
-    if isinstance(spec, str) and spec in _builtin():
-        return _builtin()[spec]
-    path = Path(spec)
-    if path.suffix == ".toml" or path.exists():
-        return parse_rules(read_toml(path), path)
-    raise RulesError(f"unknown rule set {str(spec)!r}; known: {', '.join(_builtin())}")
+    return builtin_or_file(spec, _builtin(), parse_rules, "rule set")
 
 
 def find_model(model: str, rules: RulesSpec = None) -> tuple[RuleSet, ModelRule]:
