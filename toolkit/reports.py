@@ -78,9 +78,7 @@ def save_table(df: pd.DataFrame, name: str, out_dir: str | Path) -> Path:
 
 def load_preset(preset: str | Path) -> dict:
     """Read a preset by name (`notebooks/params/<name>.yaml`) or by path to a YAML file."""
-    path = (
-        Path(preset) if str(preset).endswith((".yaml", ".yml")) else PARAMS_DIR / f"{preset}.yaml"
-    )
+    path = _preset_path(preset)
     if not path.is_file():
         known = sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
         raise ReportError(f"no preset {str(preset)!r}; known presets: {', '.join(known)}")
