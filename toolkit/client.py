@@ -148,18 +148,6 @@ class _ResultsFile:
         self.handle.close()
 
 
-def _record(request: Request, estimate: int | None) -> dict:
-    return {
-        "id": request.id,
-        "api": request.api,
-        "model": request.model,
-        "images": len(request.parts),
-        "image_names": [p.name for p in request.parts],
-        "body_bytes": request.body_bytes,
-        "estimated_image_tokens": estimate,
-    }
-
-
 def _success(record: dict, request: Request, answer: dict) -> dict:
     record.update(status="ok", **parse_response(request.api, answer))
     usage = (record["input_tokens"], record["cached_tokens"], record["output_tokens"])
@@ -219,7 +207,7 @@ class _Sender:
 
     async def send(self, request: Request) -> dict:
         """Send one request, retrying; return its record."""
-        record = _record(request, request.estimated_image_tokens())
+        record = request.summary()
         started = time.perf_counter()
         for attempt in range(1, self.retry.max_attempts + 1):
             record["attempts"] = attempt

@@ -42,13 +42,11 @@ from toolkit.api_checks import (
 )
 from toolkit.dataurl import sniff_mime
 from toolkit.errors import RulesError, SettingsError
-from toolkit.payload import ENDPOINTS, OBSERVED_LIMITS, RequestLimits
+from toolkit.payload import API_BY_ENDPOINT, BATCH_LIMITS, OBSERVED_LIMITS, RequestLimits
 from toolkit.tokens import image_tokens
 
 HOST = "127.0.0.1"
 FAULTS = ("429", "500", "drop", "hang", "slow")
-BATCH_MAX_LINES = 50_000  # OAI-BATCH (research/vision-api-facts.md §3.3)
-BATCH_MAX_BYTES = 200_000_000
 
 
 def text_tokens(text: str) -> int:
@@ -294,7 +292,7 @@ class _Batches:
     def create(self, body: object) -> dict:
         state = self.state
         expect(body, dict, "body")
-        endpoint = one_of(body.get("endpoint"), tuple(ENDPOINTS.values()), "endpoint")
+        endpoint = one_of(body.get("endpoint"), tuple(API_BY_ENDPOINT), "endpoint")
         one_of(body.get("completion_window"), ("24h",), "completion_window")
         file_id = body.get("input_file_id")
         meta = state.files.get(file_id)
@@ -325,7 +323,7 @@ class _Batches:
         return batch
 
     def _check(self, lines: list[dict], endpoint: str, size: int) -> dict | None:
-        if len(lines) > BATCH_MAX_LINES or size > BATCH_MAX_BYTES:
+        if len(lines) > BATCH_LIMITS.max_lines or size > BATCH_LIMITS.max_file_bytes:
             return _batch_failure(
                 "too_large", f"{len(lines)} lines, {size} bytes: over the limits"
             )
@@ -346,7 +344,7 @@ class _Batches:
         return None
 
     def _run(self, batch: dict, lines: list[dict], endpoint: str) -> None:
-        api = next(k for k, v in ENDPOINTS.items() if v == endpoint)
+        api = API_BY_ENDPOINT[endpoint]
         done, failed = [], []
         for line in lines:
             request_id = self.state.next_id("req_emu_")

@@ -28,6 +28,7 @@ from toolkit.tokens import image_tokens
 # research/vision-api-facts.md); the tests check this against the installed SDK.
 DETAILS = ("auto", "low", "high", "original")
 ENDPOINTS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
+API_BY_ENDPOINT = {endpoint: api for api, endpoint in ENDPOINTS.items()}
 ON_OVERSIZE = ("error", "reencode")
 # Re-encoding aims this far under the byte budget: bytes grow roughly with the pixel count,
 # so one pass at sqrt(budget / bytes) of the side usually fits.
@@ -297,22 +298,16 @@ class RequestSpec:
         return ENDPOINTS[self.api]
 
     def body(self, parts: Sequence[ImagePart]) -> dict:
-        if self.api == "chat":
-            return chat_body(
-                parts,
-                model=self.model,
-                prompt=self.prompt,
-                system=self.system,
-                json_format=self.json_format,
-                max_output_tokens=self.max_output_tokens,
-            )
-        return responses_body(
+        build, system = (
+            (chat_body, "system") if self.api == "chat" else (responses_body, "instructions")
+        )
+        return build(
             parts,
             model=self.model,
             prompt=self.prompt,
-            instructions=self.system,
             json_format=self.json_format,
             max_output_tokens=self.max_output_tokens,
+            **{system: self.system},
         )
 
     @cached_property
@@ -371,6 +366,18 @@ class Request:
     @property
     def body_bytes(self) -> int:
         return self.spec.body_bytes(self.parts)
+
+    def summary(self) -> dict:
+        """Id, api, model, image count and names, body bytes and the image-token estimate."""
+        return {
+            "id": self.id,
+            "api": self.api,
+            "model": self.model,
+            "images": len(self.parts),
+            "image_names": [p.name for p in self.parts],
+            "body_bytes": self.body_bytes,
+            "estimated_image_tokens": self.estimated_image_tokens(),
+        }
 
     def estimated_image_tokens(self) -> int | None:
         """Image tokens from `toolkit.tokens`, or None when a size or the model is unknown."""
@@ -622,7 +629,7 @@ def read_batch_output(
                 "id": line["custom_id"],
                 "input_file": Path(path).name,
                 "line": number,
-                "api": next(k for k, v in ENDPOINTS.items() if v == line["url"]),
+                "api": API_BY_ENDPOINT[line["url"]],
                 "model": line["body"]["model"],
                 "status": "missing",
             }
