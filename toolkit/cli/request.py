@@ -59,18 +59,10 @@ def image_parts(args: argparse.Namespace, failures: list[dict]) -> Iterator[Imag
 
 
 def request_row(request: Request) -> dict:
-    tokens = request.estimated_image_tokens()
+    row = request.summary()
+    tokens = row["estimated_image_tokens"]
     cost = None if tokens is None else usage_cost_usd(request.model, tokens, 0, 0, "standard")
-    return {
-        "id": request.id,
-        "api": request.api,
-        "model": request.model,
-        "images": len(request.parts),
-        "image_names": [p.name for p in request.parts],
-        "body_bytes": request.body_bytes,
-        "estimated_image_tokens": tokens,
-        "estimated_cost_usd": cost,
-    }
+    return {**row, "estimated_cost_usd": cost}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
