@@ -173,3 +173,25 @@ def test_undeclared_preset_parameter_is_an_error(tmp_path):
 def test_report_cli_exits_non_zero_on_an_unknown_preset(capsys):
     assert main(["report", "--preset", "no-such-preset"]) == 1
     assert "known presets" in capsys.readouterr().err
+
+
+@pytest.mark.notebooks
+def test_monthly_total_is_empty_when_a_category_has_no_recommendation(tmp_path):
+    # camera_12mp keeps seen SSIM 0.898 at 800 px (< 0.95); chart_pie 0.98 at 512 px.
+    preset = tmp_path / "p.yaml"
+    preset.write_text(
+        "shared: {images_dir: data/samples, limit: 2, models: [gpt-4o]}\n"
+        "notebooks:\n  04-cost-projection:\n"
+        "    {max_sides: [512], formats: [jpeg], qualities: [85], details: [high],\n"
+        "     min_seen_ssim: 0.95, monthly_images: 1000,\n"
+        "     categories: {camera_12mp.jpg: photo, chart_pie.png: chart}}\n"
+    )
+    out = tmp_path / "r"
+    build_report(preset, out=out, notebooks=[NOTEBOOKS_DIR / "04-cost-projection.ipynb"])
+    headline = pd.read_csv(out / "tables" / "headline.csv").set_index("category")
+    assert headline.loc["photo", ["monthly_usd", "monthly_batch_usd"]].isna().all()
+    assert headline.loc["chart", "monthly_usd"] > 0
+    monthly = pd.read_csv(out / "tables" / "04-monthly.csv").iloc[0]
+    assert monthly["seed_monthly_usd"] == pytest.approx(headline["seed_monthly_usd"].sum())
+    # half the images have no recommended settings: no recommended total, not half of one
+    assert pd.isna(monthly["monthly_usd"]) and pd.isna(monthly["monthly_batch_usd"])
