@@ -114,6 +114,8 @@ def test_smoke_report_tables(report):
     assert {"model", "cost_usd_per_1k", "seed_cost_usd_per_1k", "saving_pct"} <= set(headline)
     saving = 100 * (1 - headline["cost_usd_per_1k"] / headline["seed_cost_usd_per_1k"])
     assert saving.round(6).tolist() == headline["saving_pct"].round(6).tolist()
+    monthly = headline["images_per_month"] * headline["cost_usd_per_1k"] / 1000
+    assert monthly.round(9).tolist() == headline["monthly_usd"].round(9).tolist()
     assert set(headline["model"]) == set(load_preset("smoke")["shared"]["models"])
     assert "Recommended settings" in (out / "index.html").read_text()
 
@@ -191,6 +193,7 @@ def test_monthly_total_is_empty_when_a_category_has_no_recommendation(tmp_path):
     headline = pd.read_csv(out / "tables" / "headline.csv").set_index("category")
     assert headline.loc["photo", ["monthly_usd", "monthly_batch_usd"]].isna().all()
     assert headline.loc["chart", "monthly_usd"] > 0
+    assert headline["images_per_month"].tolist() == [500, 500]  # each row's volume basis
     monthly = pd.read_csv(out / "tables" / "04-monthly.csv").iloc[0]
     assert monthly["seed_monthly_usd"] == pytest.approx(headline["seed_monthly_usd"].sum())
     # half the images have no recommended settings: no recommended total, not half of one

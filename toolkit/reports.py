@@ -435,7 +435,8 @@ commit {commit} · toolkit {version} · rule sets: {rules} ·
 <p class="note">Per model and image category, the cheapest settings whose seen fidelity stays at
 or above the cost projection's floor on every image; cost per 1,000 images and the saving
 against the seed recipe (800 px, JPEG 85, detail high); monthly dollars at standard and Batch
-API prices (image input tokens only).</p>
+API prices (image input tokens only) for the row's images_per_month (the monthly volume times
+the category's share of the images).</p>
 {headline}
 <h2>Notebooks</h2>
 {sections}
