@@ -309,6 +309,14 @@ def test_recommend_cheapest_settings_per_category_with_saving_against_the_seed(c
         recommend(run_sweep(corpus / "photos", SweepGrid(**SMALL), threads, progress=False), 0.5)
 
 
+def test_the_seed_of_a_model_without_a_high_level_is_its_auto(corpus, threads):
+    grid = SweepGrid(**{**SMALL, "models": ("claude-sonnet-4-6",), "details": ("auto",)})
+    photos = recommend(run_sweep(corpus, grid, threads, progress=False), 0.0)
+    photos = photos.set_index("category").loc["photos"]
+    assert photos["tokens"] > 0
+    assert photos["seed_cost_usd"] != photos["seed_cost_usd"]  # no Claude price: NaN, no crash
+
+
 def test_a_grey_image_is_measured_in_every_format(tmp_path, threads):
     pixels = np.asarray(Image.open(photo(tmp_path / "g" / "c.jpg")).convert("L"))
     Image.fromarray(pixels).save(tmp_path / "g" / "grey.png")

@@ -36,7 +36,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from toolkit import quality
-from toolkit.errors import ImageRejectedError, RulesError, SettingsError, ToolkitError
+from toolkit.errors import (
+    ImageRejectedError,
+    RulesError,
+    SettingsError,
+    ToolkitError,
+    UnsupportedDetailError,
+)
 from toolkit.images import (
     DEFAULT_SETTINGS,
     EncodeSettings,
@@ -634,9 +640,13 @@ def pareto_front(
 
 
 def _seed_cost(row: pd.Series, prices: str | None) -> float:
-    """What the seed recipe (800 px, `high`) costs for this row's image and model."""
+    """What the seed recipe (800 px, `high`) costs for this row's image and model; a model
+    with no `high` level (Claude, Gemini 2.0: one level only) is priced at its `auto`."""
     size = fit_size(int(row["source_width"]), int(row["source_height"]), SEED["max_side"])
-    estimate = _tokens(*size, row["model"], SEED["detail"], row["rules"])
+    try:
+        estimate = _tokens(*size, row["model"], SEED["detail"], row["rules"])
+    except UnsupportedDetailError:
+        estimate = _tokens(*size, row["model"], "auto", row["rules"])
     if isinstance(estimate, str):
         return math.nan
     return _cost(estimate.tokens, row["model"], row["tier"], prices)
