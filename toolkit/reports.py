@@ -316,11 +316,17 @@ def _headline(out: Path) -> str:
     path = out / "tables" / f"{HEADLINE_TABLE}.csv"
     if not path.exists():
         return '<p class="failed">No headline table: the cost projection did not produce one.</p>'
-    table = pd.read_csv(path).to_html(
-        index=False, border=0, na_rep="–", float_format="{:,.4g}".format
-    )
+    table = pd.read_csv(path).to_html(index=False, border=0, na_rep="–", float_format=_number)
     link = f'<a href="tables/{HEADLINE_TABLE}.csv">{HEADLINE_TABLE}.csv</a>'
     return f'<div class="table">{table}</div>\n<p class="note">{link}</p>'
+
+
+def _number(value: float) -> str:
+    """Plain notation for the headline: whole numbers as such, 2 decimals from 1 up, else 4
+    significant digits (never scientific, so $14,364.00 does not read as 1.436e+04)."""
+    if value.is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
 
 
 def _notebook_section(run: Mapping) -> str:
