@@ -3,7 +3,9 @@
 import subprocess
 import sys
 
-from toolkit.cli import COMMANDS, build_parser
+from conftest import quadrants
+
+from toolkit.cli import COMMANDS, build_parser, main
 
 
 def test_every_listed_subcommand_is_registered():
@@ -23,3 +25,13 @@ def test_a_reader_that_stops_early_gets_no_traceback():
         returncode = proc.wait()
     assert "Traceback" not in stderr
     assert returncode in (0, 141)
+
+
+def test_an_output_path_that_cannot_be_written_is_a_clear_error(write, tmp_path, capsys):
+    image = write("photo.jpg", quadrants(), "JPEG")
+    blocker = write("blocker.txt", b"a file, not a folder")
+    assert main(["encode", str(image), "--out", str(blocker / "encoded")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("toolkit encode: error: ") and str(blocker) in err
+    assert main(["request", str(image), "--model", "gpt-4o", "-o", str(tmp_path)]) == 2
+    assert f"toolkit request: error: {tmp_path}: Is a directory" in capsys.readouterr().err

@@ -29,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         # The reader went away (`toolkit models | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:  # an output path that cannot be written: said once, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"toolkit {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
