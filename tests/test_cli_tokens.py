@@ -85,8 +85,24 @@ def test_paths_read_headers_with_exif_rotation(tmp_path, capsys, monkeypatch):
     assert (b["width"], b["height"], b["tokens"]) == (200, 400, 110)  # 7x13 x 1.2 = 109.2
     assert bad == {"path": paths[2], "error": bad["error"]}
     assert bad["error"]["type"] == "NotAnImageError"
-    assert missing["error"]["type"] == "FileNotFoundError"
+    assert missing["error"]["type"] == "ImageError"
+    assert missing["error"]["message"].startswith(f"{paths[3]}: cannot read")
     assert tiny["tokens"] == 2  # the rest still ran
+
+
+def test_folders_are_walked_and_every_bad_file_is_a_typed_row(tmp_path, capsys):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    _image(folder / "a.jpg")
+    (folder / "b.png").write_bytes(b"")
+    (folder / "c.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    (folder / "notes.txt").write_text("not an image extension: not walked")
+    assert main(["tokens", str(folder), "--model", "gpt-4o", "--json"]) == 1
+    good, empty, corrupt = _lines(capsys)
+    assert (good["path"], good["width"]) == (str(folder / "a.jpg"), 400)
+    assert empty["error"]["type"] == "EmptyImageError"
+    assert corrupt["error"]["type"] == "CorruptImageError"
+    assert corrupt["error"]["message"].startswith(str(folder / "c.png"))
 
 
 def test_rejected_image_is_an_error_row(capsys):

@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import re
 import sys
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,12 +12,16 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import (
+    CorruptImageError,
     DecompressionBombError,
+    EmptyImageError,
+    ImageError,
     ImageRejectedError,
     NotAnImageError,
     RulesError,
     ToolkitError,
 )
+from toolkit.images import DECODE_ERRORS, iter_image_files
 from toolkit.pricing import TIERS, Price, cost_usd, load_prices
 from toolkit.rulesets import ModelRule, RuleSet, default_rule_sets, find_model, load_rules
 from toolkit.tokens import image_tokens
@@ -55,7 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "anything else is an image file whose size is read from its header (EXIF rotation "
         "applied, pixels not decoded).",
     )
-    tokens.add_argument("inputs", nargs="+", metavar="WIDTHxHEIGHT|PATH")
+    tokens.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="WIDTHxHEIGHT|PATH",
+        help="sizes, image files (any name) or folders (walked for image extensions)",
+    )
     tokens.add_argument("--model", required=True, help="e.g. gpt-4o, gpt-5.4-mini")
     tokens.add_argument("--detail", default="auto", help="low, high, original, auto, ...")
     tokens.add_argument("--rules", metavar="ID", help="rule-set id or TOML path (default: newest)")
@@ -74,19 +84,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def header_size(path: Path) -> tuple[int, int]:
-    """Width and height as displayed (EXIF orientations 5-8 swap them), from the header only."""
+    """Width and height as displayed (EXIF orientations 5-8 swap them), from the header only.
+    Every failure is an `ImageError` naming the file, as `encode_image` raises them."""
+    name = str(path)
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-            # PNG keeps eXIf after the pixels unless it is in the header; don't decode for it.
-            if image.format == "PNG" and "exif" not in image.info:
-                orientation = 1
-            else:
-                orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-    except UnidentifiedImageError:
-        raise NotAnImageError(str(path), "not an image format Pillow can identify") from None
-    except Image.DecompressionBombError as exc:
-        raise DecompressionBombError(str(path), str(exc)) from None
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise ImageError(name, f"cannot read: {exc.strerror or exc}") from exc
+    with handle:
+        if not handle.read(1):
+            raise EmptyImageError(name, "file is empty (0 bytes)")
+        handle.seek(0)
+        try:
+            with Image.open(handle) as image:
+                width, height = image.size
+                # PNG keeps eXIf after the pixels unless it is in the header; don't decode it.
+                if image.format == "PNG" and "exif" not in image.info:
+                    orientation = 1
+                else:
+                    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        except UnidentifiedImageError:
+            raise NotAnImageError(name, "not an image format Pillow can identify") from None
+        except Image.DecompressionBombError as exc:
+            raise DecompressionBombError(name, str(exc)) from None
+        except DECODE_ERRORS as exc:
+            raise CorruptImageError(name, f"cannot read header: {exc}") from exc
     return (height, width) if orientation in ROTATED else (width, height)
 
 
@@ -131,14 +153,23 @@ def _token_row(arg: str, args: argparse.Namespace) -> dict:
     return {**row, **{name: fields[name] for name in TOKEN_FIELDS}}
 
 
+def _inputs(inputs: list[str]) -> Iterator[str]:
+    """Sizes as given; paths through `iter_image_files` (folders walked like `encode`)."""
+    for arg in inputs:
+        if SIZE.match(arg):
+            yield arg
+        else:
+            yield from map(str, iter_image_files([arg]))
+
+
 def run_tokens(args: argparse.Namespace) -> int:
     if not check_model("tokens", args.model, args.detail, args.rules):
         return 2  # a bad model, detail or rule set would fail every row: said once
     rows, failed = [], 0
-    for arg in args.inputs:
+    for arg in _inputs(args.inputs):
         try:
             row = _token_row(arg, args)
-        except (ToolkitError, OSError) as exc:
+        except ToolkitError as exc:
             row, failed = error_row(arg, exc), failed + 1
         if args.json:
             print_json_lines([row], sys.stdout)
