@@ -80,6 +80,19 @@ def test_a_bad_file_exits_1_after_finishing_the_rest(tmp_path, capsys):
     assert df[df["image"] == "ok.jpg"]["seen_ssim"].isna().all()  # --no-metrics
 
 
+def test_a_missing_file_is_a_typed_error_row_naming_it(tmp_path, capsys):
+    photo(tmp_path / "ok.jpg", 200, 150)
+    missing = tmp_path / "gone.jpg"
+    out = tmp_path / "r.csv"
+    args = [str(missing), str(tmp_path / "ok.jpg"), *GRID, "--no-cache", "--no-metrics"]
+    code, summary, _ = sweep([*args, "-o", str(out), "--json"], capsys)
+    assert (code, summary["error_rows"]) == (1, CELLS)
+    errors = pd.read_csv(out)["error"]
+    expected = f"ImageError: {missing}: cannot read: No such file or directory"
+    assert (errors[:CELLS] == expected).all()
+    assert errors[CELLS:].isna().all()
+
+
 def test_invalid_settings_exit_2_with_a_message(tmp_path, capsys):
     code, _, err = sweep(
         [str(tmp_path), "--qualities", "120", "--no-cache", "-o", str(tmp_path / "r.csv")],

@@ -114,7 +114,7 @@ def test_a_missing_file_and_a_lost_worker_are_recorded(tmp_path):
     df = run_sweep([good, tmp_path / "nope.jpg"], grid, LosingExecutor(), progress=False)
     assert len(df) == 2 * grid.cells
     assert df[df["image"] == "ok.jpg"]["error"].eq("RuntimeError: worker lost").all()
-    assert df[df["image"] == "nope.jpg"]["error"].str.startswith("FileNotFoundError").all()
+    assert df[df["image"] == "nope.jpg"]["error"].str.startswith("ImageError: ").all()
 
 
 def test_each_image_is_decoded_once_resized_once_per_side_encoded_once_per_setting(

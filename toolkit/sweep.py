@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 from toolkit import quality
 from toolkit.errors import (
+    ImageError,
     ImageRejectedError,
     RulesError,
     SettingsError,
@@ -540,7 +541,8 @@ def iter_sweep(
                 digest = file_sha256(path)
             except OSError as exc:
                 stats.failed_images += 1
-                yield index, _rows(path, None, label, grid, {"error": _error_text(exc)})
+                error = ImageError(str(path), f"cannot read: {exc.strerror or exc}")
+                yield index, _rows(path, None, label, grid, {"error": _error_text(error)})
                 continue
             entry = store.load(digest) if store is not None else {}
             cached = entry.get("encodes", {})
