@@ -198,3 +198,24 @@ def test_monthly_total_is_empty_when_a_category_has_no_recommendation(tmp_path):
     assert monthly["seed_monthly_usd"] == pytest.approx(headline["seed_monthly_usd"].sum())
     # half the images have no recommended settings: no recommended total, not half of one
     assert pd.isna(monthly["monthly_usd"]) and pd.isna(monthly["monthly_batch_usd"])
+
+
+@pytest.mark.notebooks
+def test_a_bad_image_in_the_folder_is_listed_and_the_rest_still_run(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "a.png").write_bytes((PROJECT_DIR / "data/samples/chart_pie.png").read_bytes())
+    (images / "b.png").write_bytes(b"")  # empty: fails to encode
+    preset = tmp_path / "p.yaml"
+    preset.write_text(
+        "shared: {models: [gpt-4o]}\n"
+        "notebooks:\n  04-cost-projection:\n"
+        "    {max_sides: [512], formats: [jpeg], qualities: [85], details: [high]}\n"
+    )
+    out = tmp_path / "r"
+    names = ("04-cost-projection", "05-live-check")
+    build_report(preset, images, out, notebooks=[NOTEBOOKS_DIR / f"{n}.ipynb" for n in names])
+    assert pd.read_csv(out / "tables" / "04-requests.csv")["folder_requests"].eq(1).all()
+    assert pd.read_csv(out / "tables" / "05-live-check.csv")["image"].tolist() == ["a.png"]
+    page = (out / "05-live-check.html").read_text()
+    assert "Not sent, could not be encoded" in page and "EmptyImageError" in page
