@@ -74,6 +74,20 @@ def test_missing_path_is_reported_not_raised(capsys, tmp_path):
     assert code == 1 and json_rows(out)[0]["error"]["type"] == "ImageError"
 
 
+def test_folders_walk_image_extensions_but_a_named_file_always_gets_a_row(capsys, write, folder):
+    jpeg = (folder / "b" / "c.jpg").read_bytes()
+    named = write("b/photo.bin", jpeg), write("b/notes.txt", b"hello")
+    code, out, _ = run(capsys, folder / "b", "--json")
+    assert code == 0 and [r["path"] for r in json_rows(out)] == [str(folder / "b" / "c.jpg")]
+    code, out, _ = run(capsys, *named, "--json")
+    photo, notes = json_rows(out)
+    assert code == 1 and (photo["path"], photo["mime"]) == (str(named[0]), "image/jpeg")
+    assert notes["error"]["type"] == "NotAnImageError"
+    with pytest.raises(SystemExit):
+        main(["encode", "--help"])
+    assert "others are skipped" in " ".join(capsys.readouterr().out.split())  # the rule, said
+
+
 def test_table_has_a_totals_row(capsys, folder):
     code, out, _ = run(capsys, folder)
     lines = out.splitlines()

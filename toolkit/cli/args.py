@@ -8,6 +8,10 @@ from PIL import ImageColor
 from toolkit.runtime import available_cpus
 
 SUFFIXES = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}  # output format -> file suffix
+PATHS_HELP = (  # the rule `toolkit.images.iter_image_files` applies
+    "image files (any name: the format comes from the bytes) or folders, walked for "
+    "non-hidden files with an image extension (.jpg, .png, .webp, ...; others are skipped)"
+)
 
 
 def max_side(text: str) -> int | None:

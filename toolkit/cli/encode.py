@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from toolkit.cli.args import (
+    PATHS_HELP,
     SUFFIXES,
     add_encode_arguments,
     add_workers_argument,
@@ -40,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="encode images for a vision API and report their sizes",
         description=__doc__,
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
     add_encode_arguments(parser)
     parser.add_argument(
         "--background", type=colour, default=(255, 255, 255), help="colour under transparency"

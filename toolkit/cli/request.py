@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from toolkit.cli.args import from_args
+from toolkit.cli.args import PATHS_HELP, from_args
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import ToolkitError
 from toolkit.images import EncodeSettings, encode_image, iter_image_files
@@ -31,7 +31,7 @@ RESULT_COLUMNS = ("id", "status", "attempts", "input_tokens", "output_tokens", "
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared by `request` and `batch`: images, endpoint, model, prompt, encoding."""
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files or folders")
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help=PATHS_HELP)
     parser.add_argument("--api", choices=sorted(ENDPOINTS), default="chat")
     parser.add_argument("--model", required=True)
     parser.add_argument("--detail", choices=DETAILS, default="high")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from toolkit.cli.args import add_workers_argument, from_args, max_side
+from toolkit.cli.args import PATHS_HELP, add_workers_argument, from_args, max_side
 from toolkit.cli.output import print_json_lines, print_table
 from toolkit.errors import ToolkitError
 from toolkit.images import DEFAULT_SETTINGS, EncodeSettings
@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "sweep", help="sweep encode settings x models over images", description=__doc__
     )
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
     parser.add_argument("-o", "--output", type=Path, required=True, help="CSV file to write")
     parser.add_argument("--max-sides", nargs="+", type=max_side, default=_default("max_sides"))
     parser.add_argument("--formats", nargs="+", default=_default("formats"))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from toolkit.cli.args import PATHS_HELP
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import (
     CorruptImageError,
@@ -64,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "inputs",
         nargs="+",
         metavar="WIDTHxHEIGHT|PATH",
-        help="sizes, image files (any name) or folders (walked for image extensions)",
+        help=f"WIDTHxHEIGHT sizes, {PATHS_HELP}",
     )
     tokens.add_argument("--model", required=True, help="e.g. gpt-4o, gpt-5.4-mini")
     tokens.add_argument("--detail", default="auto", help="low, high, original, auto, ...")
