@@ -1,5 +1,6 @@
 """`toolkit request`, `toolkit batch` and `toolkit emulator` from the command line."""
 
+import io
 import json
 import subprocess
 import sys
@@ -7,8 +8,10 @@ import sys
 import openai
 import pytest
 from conftest import quadrants
+from PIL import Image
 
 from toolkit.cli import main
+from toolkit.dataurl import parse_data_url
 from toolkit.emulator import Emulator
 from toolkit.payload import serialize
 
@@ -60,6 +63,15 @@ def test_request_reports_bad_files_and_exits_1(images, write, capsys):
     out = capsys.readouterr().out
     assert "broken.png" in out and "NotAnImageError" in out
     assert main(["request", str(images[0]), "--model", "gpt-4o", "--json-format"]) == 2
+
+
+def test_max_side_none_keeps_the_size_as_in_encode(write, tmp_path, capsys):
+    big = write("big.png", quadrants((1200, 900)))
+    out = tmp_path / "body.json"
+    argv = ["request", str(big), "--model", "gpt-4o", "--detail", "high", "-o", str(out)]
+    assert main([*argv, "--max-side", "none"]) == 0
+    url = json.loads(out.read_bytes())["messages"][0]["content"][-1]["image_url"]["url"]
+    assert Image.open(io.BytesIO(parse_data_url(url).data)).size == (1200, 900)
 
 
 def test_batch_writes_files(images, tmp_path, capsys):

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from toolkit.cli.args import PATHS_HELP, from_args
+from toolkit.cli.args import PATHS_HELP, add_encode_arguments, from_args
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import ToolkitError
 from toolkit.images import EncodeSettings, encode_image, iter_image_files
@@ -38,9 +38,7 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", default="", help="text sent before the images")
     parser.add_argument("--system", help="system message (Chat) or instructions (Responses)")
     parser.add_argument("--json-format", action="store_true", help="ask for a JSON object answer")
-    parser.add_argument("--max-side", type=int, default=800, help="longest side in px")
-    parser.add_argument("--quality", type=int, default=85)
-    parser.add_argument("--format", choices=("jpeg", "webp", "png"), default="jpeg")
+    add_encode_arguments(parser)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
