@@ -99,3 +99,9 @@ def test_emulator_command_serves_until_stopped():
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("argv", [["--port", "99999"], ["--faults", "429=abc"]])
+def test_emulator_bad_port_or_faults_exit_2_without_a_traceback(argv, capsys):
+    assert main(["emulator", *argv]) == 2
+    assert capsys.readouterr().err.startswith("toolkit emulator: error: ")

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         emulator = Emulator(args.port, faults=FaultPlan.parse(args.faults))
-    except (SettingsError, ValueError, OSError) as exc:
+    except (SettingsError, ValueError, OverflowError, OSError) as exc:  # Overflow: bad port
         print(f"toolkit emulator: error: {exc}", file=sys.stderr)
         return 2
     print_json_lines([{"base_url": emulator.base_url, "port": emulator.port}], sys.stdout)
