@@ -13,8 +13,8 @@ class SettingsError(ToolkitError, ValueError):
     """A setting is out of range or inconsistent with another."""
 
 
-class ImageError(ToolkitError, ValueError):
-    """An image cannot be used; the message names the source and the reason."""
+class SourceError(ToolkitError, ValueError):
+    """An input file cannot be used; the message names the source and the reason."""
 
     def __init__(self, source: str, reason: str):
         self.source = source
@@ -23,6 +23,10 @@ class ImageError(ToolkitError, ValueError):
 
     def __reduce__(self):  # picklable across process pools despite the two-argument __init__
         return type(self), (self.source, self.reason)
+
+
+class ImageError(SourceError):
+    """An image cannot be used; the message names the source and the reason."""
 
 
 class EmptyImageError(ImageError):
@@ -72,20 +76,8 @@ class PayloadError(ToolkitError, ValueError):
     """A request body cannot be built within the size limits."""
 
 
-class RequestError(ToolkitError, RuntimeError):
-    """A request failed for good after retries; carries the status and request id."""
-
-
-class VideoError(ToolkitError, ValueError):
+class VideoError(SourceError):
     """A video file cannot be opened or decoded; the message names the file and the reason."""
-
-    def __init__(self, source: str, reason: str):
-        self.source = source
-        self.reason = reason
-        super().__init__(f"{source}: {reason}")
-
-    def __reduce__(self):  # picklable across process pools, as ImageError
-        return type(self), (self.source, self.reason)
 
 
 class ReportError(ToolkitError, RuntimeError):
