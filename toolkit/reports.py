@@ -19,7 +19,6 @@ exact parameters are also written to `parameters/<notebook>.yaml`, ready for `pa
 from __future__ import annotations
 
 import ast
-import hashlib
 import html
 import json
 import platform
@@ -37,6 +36,7 @@ import yaml
 from toolkit import __version__
 from toolkit.errors import ReportError
 from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, REPORTS_DIR
+from toolkit.sweep import file_sha256
 
 KERNEL = "python3"
 DEFAULT_TIMEOUT_S = 600
@@ -216,7 +216,7 @@ def build_report(
     manifest = {
         "run_id": run_id,
         "preset": preset_name,
-        "preset_sha256": _sha256(_preset_path(preset)),
+        "preset_sha256": file_sha256(_preset_path(preset)),
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(sum(r.seconds for r in runs), 3),
@@ -228,7 +228,7 @@ def build_report(
         "rule_sets": _rule_sets(out),
         "inputs": input_hashes(sorted(inputs)),
         "notebooks": [
-            {**asdict(r), "sha256": _sha256(p)} for p, r in zip(paths, runs, strict=True)
+            {**asdict(r), "sha256": file_sha256(p)} for p, r in zip(paths, runs, strict=True)
         ],
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
@@ -280,7 +280,8 @@ def input_hashes(paths: Iterable[Path]) -> list[dict]:
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
     return [
-        {"path": _shown(p), "bytes": p.stat().st_size, "sha256": _sha256(p)} for p in sorted(files)
+        {"path": _shown(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+        for p in sorted(files)
     ]
 
 
@@ -393,14 +394,6 @@ def _git_commit() -> str | None:
     if result.returncode != 0:
         return None
     return result.stdout.strip() or None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 _INDEX = """<!DOCTYPE html>
