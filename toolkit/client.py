@@ -130,14 +130,22 @@ def read_results(path: str | os.PathLike) -> dict[str, dict]:
     return records
 
 
+def _last_byte(path: Path) -> bytes | None:
+    """The file's last byte, or None when it is empty."""
+    with path.open("rb") as handle:
+        if handle.seek(0, os.SEEK_END) == 0:
+            return None
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
 class _ResultsFile:
     """Append-only JSONL; one flushed line per record."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        torn = path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n")
         self.handle = path.open("a", encoding="utf-8")
-        if torn:
+        if _last_byte(path) not in (None, b"\n"):  # a torn last line: start on a fresh one
             self.handle.write("\n")
 
     def write(self, record: dict) -> None:
