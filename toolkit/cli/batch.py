@@ -10,8 +10,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from toolkit.cli.output import print_json_lines, print_table
-from toolkit.cli.request import add_request_arguments, image_parts, request_spec
+from toolkit.cli.request import add_request_arguments, image_parts, print_rows, request_spec
 from toolkit.errors import ToolkitError
 from toolkit.payload import OBSERVED_LIMITS, split_requests, write_batch_files
 
@@ -39,8 +38,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"toolkit batch: error: {exc}", file=sys.stderr)
         return 2
     rows = [{**dataclasses.asdict(f), "path": str(f.path)} for f in files] + failures
-    if args.json:
-        print_json_lines(rows, sys.stdout)
-    else:
-        print_table(rows, COLUMNS, sys.stdout)
+    print_rows(rows, args, COLUMNS)
     return 1 if failures else 0

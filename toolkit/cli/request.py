@@ -114,12 +114,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
         records = read_results(args.results)
         rows = [{**row, **records.get(row["id"], {})} for row in rows]
-    _print(rows + failures, args, RESULT_COLUMNS if args.send else COLUMNS)
+    print_rows(rows + failures, args, RESULT_COLUMNS if args.send else COLUMNS)
     bad = failures or (args.send and any(r.get("status") != "ok" for r in rows))
     return 1 if bad else 0
 
 
-def _print(rows: list[dict], args: argparse.Namespace, columns) -> None:
+def print_rows(rows: list[dict], args: argparse.Namespace, columns) -> None:
+    """One JSON object per row with `--json`, else a table of `columns`."""
     if args.json:
         print_json_lines(rows, sys.stdout)
     else:
