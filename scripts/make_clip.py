@@ -13,12 +13,13 @@ from pathlib import Path
 import av
 from PIL import Image
 
+from toolkit.paths import DATA_DIR, SAMPLES_DIR
+
 WIDTH, HEIGHT, FPS = 640, 360, 24
 SHOT_SECONDS = (2.5, 1.5, 2.5, 1.5)  # pan, still, zoom, pan
 PAN_PX_PER_S = 150  # along each axis, at most the room the photo leaves
-DATA = Path(__file__).resolve().parents[1] / "data"
 PHOTOS = [
-    DATA / "samples" / name
+    SAMPLES_DIR / name
     for name in (
         "photo_coffee.png",
         "photo_china.jpg",
@@ -61,7 +62,7 @@ def shot_frames(kind: str, photo: Image.Image, seconds: float):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DATA / "video" / "clip.mp4")
+    parser.add_argument("--out", type=Path, default=DATA_DIR / "video" / "clip.mp4")
     parser.add_argument("--crf", type=int, default=28, help="x264 constant rate factor")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
