@@ -17,6 +17,7 @@ under it, every pan step is above).
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import time
 from collections.abc import Iterable, Iterator
@@ -295,15 +296,8 @@ def _targets(plan: SamplingPlan, start: float, duration: float) -> Iterator[floa
         step = duration / plan.count
         return (start + (k + 0.5) * step for k in range(plan.count))
     n = math.ceil(duration * plan.fps - _EPS) if duration > 0 else None
-    ks = range(n) if n is not None else _count_up()
+    ks = range(n) if n is not None else itertools.count()
     return (start + k / plan.fps for k in ks)
-
-
-def _count_up() -> Iterator[int]:
-    k = 0
-    while True:
-        yield k
-        k += 1
 
 
 def _keyframe_times(stream) -> list[float]:
