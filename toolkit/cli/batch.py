@@ -10,7 +10,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from toolkit.cli.request import add_request_arguments, image_parts, print_rows, request_spec
+from toolkit.cli.output import print_rows
+from toolkit.cli.request import add_request_arguments, image_parts, request_spec
 from toolkit.errors import ToolkitError
 from toolkit.payload import OBSERVED_LIMITS, split_requests, write_batch_files
 
@@ -38,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"toolkit batch: error: {exc}", file=sys.stderr)
         return 2
     rows = [{**dataclasses.asdict(f), "path": str(f.path)} for f in files] + failures
-    print_rows(rows, args, COLUMNS)
+    print_rows(rows, args.json, COLUMNS)
     return 1 if failures else 0

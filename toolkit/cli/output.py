@@ -49,3 +49,11 @@ def print_table(
         out.write(
             "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=False)).rstrip() + "\n"
         )
+
+
+def print_rows(rows: Sequence[Mapping], as_json: bool, columns: Sequence[str]) -> None:
+    """One JSON object per row when `as_json`, else a table of `columns`."""
+    if as_json:
+        print_json_lines(rows)
+    else:
+        print_table(rows, columns)

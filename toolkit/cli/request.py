@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from toolkit.cli.args import PATHS_HELP, add_encode_arguments, from_args
-from toolkit.cli.output import error_row, print_json_lines, print_table
+from toolkit.cli.output import error_row, print_rows
 from toolkit.errors import ToolkitError
 from toolkit.images import EncodeSettings, encode_image, iter_image_files
 from toolkit.payload import (
@@ -114,14 +114,6 @@ def run(args: argparse.Namespace) -> int:
             return 2
         records = read_results(args.results)
         rows = [{**row, **records.get(row["id"], {})} for row in rows]
-    print_rows(rows + failures, args, RESULT_COLUMNS if args.send else COLUMNS)
+    print_rows(rows + failures, args.json, RESULT_COLUMNS if args.send else COLUMNS)
     bad = failures or (args.send and any(r.get("status") != "ok" for r in rows))
     return 1 if bad else 0
-
-
-def print_rows(rows: list[dict], args: argparse.Namespace, columns) -> None:
-    """One JSON object per row with `--json`, else a table of `columns`."""
-    if args.json:
-        print_json_lines(rows, sys.stdout)
-    else:
-        print_table(rows, columns, sys.stdout)
