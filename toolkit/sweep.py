@@ -36,6 +36,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from toolkit import quality
+from toolkit.dataurl import base64_chars
 from toolkit.errors import (
     ImageError,
     ImageRejectedError,
@@ -304,7 +305,7 @@ def run_job(job: _Job) -> dict:
                 result["error"] = _error_text(exc)
             else:
                 result["bytes"] = len(data)
-                result["base64_chars"] = 4 * math.ceil(len(data) / 3)
+                result["base64_chars"] = base64_chars(len(data))
                 start = time.perf_counter()
                 result.update(_metrics(grid, data, resized, compression_ref, seen_ref, truth))
                 result["metrics_ms"] = (time.perf_counter() - start) * 1000
