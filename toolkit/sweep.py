@@ -478,7 +478,9 @@ def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
     row.update(provider_width=estimate.provider_width, provider_height=estimate.provider_height)
     row.update(tokens=estimate.tokens, rules=estimate.rules, tier=grid.tier)
     row["cost_usd"] = _cost(estimate.tokens, row["model"], grid.tier, grid.prices)
-    seen = result.get("seen", {}).get(f"{estimate.provider_width}x{estimate.provider_height}")
+    seen = result.get("seen", {}).get(
+        _size_text((estimate.provider_width, estimate.provider_height))
+    )
     if seen:
         row.update(seen_ssim=seen["ssim"], seen_psnr_db=seen["psnr_db"])
         row["seen_ocr_accuracy"] = seen.get("ocr_accuracy")
