@@ -24,10 +24,6 @@ from toolkit.sweep import COLUMNS, SweepGrid, SweepStats, default_executor, iter
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(SweepGrid)}
 
 
-def _default(name: str):
-    return DEFAULTS[name]
-
-
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "toolkit" / "sweep"
@@ -39,11 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
     parser.add_argument("-o", "--output", type=Path, required=True, help="CSV file to write")
-    parser.add_argument("--max-sides", nargs="+", type=max_side, default=_default("max_sides"))
-    parser.add_argument("--formats", nargs="+", default=_default("formats"))
-    parser.add_argument("--qualities", nargs="+", type=int, default=_default("qualities"))
-    parser.add_argument("--models", nargs="+", default=_default("models"))
-    parser.add_argument("--details", nargs="+", default=_default("details"))
+    parser.add_argument("--max-sides", nargs="+", type=max_side, default=DEFAULTS["max_sides"])
+    parser.add_argument("--formats", nargs="+", default=DEFAULTS["formats"])
+    parser.add_argument("--qualities", nargs="+", type=int, default=DEFAULTS["qualities"])
+    parser.add_argument("--models", nargs="+", default=DEFAULTS["models"])
+    parser.add_argument("--details", nargs="+", default=DEFAULTS["details"])
     parser.add_argument(
         "--no-metrics", action="store_true", help="skip SSIM/PSNR (sizes, tokens, dollars only)"
     )
@@ -51,13 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--reference-side",
         type=int,
-        default=_default("reference_side"),
+        default=DEFAULTS["reference_side"],
         help="size the seen view is compared at (px)",
     )
     parser.add_argument("--webp-method", type=int, default=DEFAULT_SETTINGS.webp_method)
     parser.add_argument("--rules", help="rule-set id or TOML file (default: newest)")
     parser.add_argument("--prices", help="price table id or TOML file (default: newest)")
-    parser.add_argument("--tier", default="standard", help="standard, batch or cached")
+    parser.add_argument("--tier", default=DEFAULTS["tier"], help="standard, batch or cached")
     add_workers_argument(parser)
     parser.add_argument(
         "--cache",
