@@ -77,8 +77,9 @@ def grid_from(args: argparse.Namespace) -> SweepGrid:
     )
 
 
-def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) -> None:
-    """Append rows as images finish; then rewrite the file in input order."""
+def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) -> int:
+    """Append rows as images finish; then rewrite the file in input order. Returns the number
+    of rows with an error."""
     args.output.parent.mkdir(parents=True, exist_ok=True)
     partial = args.output.with_name(args.output.name + ".partial")
     pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
@@ -99,6 +100,7 @@ def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) ->
     frame.index = order
     frame.sort_index(kind="stable").to_csv(partial, index=False)
     os.replace(partial, args.output)
+    return int(frame["error"].notna().sum())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,13 +111,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"toolkit sweep: {exc}", file=sys.stderr)
         return 2
     stats = SweepStats()
-    write_sweep(args, grid, stats)
-    errors = pd.read_csv(args.output, usecols=["error"])["error"].notna().sum()
+    errors = write_sweep(args, grid, stats)
     summary = {
         "output": str(args.output),
         "images": stats.images,
         "rows": stats.images * grid.cells,
-        "error_rows": int(errors),
+        "error_rows": errors,
         "computed_encodes": stats.computed_encodes,
         "cached_encodes": stats.cached_encodes,
     }
