@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from toolkit import quality
@@ -108,38 +108,3 @@ def test_seen_view_loses_detail_the_provider_drops():
     small = quality.seen_view(photo, (100, 75), (400, 300))
     assert small.size == (400, 300)
     assert quality.ssim(photo, small) < 0.9
-
-
-def test_edit_distance_and_char_accuracy():
-    assert quality.edit_distance("kitten", "sitting") == 3
-    assert quality.edit_distance("", "abc") == 3
-    assert quality.edit_distance("flaw", "lawn") == 2
-    assert quality.char_accuracy("abcd", "abcd") == 1.0
-    assert quality.char_accuracy("abcd", "abxd") == 0.75
-    assert quality.char_accuracy("ab", "something else entirely") == 0.0
-    assert math.isnan(quality.char_accuracy("", "x"))
-    assert quality.normalize_text("  a \n\n b\tc ") == "a b c"
-
-
-def text_image() -> Image.Image:
-    image = Image.new("L", (900, 160), 255)
-    font = ImageFont.load_default(size=48)
-    ImageDraw.Draw(image).text((20, 40), "Invoice 4821 total 93.50", fill=0, font=font)
-    return image
-
-
-@pytest.mark.skipif(quality.ocr_unavailable() is not None, reason="tesseract not installed")
-def test_ocr_reads_large_text_and_fails_on_tiny_text():
-    image = text_image()
-    truth = quality.ocr_text(image)
-    assert "4821" in truth
-    assert quality.char_accuracy(truth, quality.ocr_text(image)) == 1.0
-    tiny = quality.to_size(image, (90, 16))
-    assert quality.char_accuracy(truth, quality.ocr_text(tiny)) < 0.5
-
-
-def test_ocr_unavailable_names_the_package(monkeypatch):
-    monkeypatch.setattr(quality.shutil, "which", lambda name: None)
-    assert "tesseract-ocr" in quality.ocr_unavailable()
-    with pytest.raises(SettingsError, match="OCR unavailable"):
-        quality.ocr_text(text_image())

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from toolkit import quality, sweep
+from toolkit import images, legibility, sweep
 from toolkit.errors import SettingsError, UnknownModelError
 from toolkit.pricing import cost_usd
-from toolkit.sweep import COLUMNS, SweepGrid, iter_sweep, pareto_front, recommend, run_sweep
+from toolkit.sweep import COLUMNS, SweepGrid, iter_sweep, run_sweep
 from toolkit.tokens import image_tokens
 
 SMALL = dict(
@@ -82,7 +82,7 @@ def test_one_row_per_observation_with_the_agreed_columns(corpus, threads):
     assert ok["compression_ssim"].between(0, 1).all()
     assert ok["seen_ssim"].between(0, 1).all()
     assert (ok["seen_psnr_db"] > 10).all()
-    assert ok["seen_ocr_accuracy"].isna().all()  # OCR is off by default
+    assert ok["seen_word_recall"].isna().all()  # OCR is off by default
     # higher quality keeps more of the same encode size
     a = ok[(ok["image"] == "a.jpg") & (ok["format"] == "jpeg") & (ok["max_side"] == 256)]
     assert (
@@ -234,11 +234,11 @@ def test_categories_from_a_mapping_or_a_function(corpus, threads):
     assert set(named["category"]) == {"A", "B"}
 
 
-@pytest.mark.skipif(quality.ocr_unavailable() is not None, reason="tesseract not installed")
+@pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
 def test_ocr_accuracy_drops_when_the_provider_shrinks_text(tmp_path, threads):
     page = Image.new("RGB", (1200, 300), "white")
-    font = ImageFont.load_default(size=20)
-    text = "Invoice 4821 total 93.50 due 2026-11-30"
+    font = ImageFont.load_default(size=14)
+    text = "Invoice 4821 total 93.50 due 2026-11-30 paid by transfer to Acme Supplies"
     ImageDraw.Draw(page).text((30, 110), text, fill="black", font=font)
     page.save(tmp_path / "text.png")
     grid = SweepGrid(
@@ -251,8 +251,8 @@ def test_ocr_accuracy_drops_when_the_provider_shrinks_text(tmp_path, threads):
         reference_side=1200,
     )
     df = run_sweep(tmp_path / "text.png", grid, threads, progress=False).set_index("detail")
-    assert df.loc["high", "seen_ocr_accuracy"] > 0.9  # 1200x300 kept whole
-    assert df.loc["low", "seen_ocr_accuracy"] < 0.8  # 512x128: 8 px letters
+    assert df.loc["high", "seen_word_recall"] > 0.9  # 1200x300 kept whole
+    assert df.loc["low", "seen_word_recall"] < 0.6  # 512x128: 6 px letters
 
 
 @pytest.mark.parametrize(
@@ -274,47 +274,9 @@ def test_grid_validation(change, error):
 
 
 def test_ocr_needs_tesseract(monkeypatch):
-    monkeypatch.setattr(quality, "ocr_unavailable", lambda: "no tesseract here")
+    monkeypatch.setattr(sweep, "ocr_unavailable", lambda: "no tesseract here")
     with pytest.raises(SettingsError, match="no tesseract here"):
         SweepGrid(**SMALL, ocr=True)
-
-
-def test_pareto_front_keeps_only_undominated_rows():
-    df = pd.DataFrame(
-        {
-            "cost_usd": [1.0, 1.0, 2.0, 3.0, 0.5, 4.0, 2.5],
-            "seen_ssim": [0.80, 0.85, 0.84, 0.95, 0.70, 0.95, math.nan],
-            "error": [None] * 7,
-        }
-    )
-    front = pareto_front(df)
-    assert front.index.tolist() == [4, 1, 3]
-
-
-def test_recommend_cheapest_settings_per_category_with_saving_against_the_seed(corpus, threads):
-    grid = SweepGrid(**{**SMALL, "models": ("gpt-4o",)})
-    df = run_sweep(corpus, grid, threads, progress=False)
-    loose = recommend(df, min_quality=0.0)
-    assert loose["category"].tolist() == ["photos", "screens"]  # broken has no good row
-    photos = loose.set_index("category").loc["photos"]
-    assert (photos["max_side"], photos["detail"]) == (128, "low")
-    seed = image_tokens(400, 300, "gpt-4o", "high").tokens  # 400x300 stays whole at 800 px
-    assert photos["seed_cost_usd"] == pytest.approx(cost_usd(seed, "gpt-4o"))
-    assert photos["saving_usd"] == pytest.approx(photos["seed_cost_usd"] - photos["cost_usd"])
-    assert photos["saving_pct"] > 0
-
-    strict = recommend(df, min_quality=0.999, detail="high").set_index("category")
-    assert strict.loc["photos", "max_side"] != strict.loc["photos", "max_side"]  # none: NaN
-    with pytest.raises(SettingsError, match="several models"):
-        recommend(run_sweep(corpus / "photos", SweepGrid(**SMALL), threads, progress=False), 0.5)
-
-
-def test_the_seed_of_a_model_without_a_high_level_is_its_auto(corpus, threads):
-    grid = SweepGrid(**{**SMALL, "models": ("claude-sonnet-4-6",), "details": ("auto",)})
-    photos = recommend(run_sweep(corpus, grid, threads, progress=False), 0.0)
-    photos = photos.set_index("category").loc["photos"]
-    assert photos["tokens"] > 0
-    assert photos["seed_cost_usd"] != photos["seed_cost_usd"]  # no Claude price: NaN, no crash
 
 
 def test_a_grey_image_is_measured_in_every_format(tmp_path, threads):
@@ -336,3 +298,61 @@ def test_a_model_without_a_price_has_tokens_and_no_dollars(tmp_path, threads):
     assert df["error"].isna().all()
     assert (claude["tokens"] > 0).all() and claude["cost_usd"].isna().all()
     assert df[df["model"] == "gpt-4o"]["cost_usd"].notna().all()
+
+
+def test_sides_that_give_the_same_pixels_are_encoded_once(tmp_path, threads, monkeypatch):
+    encodes = []
+
+    def counting(*args, **kwargs):
+        encodes.append(1)
+        return images.encode_pixels(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "encode_pixels", counting)
+    grid = SweepGrid(**{**SMALL, "max_sides": (256, 512, 1024), "reference_side": None})
+    df = run_sweep(photo(tmp_path / "p" / "a.jpg"), grid, threads, progress=False)
+    assert len(encodes) == 2 * 2 * 2  # 400x300 and 256x192, per format and quality
+    whole = df[df["max_side"] > 256].groupby(["format", "quality", "model", "detail"])
+    assert (whole["bytes"].nunique() == 1).all() and (whole["seen_ssim"].nunique() == 1).all()
+
+
+def test_seen_fidelity_is_compared_at_the_largest_size_sent(tmp_path, threads):
+    big = photo(tmp_path / "p" / "big.jpg", 1600, 1200, seed=3)
+    grid = SweepGrid(
+        max_sides=(512, 1600),
+        formats=("jpeg",),
+        qualities=(95,),
+        models=("gpt-4o",),
+        details=("high",),
+        compression_metrics=False,
+    )
+    df = run_sweep(big, grid, threads, progress=False).set_index("max_side")
+    assert (df["reference_width"] == 1600).all()  # no size the grid sends is above it
+    # gpt-4o high keeps 1024x768 of the 1600 px image: the loss shows, and is the ceiling
+    assert (df.loc[1600, "provider_width"], df.loc[1600, "provider_height"]) == (1024, 768)
+    assert df.loc[1600, "seen_ssim"] < 0.97
+    assert df.loc[512, "seen_ssim"] < df.loc[1600, "seen_ssim"]
+    assert df.loc[1600, "ceiling_ssim"] == pytest.approx(df.loc[1600, "seen_ssim"], abs=0.01)
+    assert (df["ceiling_ssim"] >= df["seen_ssim"] - 0.005).all()
+    with pytest.raises(SettingsError, match="blind"):
+        SweepGrid(max_sides=(512, 1600), reference_side=1024)
+
+
+@pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
+def test_ocr_added_to_a_cached_sweep_reads_only_images_with_text(tmp_path, threads):
+    page = Image.new("RGB", (900, 300), "white")
+    text = "Invoice 4821 total 93.50 due 2026-11-30 paid by transfer to Acme Supplies"
+    ImageDraw.Draw(page).text((20, 130), text, fill="black", font=ImageFont.load_default(18))
+    page.save(tmp_path / "page.png")
+    files = [tmp_path / "page.png", photo(tmp_path / "p" / "a.jpg")]
+    cache = tmp_path / "cache"
+    grid = SweepGrid(**{**SMALL, "models": ("gpt-4o",)})
+    run_sweep(files, grid, threads, cache, progress=False)
+    with_ocr = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "ocr": True})
+    df = run_sweep(files, with_ocr, threads, cache, progress=False)
+    assert df.attrs["sweep"]["computed_images"] == 2
+    words = df.groupby("image")["text_words"].first()
+    assert words["page.png"] >= legibility.MIN_TEXT_WORDS and words["a.jpg"] == 0
+    assert df[df["image"] == "a.jpg"]["seen_word_recall"].isna().all()  # no text: not 0
+    assert df[df["image"] == "page.png"]["seen_word_recall"].between(0, 1).all()
+    again = run_sweep(files, with_ocr, threads, cache, progress=False)
+    assert again.attrs["sweep"]["computed_encodes"] == 0

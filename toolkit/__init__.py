@@ -1,5 +1,6 @@
 """toolkit: how should we encode our images for vision LLMs, and what will it cost?"""
 
+from toolkit.crops import CropPlan, split_for_legibility
 from toolkit.dataurl import parse_data_url, sniff_mime, to_data_url
 from toolkit.errors import (
     CorruptImageError,
@@ -59,7 +60,8 @@ from toolkit.pricing import (
     output_cost_usd,
 )
 from toolkit.quality import psnr, ssim
-from toolkit.sweep import SweepGrid, iter_sweep, pareto_front, recommend, run_sweep
+from toolkit.recommend import DecisionRules, pareto_front, recommend
+from toolkit.sweep import SweepGrid, iter_sweep, run_sweep
 from toolkit.tokens import (
     RuleSet,
     TokenEstimate,
@@ -181,6 +183,9 @@ __all__ = [
     "load_image",
     "open_video",
     "pareto_front",
+    "split_for_legibility",
+    "CropPlan",
+    "DecisionRules",
     "parse_data_url",
     "psnr",
     "recommend",

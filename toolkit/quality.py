@@ -1,4 +1,4 @@
-"""What the model sees versus the original: PSNR, SSIM and OCR character accuracy.
+"""What the model sees versus the original: PSNR and SSIM (legibility: `toolkit.legibility`).
 
 Choices (measured on the project's 2-core machine, see `benchmarks/bench_sweep.py` and the
 module notes below):
@@ -22,10 +22,6 @@ module notes below):
 from __future__ import annotations
 
 import io
-import os
-import re
-import shutil
-import subprocess
 from typing import NamedTuple
 
 import numpy as np
@@ -192,63 +188,3 @@ def seen_view(
     to `reference_size`. The provider's resampling filter is not documented; LANCZOS, the
     toolkit's own, stands in for it both ways."""
     return to_size(to_size(image, provider_size), reference_size)
-
-
-# --- text legibility ---------------------------------------------------------------------
-
-
-def ocr_unavailable() -> str | None:
-    """Why OCR cannot run here (None when the `tesseract` binary is on PATH)."""
-    if shutil.which("tesseract") is None:
-        return "the tesseract binary is not on PATH (Debian package tesseract-ocr)"
-    return None
-
-
-def ocr_text(image: Image.Image) -> str:
-    """Text Tesseract reads in `image`, whitespace collapsed to single spaces.
-
-    Raises:
-        SettingsError: Tesseract is not installed.
-    """
-    reason = ocr_unavailable()
-    if reason:
-        raise SettingsError(f"OCR unavailable: {reason}")
-    png = io.BytesIO()
-    image.save(png, format="PNG", compress_level=1)
-    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}  # one image per worker; no nested threads
-    done = subprocess.run(
-        ["tesseract", "stdin", "stdout", "--psm", "3"],
-        input=png.getvalue(),
-        capture_output=True,
-        check=True,
-        env=env,
-    )
-    return normalize_text(done.stdout.decode("utf-8", "replace"))
-
-
-def normalize_text(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance, one numpy row per character of `a`."""
-    if not a or not b:
-        return len(a) + len(b)
-    codes_b = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-    steps = np.arange(len(b) + 1)
-    row = steps.copy()
-    for i, char in enumerate(a, start=1):
-        subst = row[:-1] + (codes_b != ord(char))
-        best = np.empty_like(row)
-        best[0] = i
-        best[1:] = np.minimum(subst, row[1:] + 1)
-        # insertions: best[j] = min_k<=j best[k] + (j - k), a running minimum
-        row = np.minimum.accumulate(best - steps) + steps
-    return int(row[-1])
-
-
-def char_accuracy(truth: str, text: str) -> float:
-    """1 - edit distance / length of the truth, clipped at 0; NaN when there is no truth."""
-    if not truth:
-        return float("nan")
-    return max(0.0, 1.0 - edit_distance(truth, text) / len(truth))

@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from toolkit import quality
+from toolkit import legibility, quality
 from toolkit.dataurl import base64_chars
 from toolkit.errors import (
     ImageError,
@@ -43,7 +43,6 @@ from toolkit.errors import (
     RulesError,
     SettingsError,
     ToolkitError,
-    UnsupportedDetailError,
 )
 from toolkit.images import (
     DEFAULT_SETTINGS,
@@ -54,7 +53,9 @@ from toolkit.images import (
     load_image,
     resize_image,
 )
+from toolkit.legibility import Reading, ocr_unavailable, read_text
 from toolkit.pricing import TIERS, cost_usd, load_prices
+from toolkit.rulesets import find_model
 from toolkit.runtime import available_cpus, tune_malloc
 from toolkit.tokens import image_tokens
 
@@ -90,7 +91,10 @@ COLUMNS = (
     "compression_psnr_db",
     "seen_ssim",
     "seen_psnr_db",
-    "seen_ocr_accuracy",
+    "ceiling_ssim",
+    "text_words",
+    "seen_word_recall",
+    "seen_char_accuracy",
     "reference_width",
     "reference_height",
     "load_ms",
@@ -113,9 +117,20 @@ INTEGERS = (
     "provider_width",
     "provider_height",
     "tokens",
+    "text_words",
     "reference_width",
     "reference_height",
 )  # nullable (pandas Int64): a failed row has no value
+FLOATS = (
+    "cost_usd",
+    "compression_ssim",
+    "compression_psnr_db",
+    "seen_ssim",
+    "seen_psnr_db",
+    "ceiling_ssim",
+    "seen_word_recall",
+    "seen_char_accuracy",
+)  # NaN when switched off or failed
 TIMINGS = ("load_ms", "reference_ms", "resize_ms", "encode_ms", "metrics_ms")
 Category = Callable[[Path], str] | Mapping[str, str] | None
 
@@ -137,12 +152,18 @@ class SweepGrid:
     Every combination of `max_sides` x `formats` x `qualities` x `models` x `details` is one
     row per image. `base` holds every other encode knob (optimize, WebP method, background…).
     PNG ignores `quality`: it is encoded once per max side and its rows repeat that encode.
-    Metric switches: `compression_metrics` (encode vs the same-size uncompressed pixels),
-    `seen_metrics` (what the provider keeps, brought to `reference_side`, vs the original at
-    that size; 1024 px is the most a tile model keeps of a 4:3 photo at `high`: 768 px short
-    side), `ocr` (Tesseract character accuracy of what the provider keeps vs the decoded
-    original; slow, off by default). `rules`/`prices` pick rule-set and price-table files
-    (None: the newest); `tier` is the price tier.
+
+    Metric switches (see `docs/METRICS.md` for which view each metric compares):
+    `compression_metrics` (each encode vs the same-size uncompressed pixels); `seen_metrics`
+    (what the provider keeps, brought to the reference size, vs the original at that size,
+    plus `ceiling_ssim`: the same for the original sent whole at the model's most generous
+    detail); `ocr` (Tesseract legibility of what the provider keeps, at the original's full
+    resolution, vs the original; images whose original reads fewer than
+    `legibility.MIN_TEXT_WORDS` confident words are "no text" and skipped). The reference size
+    is the original's, its longest side capped at `reference_side`; None caps it at the largest
+    max side in the grid, so no size the grid sends is above it and every resize shows.
+    `rules`/`prices` pick rule-set and price-table files (None: the newest); `tier` is the price
+    tier.
     """
 
     max_sides: tuple[int | None, ...] = (512, 768, 1024, 2048)
@@ -153,7 +174,7 @@ class SweepGrid:
     compression_metrics: bool = True
     seen_metrics: bool = True
     ocr: bool = False
-    reference_side: int = 1024
+    reference_side: int | None = None
     base: EncodeSettings = field(default_factory=lambda: DEFAULT_SETTINGS)
     rules: str | None = None
     prices: str | None = None
@@ -168,16 +189,35 @@ class SweepGrid:
             raise SettingsError(f"base must be an EncodeSettings, not {type(self.base).__name__}")
         for key in self.encode_keys():
             self.settings(key)  # EncodeSettings validates each side, format and quality
-        minimum = 2 * quality.RADIUS + 1
-        if not isinstance(self.reference_side, int) or self.reference_side < minimum:
-            raise SettingsError(f"reference_side must be an integer >= {minimum}")
-        if self.ocr and (reason := quality.ocr_unavailable()):
+        self._check_reference_side()
+        if self.ocr and (reason := ocr_unavailable()):
             raise SettingsError(f"ocr=True but {reason}")
         for model, detail in itertools.product(self.models, self.details):
             image_tokens(512, 512, model, detail, rules=self.rules)  # unknown model/detail
         if self.tier not in TIERS:
             raise SettingsError(f"tier must be one of {TIERS}, not {self.tier!r}")
         load_prices(self.prices)  # a missing or malformed price file fails here
+
+    def _check_reference_side(self) -> None:
+        side = self.reference_side
+        if side is None:
+            return
+        minimum = 2 * quality.RADIUS + 1
+        if isinstance(side, bool) or not isinstance(side, int) or side < minimum:
+            raise SettingsError(f"reference_side must be None or an integer >= {minimum}")
+        above = [s for s in self.max_sides if s is None or s > side]
+        if above:
+            raise SettingsError(
+                f"reference_side {side} is below max sides {above}: seen fidelity would be "
+                "blind to what those sizes keep; raise it or leave it None"
+            )
+
+    @property
+    def reference_limit(self) -> int | None:
+        """Longest side of the reference (None: the original's own size)."""
+        if self.reference_side is not None:
+            return self.reference_side
+        return None if None in self.max_sides else max(self.max_sides)
 
     def encode_keys(self) -> list[tuple[int | None, str, int | None]]:
         """(max side, format, quality) of each distinct encode; PNG's quality is None."""
@@ -207,7 +247,10 @@ class SweepGrid:
         from toolkit import __version__
 
         knobs = {k: v for k, v in asdict(self.base).items() if k not in SWEPT}
-        text = json.dumps([__version__, knobs, self.reference_side], sort_keys=True, default=str)
+        ocr = [legibility.MIN_CONFIDENCE, legibility.MIN_TEXT_WORDS, legibility.LANGUAGE]
+        text = json.dumps(
+            [__version__, knobs, self.reference_limit, ocr], sort_keys=True, default=str
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -252,18 +295,30 @@ def _compare(ref: quality.Reference | None, image) -> dict:
 
 
 def _draft_side(grid: SweepGrid, keys) -> int | None:
+    """The side JPEGs may be draft-decoded to; None (a full decode) when a metric compares
+    with the original."""
     sides = [key[0] for key in keys]
-    if grid.seen_metrics:
-        sides.append(grid.reference_side)
-    return None if None in sides else max(sides)
+    if grid.seen_metrics or grid.ocr or None in sides:
+        return None
+    return max(sides)
+
+
+@dataclass
+class _Originals:
+    """What every encode of one image is compared with."""
+
+    seen_ref: quality.Reference | None = None  # the original at the reference size
+    truth: Reading | None = None  # what OCR reads in the full-resolution original
+    size: tuple[int, int] = (0, 0)  # the original's (width, height)
 
 
 def run_job(job: _Job) -> dict:
     """One image's missing encodes with their metrics, as a JSON-ready dict (worker side)."""
     grid = job.grid
     try:
-        draft_side = _draft_side(grid, job.keys)
-        source, load_ms = _timed(load_image, job.path, grid.base, draft_side=draft_side)
+        source, load_ms = _timed(
+            load_image, job.path, grid.base, draft_side=_draft_side(grid, job.keys)
+        )
     except (ToolkitError, OSError, MemoryError) as exc:
         return {"error": _error_text(exc)}
     entry = {
@@ -278,40 +333,70 @@ def run_job(job: _Job) -> dict:
         },
         "encodes": {},
     }
-    seen_ref, truth = None, ""
-    if grid.seen_metrics:
-        start = time.perf_counter()
-        reference = resize_image(
-            source.image, grid.reference_side, grid.base.resample, grid.base.reducing_gap
-        )
-        seen_ref = _reference(reference)
-        if grid.ocr:
-            truth = quality.ocr_text(source.image)
-        entry["source"]["reference_ms"] = (time.perf_counter() - start) * 1000
-        if seen_ref is not None:
-            entry["source"]["reference_width"], entry["source"]["reference_height"] = seen_ref.size
-    for side, keys in itertools.groupby(sorted(job.keys, key=_side_order), key=lambda k: k[0]):
+    start = time.perf_counter()
+    originals = _originals(grid, source.image, entry["source"])
+    entry["source"]["reference_ms"] = (time.perf_counter() - start) * 1000
+    for keys in _same_pixels(job.keys, source.image.size):
         resized, resize_ms = _timed(
-            resize_image, source.image, side, grid.base.resample, grid.base.reducing_gap
+            resize_image, source.image, keys[0][0], grid.base.resample, grid.base.reducing_gap
         )
         compression_ref = _reference(resized) if grid.compression_metrics else None
+        results: dict = {}  # (format, quality) -> result, shared by sides giving these pixels
         for key in keys:
-            result = {"width": resized.width, "height": resized.height, "resize_ms": resize_ms}
-            try:
-                data, result["encode_ms"] = _timed(
-                    encode_pixels, resized, grid.settings(key), name=source.name
+            if key[1:] not in results:
+                results[key[1:]] = _encode(
+                    grid, key, resized, resize_ms, compression_ref, originals, source.name
                 )
-            except ToolkitError as exc:
-                result["error"] = _error_text(exc)
-            else:
-                result["bytes"] = len(data)
-                result["base64_chars"] = base64_chars(len(data))
-                start = time.perf_counter()
-                result.update(_metrics(grid, data, resized, compression_ref, seen_ref, truth))
-                result["metrics_ms"] = (time.perf_counter() - start) * 1000
-            entry["encodes"][_key_text(key)] = result
+            entry["encodes"][_key_text(key)] = results[key[1:]]
         del resized, compression_ref
     return entry
+
+
+def _same_pixels(keys, size: tuple[int, int]) -> list[list]:
+    """Keys grouped by the resized size they give (sides at or above the image's own size all
+    give the original), largest first."""
+    groups: dict[tuple[int, int], list] = {}
+    for key in sorted(keys, key=_side_order):
+        groups.setdefault(fit_size(*size, key[0]), []).append(key)
+    return list(groups.values())
+
+
+def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str) -> dict:
+    """One encode of `resized` with its size, timings and metrics."""
+    result = {"width": resized.width, "height": resized.height, "resize_ms": resize_ms}
+    try:
+        data, result["encode_ms"] = _timed(encode_pixels, resized, grid.settings(key), name=name)
+    except ToolkitError as exc:
+        result["error"] = _error_text(exc)
+        return result
+    result["bytes"] = len(data)
+    result["base64_chars"] = base64_chars(len(data))
+    start = time.perf_counter()
+    result.update(_metrics(grid, data, resized, compression_ref, originals))
+    result["metrics_ms"] = (time.perf_counter() - start) * 1000
+    return result
+
+
+def _originals(grid: SweepGrid, image, source: dict) -> _Originals:
+    """Reference statistics, OCR truth and ceilings of one image; records them in `source`."""
+    originals = _Originals(size=image.size)
+    if grid.seen_metrics:
+        reference = resize_image(
+            image, grid.reference_limit, grid.base.resample, grid.base.reducing_gap
+        )
+        originals.seen_ref = _reference(reference)
+        if originals.seen_ref is not None:
+            source["reference_width"], source["reference_height"] = originals.seen_ref.size
+            source["ceiling"] = {
+                _size_text(size): originals.seen_ref.ssim(
+                    quality.seen_view(image, size, originals.seen_ref.size)
+                )
+                for size in _ceiling_sizes(grid, image.size)
+            }
+    if grid.ocr:
+        originals.truth = read_text(image)
+        source["text_words"] = len(originals.truth.confident_words)
+    return originals
 
 
 def _side_order(key) -> tuple:
@@ -319,26 +404,36 @@ def _side_order(key) -> tuple:
     return (key[0] is None, -(key[0] or 0))
 
 
-def _metrics(grid, data, resized, compression_ref, seen_ref, truth) -> dict:
+def _metrics(grid, data, resized, compression_ref, originals: _Originals) -> dict:
     """Compression metrics and, per provider-kept size, seen metrics of one encode."""
-    if not (grid.compression_metrics or grid.seen_metrics):
+    if not (grid.compression_metrics or grid.seen_metrics or grid.ocr):
         return {}
     decoded = quality.decode(data, resized.mode)  # a grey image's WebP comes back as RGB
     out: dict = {}
     if grid.compression_metrics:
         fidelity = _compare(compression_ref, decoded)
         out["compression_ssim"], out["compression_psnr_db"] = fidelity["ssim"], fidelity["psnr_db"]
-    if grid.seen_metrics:
+    if grid.seen_metrics or grid.ocr:
         seen = out.setdefault("seen", {})
         for kept_size in _provider_sizes(grid, resized.size):
-            kept = quality.to_size(decoded, kept_size)
-            metrics = {"ssim": math.nan, "psnr_db": math.nan}
-            if seen_ref is not None:
-                metrics = _compare(seen_ref, quality.to_size(kept, seen_ref.size))
-            if grid.ocr:
-                metrics["ocr_accuracy"] = quality.char_accuracy(truth, quality.ocr_text(kept))
-            seen[_size_text(kept_size)] = metrics
+            seen[_size_text(kept_size)] = _seen(
+                grid, quality.to_size(decoded, kept_size), originals
+            )
     return out
+
+
+def _seen(grid: SweepGrid, kept, originals: _Originals) -> dict:
+    """Seen fidelity of one kept view: SSIM/PSNR at the reference size, legibility at the
+    original's size."""
+    metrics: dict = {}
+    if grid.seen_metrics:
+        metrics = {"ssim": math.nan, "psnr_db": math.nan}
+        if originals.seen_ref is not None:
+            metrics = _compare(originals.seen_ref, quality.to_size(kept, originals.seen_ref.size))
+    if originals.truth is not None and originals.truth.has_text:
+        score = legibility.legibility(originals.truth, quality.to_size(kept, originals.size))
+        metrics.update(word_recall=score.word_recall, char_accuracy=score.char_accuracy)
+    return metrics
 
 
 def _size_text(size: tuple[int, int]) -> str:
@@ -349,7 +444,7 @@ def _size_text(size: tuple[int, int]) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _tokens(width: int, height: int, model: str, detail: str, rules: str | None):
+def estimate_or_error(width: int, height: int, model: str, detail: str, rules: str | None):
     """The token estimate, or the error text when the provider would refuse the image."""
     try:
         return image_tokens(width, height, model, detail, rules=rules)
@@ -358,7 +453,7 @@ def _tokens(width: int, height: int, model: str, detail: str, rules: str | None)
 
 
 @lru_cache(maxsize=4096)
-def _cost(tokens: int, model: str, tier: str, prices: str | None) -> float:
+def cost_or_nan(tokens: int, model: str, tier: str, prices: str | None) -> float:
     """Dollars for `tokens` input tokens; NaN when the price table has no price for `model`."""
     try:
         return cost_usd(tokens, model, tier=tier, prices=prices)
@@ -369,10 +464,32 @@ def _cost(tokens: int, model: str, tier: str, prices: str | None) -> float:
 def _provider_sizes(grid: SweepGrid, size: tuple[int, int]) -> set[tuple[int, int]]:
     sizes = set()
     for model, detail in itertools.product(grid.models, grid.details):
-        estimate = _tokens(*size, model, detail, grid.rules)
+        estimate = estimate_or_error(*size, model, detail, grid.rules)
         if not isinstance(estimate, str):
             sizes.add((estimate.provider_width, estimate.provider_height))
     return sizes
+
+
+@lru_cache(maxsize=4096)
+def _ceiling_size(
+    width: int, height: int, model: str, rules: str | None, sides: tuple[int | None, ...]
+) -> tuple[int, int] | None:
+    """The most `model` keeps of a `width` x `height` original: sent whole (or, when the
+    provider would refuse that, fitted to the largest max side it accepts) at whichever
+    supported detail keeps the most pixels. None when every size is refused."""
+    details = find_model(model, rules)[1].supported_details
+    for side in sorted(set(sides) | {None}, key=lambda s: math.inf if s is None else -s):
+        fitted = fit_size(width, height, side)
+        kept = [estimate_or_error(*fitted, model, d, rules) for d in details]
+        sizes = [(e.provider_width, e.provider_height) for e in kept if not isinstance(e, str)]
+        if sizes:
+            return max(sizes, key=lambda size: size[0] * size[1])
+    return None
+
+
+def _ceiling_sizes(grid: SweepGrid, size: tuple[int, int]) -> set[tuple[int, int]]:
+    sizes = {_ceiling_size(*size, model, grid.rules, grid.max_sides) for model in grid.models}
+    return sizes - {None}
 
 
 # --- parent side: cache, scheduling, rows ------------------------------------------------
@@ -410,19 +527,32 @@ class _Cache:
         os.replace(temp, target)
 
 
-def _complete(grid: SweepGrid, result: dict | None) -> bool:
+def _source_complete(grid: SweepGrid, source: dict | None) -> bool:
+    """True when a cached image entry holds the per-image values this grid asks for."""
+    if not source:
+        return False
+    if grid.seen_metrics and "reference_width" in source:
+        size = (source["source_width"], source["source_height"])
+        ceilings = source.get("ceiling", {})
+        if any(_size_text(s) not in ceilings for s in _ceiling_sizes(grid, size)):
+            return False
+    return not grid.ocr or "text_words" in source
+
+
+def _complete(grid: SweepGrid, has_text: bool, result: dict | None) -> bool:
     """True when a cached encode holds every value this grid asks of it."""
     if not result or "error" in result:
         return False
     if grid.compression_metrics and "compression_ssim" not in result:
         return False
-    if grid.seen_metrics:
-        seen = result.get("seen", {})
-        for size in _provider_sizes(grid, (result["width"], result["height"])):
-            metrics = seen.get(_size_text(size))
-            if metrics is None or (grid.ocr and "ocr_accuracy" not in metrics):
-                return False
-    return True
+    wanted = ["ssim"] if grid.seen_metrics else []
+    wanted += ["word_recall"] if grid.ocr and has_text else []
+    seen = result.get("seen", {})
+    return all(
+        key in seen.get(_size_text(size), {})
+        for size in _provider_sizes(grid, (result["width"], result["height"]))
+        for key in wanted
+    )
 
 
 def _category_of(path: Path, category: Category) -> str:
@@ -462,8 +592,19 @@ def _rows(path: Path, digest: str | None, category: str, grid: SweepGrid, entry:
         result = entry.get("encodes", {}).get(_key_text((side, fmt, None if fmt == "png" else q)))
         if result is not None:
             _fill(row, grid, result)
+        row["ceiling_ssim"] = _ceiling(grid, source, model)
         rows.append(row)
     return rows
+
+
+def _ceiling(grid: SweepGrid, source: dict, model: str) -> float | None:
+    """Seen SSIM of the original sent whole at the model's most generous detail."""
+    if "ceiling" not in source:
+        return None
+    size = _ceiling_size(
+        source["source_width"], source["source_height"], model, grid.rules, grid.max_sides
+    )
+    return None if size is None else source["ceiling"].get(_size_text(size))
 
 
 def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
@@ -471,19 +612,22 @@ def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
     if "error" in result:
         row["error"] = result["error"]
         return
-    estimate = _tokens(result["width"], result["height"], row["model"], row["detail"], grid.rules)
+    estimate = estimate_or_error(
+        result["width"], result["height"], row["model"], row["detail"], grid.rules
+    )
     if isinstance(estimate, str):
         row["error"] = estimate
         return
     row.update(provider_width=estimate.provider_width, provider_height=estimate.provider_height)
     row.update(tokens=estimate.tokens, rules=estimate.rules, tier=grid.tier)
-    row["cost_usd"] = _cost(estimate.tokens, row["model"], grid.tier, grid.prices)
+    row["cost_usd"] = cost_or_nan(estimate.tokens, row["model"], grid.tier, grid.prices)
     seen = result.get("seen", {}).get(
-        _size_text((estimate.provider_width, estimate.provider_height))
+        _size_text((estimate.provider_width, estimate.provider_height)), {}
     )
-    if seen:
-        row.update(seen_ssim=seen["ssim"], seen_psnr_db=seen["psnr_db"])
-        row["seen_ocr_accuracy"] = seen.get("ocr_accuracy")
+    row.update(seen_ssim=seen.get("ssim"), seen_psnr_db=seen.get("psnr_db"))
+    row.update(
+        seen_word_recall=seen.get("word_recall"), seen_char_accuracy=seen.get("char_accuracy")
+    )
 
 
 def default_executor(workers: int | None = None) -> Executor:
@@ -548,8 +692,12 @@ def iter_sweep(
                 yield index, _rows(path, None, label, grid, {"error": _error_text(error)})
                 continue
             entry = store.load(digest) if store is not None else {}
-            cached = entry.get("encodes", {})
-            missing = tuple(k for k in keys if not _complete(grid, cached.get(_key_text(k))))
+            source = entry.get("source")
+            cached = entry.get("encodes", {}) if _source_complete(grid, source) else {}
+            has_text = (source or {}).get("text_words", 0) >= legibility.MIN_TEXT_WORDS
+            missing = tuple(
+                k for k in keys if not _complete(grid, has_text, cached.get(_key_text(k)))
+            )
             stats.cached_encodes += len(keys) - len(missing)
             if not missing:
                 yield index, _rows(path, digest, label, grid, entry)
@@ -574,7 +722,8 @@ def iter_sweep(
 
 def to_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows as a DataFrame with `COLUMNS` and nullable integer columns."""
-    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(dict.fromkeys(INTEGERS, "Int64"))
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return frame.astype({**dict.fromkeys(INTEGERS, "Int64"), **dict.fromkeys(FLOATS, float)})
 
 
 def run_sweep(
@@ -620,106 +769,3 @@ def run_sweep(
     frame = to_frame([row for index in sorted(chunks) for row in chunks[index]])
     frame.attrs["sweep"] = asdict(stats)
     return frame
-
-
-# --- decisions ---------------------------------------------------------------------------
-
-
-def pareto_front(
-    df: pd.DataFrame,
-    cost: str = "cost_usd",
-    quality: str = "seen_ssim",
-    by: str | list | None = None,
-) -> pd.DataFrame:
-    """Rows no other row beats on both cost (lower) and quality (higher), sorted by cost.
-
-    `by` computes one front per group (e.g. "category" or "image"). Failed rows are ignored.
-    """
-    ok = (df[df["error"].isna()] if "error" in df else df).dropna(subset=[cost, quality])
-    if by is not None:
-        parts = [pareto_front(group, cost, quality) for _, group in ok.groupby(by, sort=True)]
-        return pd.concat(parts) if parts else ok.iloc[:0]
-    ordered = ok.sort_values([cost, quality], ascending=[True, False], kind="stable")
-    best = ordered[quality].cummax().shift(fill_value=-math.inf)
-    return ordered[ordered[quality] > best]
-
-
-def _seed_cost(row: pd.Series, prices: str | None) -> float:
-    """What the seed recipe (800 px, `high`) costs for this row's image and model; a model
-    with no `high` level (Claude, Gemini 2.0: one level only) is priced at its `auto`."""
-    size = fit_size(int(row["source_width"]), int(row["source_height"]), SEED["max_side"])
-    try:
-        estimate = _tokens(*size, row["model"], SEED["detail"], row["rules"])
-    except UnsupportedDetailError:
-        estimate = _tokens(*size, row["model"], "auto", row["rules"])
-    if isinstance(estimate, str):
-        return math.nan
-    return _cost(estimate.tokens, row["model"], row["tier"], prices)
-
-
-def recommend(
-    df: pd.DataFrame,
-    min_quality: float,
-    model: str | None = None,
-    detail: str | None = None,
-    quality: str = "seen_ssim",
-    agg: str = "min",
-    prices: str | None = None,
-) -> pd.DataFrame:
-    """Per image category, the cheapest settings that keep `quality` >= `min_quality`.
-
-    A setting (max side, format, quality, detail; `detail` fixes it) qualifies for a category
-    when it succeeded on every image of the category and the `agg` ("min": every image;
-    "mean", "median") of their `quality` column reaches the floor. Ties in dollars (format and
-    JPEG/WebP quality do not change tokens) go to fewer bytes. The saving is against the seed
-    recipe (800 px, JPEG 85, `high`) on the same images, model, rule set and price tier, priced
-    with `prices` (pass the sweep's own price file if it had one); a category with no
-    qualifying setting gets a row with empty settings.
-    """
-    models = df["model"].dropna().unique()
-    if model is None and len(models) != 1:
-        raise SettingsError(f"several models in the results, choose one of {sorted(models)}")
-    model = model or models[0]
-    rows = df[(df["model"] == model) & df["error"].isna()]
-    if detail is not None:
-        rows = rows[rows["detail"] == detail]
-    if rows.empty:
-        raise SettingsError(f"no successful rows for model {model!r} and detail {detail!r}")
-    settings = ["max_side", "format", "quality", "detail"]
-    per_image = rows.drop_duplicates("path").copy()
-    per_image["seed_cost_usd"] = per_image.apply(_seed_cost, axis=1, prices=prices)
-    out = []
-    for label, group in rows.groupby("category", sort=True):
-        images = group["path"].nunique()
-        table = group.groupby(settings, dropna=False).agg(
-            images=("path", "nunique"),
-            bytes=("bytes", "mean"),
-            tokens=("tokens", "mean"),
-            cost_usd=("cost_usd", "mean"),
-            score=(quality, agg),
-        )
-        table = table[(table["images"] == images) & (table["score"] >= min_quality)]
-        seed = per_image.loc[per_image["category"] == label, "seed_cost_usd"].mean()
-        pick = {"category": label, "model": model, "images": images, "seed_cost_usd": seed}
-        if not table.empty:
-            best = table.sort_values(["cost_usd", "bytes", "score"], ascending=[True, True, False])
-            values = best.iloc[0]
-            pick.update(zip(settings, best.index[0], strict=True))
-            pick.update(values.drop(["images", "score"]).to_dict(), **{quality: values["score"]})
-            pick["saving_usd"] = seed - values["cost_usd"]
-            pick["saving_pct"] = 100 * pick["saving_usd"] / seed if seed else math.nan
-        out.append(pick)
-    columns = [
-        "category",
-        "model",
-        *settings,
-        "images",
-        "bytes",
-        "tokens",
-        "cost_usd",
-        quality,
-        "seed_cost_usd",
-        "saving_usd",
-        "saving_pct",
-    ]
-    return pd.DataFrame(out, columns=columns)

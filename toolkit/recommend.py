@@ -1,0 +1,301 @@
+"""Recommendations a cost review can cite: per model and image category, the cheapest settings
+that keep every image's task fidelity, with the rule that stopped anything cheaper.
+
+Decision rules (`DecisionRules`), applied to each image of a category:
+- **legibility**: an image with text (its full-resolution original reads at least
+  `legibility.MIN_TEXT_WORDS` confident words) must keep `min_legibility` of them in what the
+  provider keeps (`seen_word_recall`). Text categories (document, screenshot, chart) are judged
+  this way; so is any other image whose original holds text.
+- **fidelity**: every other image (photos, graphics, and a text-category image whose text
+  Tesseract cannot read even at full size) must keep `min_fidelity` of the structural
+  similarity the model itself allows: `seen_ssim / ceiling_ssim`, where `ceiling_ssim` is the
+  seen SSIM of the original sent whole at the model's most generous detail. Relative, because
+  no setting can show the model more than it keeps: a 12 MP photo on gpt-4o `high` keeps
+  1024x768 and scores about 0.91 against the original whatever we do, and an absolute floor
+  would make the advice depend on the model's resize rather than on our encoding. SSIM
+  (luma, Wang et al. 2004) because it is the published, widely reproduced structural measure
+  and ranks resizes and JPEG/WebP artefacts the same way viewers do for natural images.
+
+A setting qualifies when it succeeds on every image of the category and no image fails its
+rule. The pick is the cheapest qualifying setting by mean dollars per image (a bill is a sum),
+ties going to fewer bytes. `binding` names what stopped the next cheaper setting. A category
+with no qualifying setting gets null settings, the reason, and, for text, the price of sending
+each image as crops the model keeps whole (`toolkit.crops`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from toolkit.crops import split_for_legibility
+from toolkit.errors import SettingsError, UnsupportedDetailError
+from toolkit.images import fit_size
+from toolkit.legibility import MIN_TEXT_WORDS
+from toolkit.sweep import SEED, cost_or_nan, estimate_or_error
+
+TEXT_CATEGORIES = ("document", "screenshot", "chart")
+FEW_IMAGES = 3  # rows resting on fewer images are marked
+SETTINGS = ["max_side", "format", "quality", "detail"]
+COLUMNS = [
+    "model",
+    "category",
+    "images",
+    "few_images",
+    "text_images",
+    "max_side",
+    "format",
+    "quality",
+    "detail",
+    "bytes_mean",
+    "tokens_mean",
+    "cost_usd_per_1k",
+    "seed_cost_usd_per_1k",
+    "saving_pct",
+    "ocr_relative_min",
+    "fidelity_relative_min",
+    "seen_ssim_min",
+    "binding",
+    "binding_detail",
+    "crops_mean",
+    "crops_tokens_mean",
+    "crops_cost_usd_per_1k",
+    "rules",
+    "tier",
+]
+
+
+@dataclass(frozen=True)
+class DecisionRules:
+    """The floors a recommendation keeps (see the module docstring for why these measures)."""
+
+    min_legibility: float = 0.95  # share of the original's confident words still read
+    min_fidelity: float = 0.98  # share of the model's ceiling seen SSIM kept
+    text_categories: tuple[str, ...] = TEXT_CATEGORIES
+
+    def __post_init__(self) -> None:
+        for name in ("min_legibility", "min_fidelity"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise SettingsError(f"{name} must be in (0, 1], not {value!r}")
+        object.__setattr__(self, "text_categories", tuple(self.text_categories))
+
+    def describe(self) -> str:
+        return (
+            f"text kept legible: word recall >= {self.min_legibility:g} of the full-resolution "
+            f"original ({', '.join(self.text_categories)}, and any image with text); others: "
+            f"seen SSIM >= {self.min_fidelity:g} of what the model keeps of the original"
+        )
+
+
+def _judged(rows: pd.DataFrame, rules: DecisionRules) -> pd.DataFrame:
+    """Rows with each image's rule applied: `has_text`, `fidelity_relative`, `failure`."""
+    has_text = rows["text_words"].fillna(0) >= MIN_TEXT_WORDS
+    by_fidelity = ~has_text
+    fidelity = rows["seen_ssim"] / rows["ceiling_ssim"]
+    legible = rows["seen_word_recall"] >= rules.min_legibility
+    faithful = fidelity >= rules.min_fidelity
+    failure = pd.Series(None, index=rows.index, dtype=object)
+    failure[by_fidelity & ~faithful] = "fidelity"
+    failure[has_text & ~legible] = "legibility"
+    failure[rows["error"].notna()] = "error"
+    return rows.assign(has_text=has_text, fidelity_relative=fidelity, failure=failure)
+
+
+def _check_metrics(rows: pd.DataFrame, category: str, rules: DecisionRules) -> None:
+    """A rule whose metric the results lack is an error, never a silent pass."""
+    ok = rows[rows["error"].isna()]
+    if category in rules.text_categories and ok["text_words"].isna().all():
+        raise SettingsError(
+            f"category {category!r} is judged by legibility, but the results have no OCR "
+            "(text_words is empty): sweep with --ocr (SweepGrid(ocr=True))"
+        )
+    judged_by_fidelity = ok[ok["text_words"].fillna(0) < MIN_TEXT_WORDS]
+    if len(judged_by_fidelity) and (
+        judged_by_fidelity["seen_ssim"].isna().all()
+        or judged_by_fidelity["ceiling_ssim"].isna().all()
+    ):
+        names = ", ".join(sorted(judged_by_fidelity["image"].unique())[:3])
+        raise SettingsError(
+            f"category {category!r}: {names} are judged by seen fidelity, but the results "
+            "have no seen_ssim/ceiling_ssim: sweep with seen metrics on"
+        )
+
+
+def _setting_text(setting: tuple) -> str:
+    side, fmt, q, detail = setting
+    quality = "" if fmt == "png" or pd.isna(q) else f" {int(q)}"
+    return f"{int(side) if pd.notna(side) else 'original'} px {fmt}{quality} {detail}"
+
+
+def _failure_text(group: pd.DataFrame, setting: tuple, rules: DecisionRules) -> tuple[str, str]:
+    """The rule a candidate setting broke and where, worst image first."""
+    failed = group[group["failure"].notna()]
+    where = _setting_text(setting)
+    errors = failed[failed["failure"] == "error"]
+    if len(errors):
+        row = errors.iloc[0]
+        return "error", f"{where}: {row['image']}: {row['error']}"
+    illegible = failed[failed["failure"] == "legibility"]
+    if len(illegible):
+        row = illegible.loc[illegible["seen_word_recall"].fillna(-1).idxmin()]
+        return "legibility", (
+            f"{where}: {row['image']} keeps {row['seen_word_recall']:.2f} of its words "
+            f"(< {rules.min_legibility:g})"
+        )
+    row = failed.loc[failed["fidelity_relative"].fillna(-1).idxmin()]
+    return "fidelity", (
+        f"{where}: {row['image']} keeps {row['fidelity_relative']:.3f} of the model's "
+        f"ceiling SSIM (< {rules.min_fidelity:g})"
+    )
+
+
+def seed_cost(source_width: int, source_height: int, model: str, rules, tier, prices) -> float:
+    """What the seed recipe (800 px, `high`) costs for one image; a model with no `high` level
+    (Claude, Gemini 2.0: one level only) is priced at its `auto`."""
+    size = fit_size(int(source_width), int(source_height), SEED["max_side"])
+    try:
+        estimate = estimate_or_error(*size, model, SEED["detail"], rules)
+    except UnsupportedDetailError:
+        estimate = estimate_or_error(*size, model, "auto", rules)
+    if isinstance(estimate, str):
+        return math.nan
+    return cost_or_nan(estimate.tokens, model, tier, prices)
+
+
+def _crops(images: pd.DataFrame, model: str, detail: str, tier: str, prices) -> dict:
+    """Mean crops, tokens and dollars per 1,000 images when each is sent as crops kept whole."""
+    plans = [
+        split_for_legibility(int(r.source_width), int(r.source_height), model, detail, r.rules)
+        for r in images.itertuples()
+    ]
+    costs = [cost_or_nan(plan.tokens, model, tier, prices) for plan in plans]
+    return {
+        "crops_mean": sum(p.crops for p in plans) / len(plans),
+        "crops_tokens_mean": sum(p.tokens for p in plans) / len(plans),
+        "crops_cost_usd_per_1k": 1000 * sum(costs) / len(costs),
+    }
+
+
+def _widest_detail(group: pd.DataFrame) -> str:
+    """The detail level at which the model keeps the most pixels in these rows."""
+    kept = group.assign(px=group["provider_width"] * group["provider_height"])
+    return str(kept.groupby("detail")["px"].max().idxmax())
+
+
+def _recommend_one(
+    rows: pd.DataFrame, model: str, category: str, rules: DecisionRules, prices
+) -> dict:
+    _check_metrics(rows, category, rules)
+    judged = _judged(rows, rules)
+    images = judged.drop_duplicates("path")
+    n = len(images)
+    first = rows.dropna(subset=["rules"]).iloc[0] if rows["rules"].notna().any() else rows.iloc[0]
+    tier = first["tier"] if pd.notna(first["tier"]) else "standard"
+    seeds = [
+        seed_cost(r.source_width, r.source_height, model, first["rules"], tier, prices)
+        for r in images.dropna(subset=["source_width"]).itertuples()
+    ]
+    pick = {
+        "model": model,
+        "category": category,
+        "images": n,
+        "few_images": n < FEW_IMAGES,
+        "text_images": int(images["has_text"].sum()),
+        "seed_cost_usd_per_1k": 1000 * sum(seeds) / len(seeds) if seeds else math.nan,
+        "rules": first["rules"],
+        "tier": tier,
+    }
+    candidates = []
+    for setting, group in judged.groupby(SETTINGS, dropna=False, sort=False):
+        complete = group["path"].nunique() == n and group["failure"].isna().all()
+        candidates.append(
+            (group["cost_usd"].mean(), group["bytes"].mean(), complete, setting, group)
+        )
+    candidates.sort(key=lambda c: (_nan_last(c[0]), _nan_last(c[1])))
+    chosen = next((i for i, c in enumerate(candidates) if c[2]), None)
+    if chosen is None:
+        best = max(candidates, key=lambda c: _score(c[4]))
+        binding, detail = _failure_text(best[4], best[3], rules)
+        pick.update(binding=binding, binding_detail=f"no setting qualifies; best: {detail}")
+        if binding == "legibility":
+            ok = judged[judged["error"].isna()]
+            pick.update(_crops(images, model, _widest_detail(ok), tier, prices))
+        return pick
+    cost, size, _, setting, group = candidates[chosen]
+    texts = group[group["has_text"]]
+    pick.update(zip(SETTINGS, setting, strict=True))
+    pick.update(
+        bytes_mean=size,
+        tokens_mean=group["tokens"].mean(),
+        cost_usd_per_1k=1000 * cost,
+        ocr_relative_min=texts["seen_word_recall"].min() if len(texts) else math.nan,
+        fidelity_relative_min=group.loc[~group["has_text"], "fidelity_relative"].min(),
+        seen_ssim_min=group["seen_ssim"].min(),
+    )
+    seed = pick["seed_cost_usd_per_1k"]
+    pick["saving_pct"] = 100 * (seed - pick["cost_usd_per_1k"]) / seed if seed else math.nan
+    if chosen == 0:
+        pick.update(binding="grid", binding_detail="the cheapest setting in the grid qualifies")
+    else:
+        _, _, _, cheaper, cheaper_group = candidates[chosen - 1]
+        pick["binding"], pick["binding_detail"] = _failure_text(cheaper_group, cheaper, rules)
+    return pick
+
+
+def _nan_last(value: float) -> float:
+    return math.inf if pd.isna(value) else value
+
+
+def _score(group: pd.DataFrame) -> tuple:
+    """How close a failing candidate comes: fewest failing images, then best worst value."""
+    worst = group[["seen_word_recall", "fidelity_relative"]].min().fillna(0).sum()
+    return (-group["failure"].notna().sum(), worst)
+
+
+def recommend(
+    df: pd.DataFrame,
+    rules: DecisionRules | None = None,
+    models: list[str] | None = None,
+    prices: str | None = None,
+) -> pd.DataFrame:
+    """One row per (model, category): the cheapest settings that keep `rules` on every image.
+
+    `df` is a sweep's rows (`run_sweep`, or its CSV read back). Columns: `COLUMNS`; dollars
+    are per 1,000 images at the sweep's tier and `prices` (pass the sweep's own price file if
+    it had one); the seed recipe (800 px, JPEG 85, `high`) is priced on the same images.
+    Raises `SettingsError` when a category's rule needs a metric the results lack.
+    """
+    rules = rules or DecisionRules()
+    known = list(dict.fromkeys(df["model"].dropna()))
+    models = list(models) if models is not None else known
+    unknown = sorted(set(models) - set(known))
+    if unknown:
+        raise SettingsError(f"no results for models {unknown}; the results hold {known}")
+    picks = [
+        _recommend_one(rows, model, category, rules, prices)
+        for model in models
+        for category, rows in df[df["model"] == model].groupby("category", sort=True)
+    ]
+    return pd.DataFrame(picks, columns=COLUMNS)
+
+
+def pareto_front(
+    df: pd.DataFrame,
+    cost: str = "cost_usd",
+    quality: str = "seen_ssim",
+    by: str | list | None = None,
+) -> pd.DataFrame:
+    """Rows no other row beats on both cost (lower) and quality (higher), sorted by cost.
+
+    `by` computes one front per group (e.g. "category" or "image"). Failed rows are ignored.
+    """
+    ok = (df[df["error"].isna()] if "error" in df else df).dropna(subset=[cost, quality])
+    if by is not None:
+        parts = [pareto_front(group, cost, quality) for _, group in ok.groupby(by, sort=True)]
+        return pd.concat(parts) if parts else ok.iloc[:0]
+    ordered = ok.sort_values([cost, quality], ascending=[True, False], kind="stable")
+    best = ordered[quality].cummax().shift(fill_value=-math.inf)
+    return ordered[ordered[quality] > best]
