@@ -10,7 +10,7 @@ from PIL import Image, ImageFile
 from toolkit.cli import main
 from toolkit.cli.tokens import TOKEN_FIELDS, header_size, token_fields
 from toolkit.errors import NotAnImageError
-from toolkit.tokens import image_tokens
+from toolkit.tokens import image_tokens, known_models
 
 
 def _lines(capsys) -> list[dict]:
@@ -113,6 +113,32 @@ def test_rejected_image_is_an_error_row(capsys):
     assert rejected["error"]["type"] == "ImageRejectedError"
     assert "30000" in rejected["error"]["message"]
     assert ok["tokens"] == 1229
+
+
+CLAUDE_RUNS = [["--model", m] for m in known_models() if m.startswith("claude")] + [
+    ["--model", m, "--rules", "anthropic-2025-10"] for m in known_models("anthropic-2025-10")
+]
+
+
+@pytest.mark.parametrize("argv", CLAUDE_RUNS, ids=" ".join)
+def test_claude_rejects_a_side_over_8000_px(argv, capsys):
+    assert main(["tokens", "8001x100", "8000x100", *argv, "--json"]) == 1
+    rejected, ok = _lines(capsys)
+    assert rejected["path"] == "8001x100"
+    assert rejected["error"]["type"] == "ImageRejectedError"
+    assert "over 8000 px" in rejected["error"]["message"]
+    assert ok["tokens"] > 0 and ok["width"] == 8000
+
+
+def test_claude_rejection_from_the_shell():
+    done = subprocess.run(
+        [sys.executable, "-m", "toolkit", "tokens", "8001x100", "--model", "claude-sonnet-4-5"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "ImageRejectedError" in done.stdout and "over 8000 px" in done.stdout
+    assert "Traceback" not in done.stderr
 
 
 def test_table_output(capsys):

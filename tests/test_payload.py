@@ -247,6 +247,19 @@ def test_estimates_use_toolkit_tokens():
     assert unknown.estimated_image_tokens() is None
 
 
+def test_estimates_apply_anthropics_limit_for_many_images():
+    # Above 20 images in a request Anthropic rejects a side over 2000 px (8000 px otherwise);
+    # 2001x28 is kept as 1568x22 by the standard tier: 56 x 1 visual tokens.
+    def request(n: int, width: int) -> Request:
+        parts = [ImagePart(file_id="file-1", detail="auto", width=width, height=28)] * n
+        return Request(RequestSpec("claude-sonnet-4-6"), tuple(parts))
+
+    assert request(20, 2001).estimated_image_tokens() == 20 * 56
+    assert request(21, 2000).estimated_image_tokens() == 21 * 56
+    assert request(21, 2001).estimated_image_tokens() is None
+    assert request(1, 8001).estimated_image_tokens() is None
+
+
 def test_batch_files_roll_over_and_join_back(tmp_path):
     spec = RequestSpec("gpt-4o", "Describe in json", json_format=True)
     requests = [Request(spec, (part(color=(i, 0, 0)),)) for i in range(7)]

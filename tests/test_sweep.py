@@ -102,6 +102,25 @@ def test_a_corrupt_image_gives_rows_with_errors_and_the_sweep_goes_on(corpus, th
     assert df.attrs["sweep"]["failed_images"] == 1
 
 
+def test_a_size_the_provider_rejects_is_an_error_row_and_the_rest_is_priced(tmp_path, threads):
+    strip = tmp_path / "strip.png"
+    Image.new("RGB", (8001, 8), "white").save(strip)
+    grid = SweepGrid(
+        max_sides=(None, 2000),
+        formats=("png",),
+        qualities=(90,),
+        models=("claude-sonnet-4-6",),
+        details=("auto",),
+        compression_metrics=False,
+        seen_metrics=False,
+    )
+    whole, resized = run_sweep([strip], grid, threads, progress=False).itertuples()
+    assert (whole.width, whole.height) == (8001, 8) and pd.isna(whole.tokens)
+    assert whole.error.startswith("ImageRejectedError: 8001x8 has a side over 8000 px")
+    # 2000x2 is kept as 1568x2 by the standard tier: 56 x 1 visual tokens.
+    assert (resized.width, resized.tokens) == (2000, 56) and pd.isna(resized.error)
+
+
 def test_a_missing_file_and_a_lost_worker_are_recorded(tmp_path):
     class LosingExecutor(Executor):
         def submit(self, fn, *args, **kwargs):

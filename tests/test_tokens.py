@@ -372,18 +372,28 @@ BOUNDARIES = {
     # 2049x1000: fit -> 2048x1000 (999.51 -> 1000) -> short 768: 1572x768 -> 4x2 tiles;
     # 5.4: 64x32 = 2048 patches; claude std: 1568x765 = 56x28; hi-res: 2049x1000 = 74x36
     (2049, 1000): (1445, 2458, 1568, 2664, 2064),  # gemini: unit 666 -> 4x2 = 8 tiles
-    # 10000x50: fit 2048x10 (10.24 -> 10) -> 4x1 tiles, 64x1 patches; claude 1568x8 and
-    # 2576x13 -> 56 and 92 visual tokens; gemini unit max(33, 256) -> 40x1 tiles
-    (10000, 50): (765, 77, 56, 92, 10320),
-    (50, 10000): (765, 77, 56, 92, 10320),
+    # 8000x50: fit 2048x13 (12.8 -> 13) -> 4x1 tiles, 64x1 patches; claude 1568x10 and
+    # 2576x16 -> 56 and 92 visual tokens; gemini unit floor(50 / 1.5) = 33 -> 243x2 tiles
+    (8000, 50): (765, 77, 56, 92, 125388),
+    # 10000x50: fit 2048x10 (10.24 -> 10) -> 4x1 tiles, 64x1 patches; claude rejects a side
+    # over 8000 px; gemini unit floor(50 / 1.5) = 33 -> 304x2 = 608 tiles
+    (10000, 50): (765, 77, None, None, 156864),
+    (50, 10000): (765, 77, None, None, 156864),
 }
 BOUNDARY_MODELS = ("gpt-4o", "gpt-5.4", "claude-sonnet-4-6", "claude-opus-4-7", "gemini-2.5-pro")
 
 
+def _tokens_or_none(width: int, height: int, model: str) -> int | None:
+    """Tokens at `auto`, or None where the API rejects the image."""
+    try:
+        return image_tokens(width, height, model, "auto").tokens
+    except ImageRejectedError:
+        return None
+
+
 @pytest.mark.parametrize(("size", "expected"), BOUNDARIES.items(), ids=str)
 def test_boundaries(size, expected):
-    got = tuple(image_tokens(*size, m, "auto").tokens for m in BOUNDARY_MODELS)
-    assert got == expected
+    assert tuple(_tokens_or_none(*size, m) for m in BOUNDARY_MODELS) == expected
 
 
 def test_portrait_is_scaled_like_landscape():
@@ -580,6 +590,9 @@ def _minimal(**group):
         (_minimal() | {"settings": {"fit_rounding": "up"}}, "fit_rounding"),
         (_minimal() | {"settings": {"colour": 1}}, "unknown settings"),
         (_minimal() | {"settings": {"reject_above_patches": "30000"}}, "positive integer"),
+        (_minimal() | {"settings": {"reject_above_side": 0}}, "reject_above_side.*positive"),
+        (_minimal() | {"settings": {"many_images": 20}}, "go together"),
+        (_minimal() | {"settings": {"many_images_reject_above_side": 2000}}, "go together"),
         (_minimal() | {"kind": "prices"}, "not a token rule set"),
         ({k: v for k, v in _minimal().items() if k != "as_of"}, "as_of"),
         (_minimal() | {"groups": _minimal()["groups"] * 2}, "more than one group"),
@@ -618,13 +631,19 @@ def test_never_above_the_budget_and_never_enlarged(w, h):
         estimate = image_tokens(w, h, model, detail)
         assert estimate.patches <= budget
         assert estimate.provider_width <= w and estimate.provider_height <= h
+    cw, ch = min(w, 8000), min(h, 8000)  # Claude rejects a side over 8000 px
     for model, budget, edge in (("claude-sonnet-4-6", 1568, 1568), ("claude-fable-5", 4784, 2576)):
-        estimate = image_tokens(w, h, model)
+        estimate = image_tokens(cw, ch, model)
         assert estimate.tokens <= budget
         assert max(estimate.provider_width, estimate.provider_height) <= edge
-        assert estimate.provider_width <= w and estimate.provider_height <= h
-    legacy = image_tokens(w, h, "claude-3-opus", rules="anthropic-2025-10")
-    assert legacy.tokens <= 1600 and max(legacy.provider_width, legacy.provider_height) <= 1568
+        assert estimate.provider_width <= cw and estimate.provider_height <= ch
+    # Legacy: at most 1568 patches of 28x28 px, so at most ceil(1568 * 784 / 750) = 1640.
+    legacy = image_tokens(cw, ch, "claude-3-opus", rules="anthropic-2025-10")
+    assert legacy.tokens <= 1640 and max(legacy.provider_width, legacy.provider_height) <= 1568
+    assert (
+        _ceil(Fraction(legacy.provider_width, 28)) * _ceil(Fraction(legacy.provider_height, 28))
+        <= 1568
+    )
     tile = image_tokens(w, h, "gpt-4o", "high")
     assert max(tile.provider_width, tile.provider_height) <= 2048
     assert min(tile.provider_width, tile.provider_height) <= 768
@@ -698,14 +717,16 @@ IDEMPOTENT = [
 @given(w=sides, h=sides)
 def test_sending_the_max_useful_size_costs_the_same(w, h):
     for model, detail in IDEMPOTENT:
-        useful = max_useful_size(w, h, model, detail)
-        assert useful[0] <= w and useful[1] <= h
-        first, again = image_tokens(w, h, model, detail), image_tokens(*useful, model, detail)
+        size = (min(w, 8000), min(h, 8000)) if model.startswith("claude") else (w, h)
+        useful = max_useful_size(*size, model, detail)
+        assert useful[0] <= size[0] and useful[1] <= size[1]
+        first, again = image_tokens(*size, model, detail), image_tokens(*useful, model, detail)
         assert again.tokens == first.tokens
         assert (again.provider_width, again.provider_height) == useful
-    legacy = max_useful_size(w, h, "claude-3-haiku", rules="anthropic-2025-10")
+    size = (min(w, 8000), min(h, 8000))
+    legacy = max_useful_size(*size, "claude-3-haiku", rules="anthropic-2025-10")
     assert image_tokens(*legacy, "claude-3-haiku", rules="anthropic-2025-10").tokens == (
-        image_tokens(w, h, "claude-3-haiku", rules="anthropic-2025-10").tokens
+        image_tokens(*size, "claude-3-haiku", rules="anthropic-2025-10").tokens
     )
 
 

@@ -380,12 +380,16 @@ class Request:
         }
 
     def estimated_image_tokens(self) -> int | None:
-        """Image tokens from `toolkit.tokens`, or None when a size or the model is unknown."""
+        """Image tokens from `toolkit.tokens` (with this request's image count, which lowers
+        Anthropic's pixel limit above 20 images), or None when a size or the model is unknown
+        or the provider would reject an image."""
         if any(p.width is None or p.height is None for p in self.parts):
             return None
+        n = len(self.parts)
         try:
             return sum(
-                image_tokens(p.width, p.height, self.model, p.detail).tokens for p in self.parts
+                image_tokens(p.width, p.height, self.model, p.detail, images_in_request=n).tokens
+                for p in self.parts
             )
         except RulesError:
             return None

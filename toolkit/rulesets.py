@@ -31,25 +31,35 @@ SCHEME_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     ),
     "patch": (frozenset({"patch_size", "multiplier"}), frozenset({"max_side", "budget"})),
     "patch_fit": (frozenset({"patch_size", "max_side", "budget"}), frozenset()),
-    "area_fit": (frozenset({"divisor", "max_side", "budget"}), frozenset()),
+    "area_fit": (frozenset({"divisor", "patch_size", "max_side", "budget"}), frozenset()),
     "crop_tile": (
-        frozenset({"tokens_per_tile", "small_side", "crop_divisor", "crop_unit_min"}),
-        frozenset(),
+        frozenset({"tokens_per_tile", "small_side", "crop_divisor"}),
+        frozenset({"crop_unit_min", "crop_unit_max"}),
     ),
     "fixed": (frozenset({"tokens"}), frozenset()),
 }
 ROUNDINGS = ("nearest", "floor", "ceil")
+LIMITS = (
+    "reject_above_patches",
+    "reject_above_side",
+    "many_images",
+    "many_images_reject_above_side",
+)
 RULES_KIND = "token-rules"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Rounding choices where the docs are silent (see each file's comments for evidence)."""
+    """Rounding choices where the docs are silent, and the sizes the API rejects (see each
+    file's comments for evidence)."""
 
     fit_rounding: str = "nearest"  # fitting into a pixel limit
     short_side_rounding: str = "floor"  # tile step 2: "round down the other dimension"
     product_rounding: str = "ceil"  # patches x multiplier, or area / divisor
     reject_above_patches: int | None = None  # per-image patch limit (None: no limit)
+    reject_above_side: int | None = None  # per-image pixel limit on either side
+    many_images: int | None = None  # a request with more images than this ...
+    many_images_reject_above_side: int | None = None  # ... has this lower side limit
 
 
 @dataclass(frozen=True)
@@ -183,9 +193,14 @@ def _settings(table: object, where: str) -> Settings:
     for name in ("fit_rounding", "short_side_rounding", "product_rounding"):
         if getattr(settings, name) not in ROUNDINGS:
             raise RulesError(f"{where}: {name} must be one of {ROUNDINGS}")
-    limit = settings.reject_above_patches
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise RulesError(f"{where}: reject_above_patches must be a positive integer")
+    for name in LIMITS:
+        limit = getattr(settings, name)
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise RulesError(f"{where}: {name} must be a positive integer")
+    if (settings.many_images is None) != (settings.many_images_reject_above_side is None):
+        raise RulesError(f"{where}: many_images and many_images_reject_above_side go together")
     return settings
 
 

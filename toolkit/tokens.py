@@ -141,8 +141,9 @@ def _patch(w: int, h: int, p: Params, s: Settings) -> Sized:
     return Sized(_round(patches * p["multiplier"], s.product_rounding), w, h, patches=patches)
 
 
-def _patch_fit(w: int, h: int, p: Params, s: Settings) -> Sized:
-    """Anthropic: largest size within the max edge and token budget; tokens = patches."""
+def _patch_fitted(w: int, h: int, p: Params, s: Settings) -> tuple[int, int]:
+    """Anthropic's resize: the largest size whose sides, padded to whole patches, are within the
+    max edge and whose patch count is within the budget."""
     size, max_side, budget = p["patch_size"], p["max_side"], p["budget"]
 
     def fits(a: int, b: int) -> bool:
@@ -152,32 +153,31 @@ def _patch_fit(w: int, h: int, p: Params, s: Settings) -> Sized:
             and _patch_grid(a, b, size) <= budget
         )
 
-    if not fits(w, h):
-        w, h = _largest_fit(w, h, fits, s.fit_rounding)
-    patches = _patch_grid(w, h, size)
+    return (w, h) if fits(w, h) else _largest_fit(w, h, fits, s.fit_rounding)
+
+
+def _patch_fit(w: int, h: int, p: Params, s: Settings) -> Sized:
+    """Anthropic: sized by `_patch_fitted`; tokens = patches."""
+    w, h = _patch_fitted(w, h, p, s)
+    patches = _patch_grid(w, h, p["patch_size"])
     return Sized(patches, w, h, patches=patches)
 
 
 def _area_fit(w: int, h: int, p: Params, s: Settings) -> Sized:
-    """Anthropic legacy: tokens = w * h / divisor, within the max edge and token budget."""
-
-    def tokens(a: int, b: int) -> int:
-        return _round(Fraction(a * b) / p["divisor"], s.product_rounding)
-
-    def fits(a: int, b: int) -> bool:
-        return max(a, b) <= p["max_side"] and tokens(a, b) <= p["budget"]
-
-    if not fits(w, h):
-        w, h = _largest_fit(w, h, fits, s.fit_rounding)
-    return Sized(tokens(w, h), w, h)
+    """Anthropic legacy: sized by `_patch_fitted` (the page's table of sizes kept whole is
+    exactly that rule's), billed w * h / divisor."""
+    w, h = _patch_fitted(w, h, p, s)
+    return Sized(_round(Fraction(w * h) / p["divisor"], s.product_rounding), w, h)
 
 
 def _crop_tile(w: int, h: int, p: Params, s: Settings) -> Sized:
-    """Gemini 2.x: one tile up to the small side, else square crops of min(w, h) / 1.5."""
+    """Gemini: one tile up to the small side, else square crops of floor(min(w, h) / 1.5),
+    clamped to the rule's crop-unit limits if it has any (and never under 1 px)."""
     if w <= p["small_side"] and h <= p["small_side"]:
         tiles = 1
     else:
-        unit = max(math.floor(min(w, h) / p["crop_divisor"]), p["crop_unit_min"])
+        unit = max(math.floor(min(w, h) / p["crop_divisor"]), p.get("crop_unit_min", 1))
+        unit = min(unit, p.get("crop_unit_max", unit))
         tiles = _patch_grid(w, h, unit)
     return Sized(tiles * p["tokens_per_tile"], w, h, tiles=tiles)
 
@@ -197,24 +197,47 @@ SCHEMES: dict[str, Callable[[int, int, Params, Settings], Sized]] = {
 }
 
 
-def _check_size(width: int, height: int) -> None:
-    for name, value in (("width", width), ("height", height)):
+def _check_positive(**values: object) -> None:
+    for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise SettingsError(f"{name} must be a positive integer, got {value!r}")
 
 
+def _check_accepted(width: int, height: int, ruleset: RuleSet, images_in_request: int) -> None:
+    """`ImageRejectedError` when a side is over the rule set's pixel limit, which is lower in a
+    request of more than `many_images` images."""
+    s = ruleset.settings
+    limit, scope = s.reject_above_side, "per image"
+    if s.many_images is not None and images_in_request > s.many_images:
+        limit = s.many_images_reject_above_side
+        scope = f"with more than {s.many_images} images in a request ({images_in_request} here)"
+    if limit is not None and max(width, height) > limit:
+        raise ImageRejectedError(
+            f"{width}x{height} has a side over {limit} px, the {ruleset.id} limit {scope}: "
+            "the API rejects this image (resize it first)"
+        )
+
+
 def image_tokens(
-    width: int, height: int, model: str, detail: str | None = "auto", rules: RulesSpec = None
+    width: int,
+    height: int,
+    model: str,
+    detail: str | None = "auto",
+    rules: RulesSpec = None,
+    images_in_request: int = 1,
 ) -> TokenEstimate:
     """Image tokens for a `width` x `height` image sent to `model` at `detail`.
 
     `rules` is a rule-set id, a TOML path or a `RuleSet`; None uses the newest rule set of the
-    provider that knows `model`. Raises `UnknownModelError` (lists the known models),
-    `UnsupportedDetailError`, and `ImageRejectedError` when the API would refuse the image.
+    provider that knows `model`. `images_in_request` matters where a provider's pixel limit
+    depends on it (Anthropic: 2000 px above 20 images). Raises `UnknownModelError` (lists the
+    known models), `UnsupportedDetailError`, and `ImageRejectedError` when the API would refuse
+    the image.
     """
-    _check_size(width, height)
+    _check_positive(width=width, height=height, images_in_request=images_in_request)
     ruleset, rule = find_model(model, rules)
     level = rule.resolve_detail(detail)
+    _check_accepted(width, height, ruleset, images_in_request)
     spec = rule.details[level]
     sized = SCHEMES[spec.scheme](width, height, spec.params, ruleset.settings)
     return TokenEstimate(
