@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from toolkit import plots
+from toolkit.summary import summarize
 
 
 def axes(n: int = 1):
@@ -28,6 +29,7 @@ def sweep() -> pd.DataFrame:
                     rows.append(
                         {
                             "image": image,
+                            "path": f"/data/{image}",
                             "format": fmt,
                             "quality": quality,
                             "max_side": side,
@@ -43,23 +45,25 @@ def sweep() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_bytes_vs_quality_draws_medians_per_format_without_pyplot(sweep):
+def test_bytes_vs_quality_draws_the_summary_it_is_given_without_pyplot(sweep):
     before = plt.get_fignums()
     fig, (ax,) = axes()
-    lines = plots.plot_bytes_vs_quality(ax, sweep)
+    summary = summarize(sweep, ["format", "quality"], means=["bytes"])
+    lines = plots.plot_bytes_vs_quality(ax, summary)
     assert [line.get_label() for line in lines] == ["jpeg", "webp"]
     assert to_hex(lines[0].get_color()) == plots.FORMAT_COLORS["jpeg"]
     jpeg = sweep[(sweep.format == "jpeg") & sweep.error.isna()]
-    expected = jpeg.groupby("quality")["bytes"].median().to_numpy()
+    expected = jpeg.groupby("quality")["bytes"].mean().to_numpy()
     np.testing.assert_allclose(lines[0].get_ydata(), expected)  # the error row is left out
-    assert "bytes" in ax.get_ylabel() and ax.get_xlabel()
+    assert "mean per image" in ax.get_ylabel() and ax.get_xlabel()
     assert ax.get_yscale() == "linear"  # 4x range: no log axis
     assert plt.get_fignums() == before
 
 
 def test_tokens_span_decades_on_a_log_axis_and_the_legend_sits_outside(sweep):
     fig, (ax,) = axes()
-    lines = plots.plot_tokens_vs_max_side(ax, sweep)
+    summary = summarize(sweep, ["model", "detail", "max_side"], means=["tokens"])
+    lines = plots.plot_tokens_vs_max_side(ax, summary)
     assert ax.get_yscale() == "log"
     assert lines[0].get_label() == "gpt-4o · high"
     assert lines[0].get_linestyle() == "-"
@@ -70,9 +74,31 @@ def test_tokens_span_decades_on_a_log_axis_and_the_legend_sits_outside(sweep):
 
 def test_fidelity_plots_one_point_per_quality(sweep):
     fig, (ax,) = axes()
-    lines = plots.plot_fidelity(ax, sweep)
+    summary = summarize(sweep, ["format", "quality"], means=["bytes"], minimums=["ssim"])
+    lines = plots.plot_fidelity(ax, summary, y="ssim_min")
     assert [len(line.get_xdata()) for line in lines] == [3, 3]
+    np.testing.assert_allclose(lines[0].get_ydata(), [0.85, 0.87, 0.89])
     assert "SSIM" in ax.get_ylabel()
+
+
+def test_summaries_name_their_aggregation_and_count_images(sweep):
+    sweep = sweep.assign(
+        path=sweep["image"], cost_usd=0.002, seen_word_recall=[0.9, None] * 12 + [0.1]
+    )
+    table = summarize(
+        sweep, ["format"], means=["bytes", "cost_usd"], minimums=["seen_word_recall"]
+    )
+    assert list(table.columns) == [
+        "format",
+        "images",
+        "text_images",
+        "bytes_mean",
+        "cost_usd_per_1k",
+        "seen_word_recall_min",
+    ]
+    assert table["images"].tolist() == [2, 2]
+    assert table["cost_usd_per_1k"].tolist() == pytest.approx([2.0, 2.0])
+    assert table["seen_word_recall_min"].tolist() == [0.9, 0.9]  # the error row is left out
 
 
 def test_model_colours_are_fixed_and_distinct():
@@ -110,7 +136,7 @@ def test_detail_grid_shows_each_view_and_hides_spare_axes():
 
 def test_save_figure_writes_a_png_under_figures(tmp_path, sweep):
     fig, (ax,) = axes()
-    plots.plot_bytes_vs_quality(ax, sweep)
+    plots.plot_bytes_vs_quality(ax, summarize(sweep, ["format", "quality"], means=["bytes"]))
     path = plots.save_figure(fig, "bytes", tmp_path)
     assert path == tmp_path / "figures" / "bytes.png"
     with Image.open(path) as image:

@@ -3,7 +3,8 @@
 No pyplot state here: helpers draw on the axes they are given, return what they drew, and
 never show or close figures. Colours are fixed per format, detail and model, so the same
 series has the same colour in every figure of a report. Legends sit outside the data area.
-Rows with an `error` (failed images) are left out. Lines are medians over images.
+Line plots draw a summary table (`toolkit.summary.summarize`: one row per point, the
+aggregation named in the column), so a figure shows exactly what its table shows.
 """
 
 from __future__ import annotations
@@ -52,10 +53,6 @@ def _valid(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
     if "error" in df.columns:
         df = df[df["error"].isna()]
     return df.dropna(subset=list(columns))
-
-
-def _medians(df: pd.DataFrame, by: list[str], x: str, y: str) -> pd.DataFrame:
-    return _valid(df, x, y).groupby([*by, x], sort=True)[y].median().reset_index()
 
 
 def bytes_axis(ax: Axes, axis: str = "y") -> None:
@@ -125,48 +122,50 @@ def _label(ax: Axes, xlabel: str, ylabel: str, legend_title: str | None) -> None
 
 def plot_bytes_vs_quality(
     ax: Axes,
-    df: pd.DataFrame,
+    summary: pd.DataFrame,
     *,
-    y: str = "bytes",
-    ylabel: str = "encoded size (bytes)",
+    y: str = "bytes_mean",
+    ylabel: str = "encoded size, mean per image (bytes)",
     legend: bool = True,
 ) -> list:
-    """Median encoded size against the quality setting, one line per format."""
-    data = _medians(df, ["format"], "quality", y)
+    """`y` against the quality setting, one line per format (a summary by format, quality)."""
+    data = _valid(summary, "quality", y)
     lines = _lines(ax, data, "format", "quality", y, _format_style)
-    _scale(ax, data[y], "y", y)
+    _scale(ax, data[y], "y", "bytes" if y.startswith("bytes") else y)
     _label(ax, "quality setting (1-95)", ylabel, "format" if legend else None)
     return lines
 
 
 def plot_fidelity(
     ax: Axes,
-    df: pd.DataFrame,
+    summary: pd.DataFrame,
     *,
-    x: str = "bytes",
-    y: str = "ssim",
-    xlabel: str = "encoded size (bytes)",
-    ylabel: str = "SSIM (1 = identical)",
+    x: str = "bytes_mean",
+    y: str = "compression_ssim_min",
+    xlabel: str = "encoded size, mean per image (bytes)",
+    ylabel: str = "SSIM, worst image (1 = identical)",
     legend: bool = True,
 ) -> list:
-    """Median fidelity against median size, one line per format, one point per quality."""
-    data = _valid(df, x, y).groupby(["format", "quality"], sort=True)[[x, y]].median()
-    lines = _lines(ax, data.reset_index(), "format", x, y, _format_style)
-    _scale(ax, data[x], "x", x)
+    """Fidelity against size, one line per format, one point per quality (a summary by
+    format, quality)."""
+    data = _valid(summary, x, y).sort_values(["format", "quality"])
+    lines = _lines(ax, data, "format", x, y, _format_style)
+    _scale(ax, data[x], "x", "bytes" if x.startswith("bytes") else x)
     _label(ax, xlabel, ylabel, "format" if legend else None)
     return lines
 
 
 def plot_tokens_vs_max_side(
     ax: Axes,
-    df: pd.DataFrame,
+    summary: pd.DataFrame,
     *,
-    y: str = "tokens",
-    ylabel: str = "image tokens per image",
+    y: str = "tokens_mean",
+    ylabel: str = "image tokens, mean per image",
     legend: bool = True,
 ) -> list:
-    """Median tokens against the max side, colour per model and line style per detail."""
-    data = _medians(df, ["model", "detail"], "max_side", y)
+    """`y` against the max side, colour per model and line style per detail (a summary by
+    model, detail, max side)."""
+    data = _valid(summary, "max_side", y)
 
     def style(key: tuple[str, str]) -> dict:
         model, detail = key

@@ -59,6 +59,7 @@ COLUMNS = [
     "seen_ssim_min",
     "binding",
     "binding_detail",
+    "crops_detail",
     "crops_mean",
     "crops_tokens_mean",
     "crops_cost_usd_per_1k",
@@ -72,7 +73,7 @@ class DecisionRules:
     """The floors a recommendation keeps (see the module docstring for why these measures)."""
 
     min_legibility: float = 0.95  # share of the original's confident words still read
-    min_fidelity: float = 0.98  # share of the model's ceiling seen SSIM kept
+    min_fidelity: float = 0.95  # share of the model's ceiling seen SSIM kept
     text_categories: tuple[str, ...] = TEXT_CATEGORIES
 
     def __post_init__(self) -> None:
@@ -88,6 +89,38 @@ class DecisionRules:
             f"original ({', '.join(self.text_categories)}, and any image with text); others: "
             f"seen SSIM >= {self.min_fidelity:g} of what the model keeps of the original"
         )
+
+
+SUMMARY = [  # the columns a reader scans first (`toolkit recommend` without --json)
+    "model",
+    "category",
+    "images",
+    "max_side",
+    "format",
+    "quality",
+    "detail",
+    "tokens_mean",
+    "cost_usd_per_1k",
+    "seed_cost_usd_per_1k",
+    "saving_pct",
+    "ocr_relative_min",
+    "seen_ssim_min",
+    "binding",
+]
+
+
+def to_records(recommended: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows: NaN becomes None, whole floats become integers, numbers rounded."""
+    records = []
+    for row in recommended.to_dict("records"):
+        clean = {}
+        for key, value in row.items():
+            if isinstance(value, float):
+                value = None if math.isnan(value) else round(value, 6)
+                value = int(value) if value is not None and key in SETTINGS else value
+            clean[key] = value.item() if hasattr(value, "item") else value
+        records.append(clean)
+    return records
 
 
 def _judged(rows: pd.DataFrame, rules: DecisionRules) -> pd.DataFrame:
@@ -152,31 +185,29 @@ def _failure_text(group: pd.DataFrame, setting: tuple, rules: DecisionRules) -> 
     )
 
 
-def seed_cost(source_width: int, source_height: int, model: str, rules, tier, prices) -> float:
-    """What the seed recipe (800 px, `high`) costs for one image; a model with no `high` level
-    (Claude, Gemini 2.0: one level only) is priced at its `auto`."""
+def seed_tokens(source_width: int, source_height: int, model: str, rules) -> int | None:
+    """Image tokens of the seed recipe (800 px, `high`) for one image (None: refused); a model
+    with no `high` level (Claude, Gemini 2.0: one level only) is priced at its `auto`."""
     size = fit_size(int(source_width), int(source_height), SEED["max_side"])
     try:
         estimate = estimate_or_error(*size, model, SEED["detail"], rules)
     except UnsupportedDetailError:
         estimate = estimate_or_error(*size, model, "auto", rules)
-    if isinstance(estimate, str):
-        return math.nan
-    return cost_or_nan(estimate.tokens, model, tier, prices)
+    return None if isinstance(estimate, str) else estimate.tokens
 
 
-def _crops(images: pd.DataFrame, model: str, detail: str, tier: str, prices) -> dict:
-    """Mean crops, tokens and dollars per 1,000 images when each is sent as crops kept whole."""
+def crop_tokens(images: pd.DataFrame, model: str, detail: str) -> list[tuple[int, int]]:
+    """(crops, tokens) per image when each is sent as crops the model keeps whole."""
     plans = [
         split_for_legibility(int(r.source_width), int(r.source_height), model, detail, r.rules)
         for r in images.itertuples()
     ]
-    costs = [cost_or_nan(plan.tokens, model, tier, prices) for plan in plans]
-    return {
-        "crops_mean": sum(p.crops for p in plans) / len(plans),
-        "crops_tokens_mean": sum(p.tokens for p in plans) / len(plans),
-        "crops_cost_usd_per_1k": 1000 * sum(costs) / len(costs),
-    }
+    return [(plan.crops, plan.tokens) for plan in plans]
+
+
+def _mean_cost_per_1k(tokens, model: str, tier: str, prices) -> float:
+    costs = [math.nan if t is None else cost_or_nan(int(t), model, tier, prices) for t in tokens]
+    return 1000 * sum(costs) / len(costs) if costs else math.nan
 
 
 def _widest_detail(group: pd.DataFrame) -> str:
@@ -195,7 +226,7 @@ def _recommend_one(
     first = rows.dropna(subset=["rules"]).iloc[0] if rows["rules"].notna().any() else rows.iloc[0]
     tier = first["tier"] if pd.notna(first["tier"]) else "standard"
     seeds = [
-        seed_cost(r.source_width, r.source_height, model, first["rules"], tier, prices)
+        seed_tokens(r.source_width, r.source_height, model, first["rules"])
         for r in images.dropna(subset=["source_width"]).itertuples()
     ]
     pick = {
@@ -204,7 +235,7 @@ def _recommend_one(
         "images": n,
         "few_images": n < FEW_IMAGES,
         "text_images": int(images["has_text"].sum()),
-        "seed_cost_usd_per_1k": 1000 * sum(seeds) / len(seeds) if seeds else math.nan,
+        "seed_cost_usd_per_1k": _mean_cost_per_1k(seeds, model, tier, prices),
         "rules": first["rules"],
         "tier": tier,
     }
@@ -214,15 +245,21 @@ def _recommend_one(
         candidates.append(
             (group["cost_usd"].mean(), group["bytes"].mean(), complete, setting, group)
         )
-    candidates.sort(key=lambda c: (_nan_last(c[0]), _nan_last(c[1])))
+    candidates.sort(key=lambda c: (_nan_last(c[0]), _nan_last(c[1]), _nan_last(c[3][0])))
     chosen = next((i for i, c in enumerate(candidates) if c[2]), None)
     if chosen is None:
         best = max(candidates, key=lambda c: _score(c[4]))
         binding, detail = _failure_text(best[4], best[3], rules)
         pick.update(binding=binding, binding_detail=f"no setting qualifies; best: {detail}")
         if binding == "legibility":
-            ok = judged[judged["error"].isna()]
-            pick.update(_crops(images, model, _widest_detail(ok), tier, prices))
+            level = _widest_detail(judged[judged["error"].isna()])
+            crops, tokens = zip(*crop_tokens(images, model, level), strict=True)
+            pick.update(
+                crops_detail=level,
+                crops_mean=sum(crops) / n,
+                crops_tokens_mean=sum(tokens) / n,
+                crops_cost_usd_per_1k=_mean_cost_per_1k(tokens, model, tier, prices),
+            )
         return pick
     cost, size, _, setting, group = candidates[chosen]
     texts = group[group["has_text"]]

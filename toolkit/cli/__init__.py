@@ -8,7 +8,17 @@ import sys
 from toolkit import __version__
 
 # Each name is a module in this package that defines `register(subparsers)`.
-COMMANDS = ("encode", "report", "tokens", "frames", "request", "batch", "emulator", "sweep")
+COMMANDS = (
+    "encode",
+    "report",
+    "tokens",
+    "frames",
+    "request",
+    "batch",
+    "emulator",
+    "sweep",
+    "recommend",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

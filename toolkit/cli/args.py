@@ -47,3 +47,35 @@ def from_args(cls, args: argparse.Namespace, **overrides):
     `overrides` set the others (fields with neither keep their defaults)."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if f.name in args}
     return cls(**{**given, **overrides})
+
+
+def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
+    """The recommendation's floors (`toolkit.recommend.DecisionRules`) and price table."""
+    from toolkit.recommend import DecisionRules
+
+    defaults = DecisionRules()
+    parser.add_argument(
+        "--min-legibility",
+        type=float,
+        default=defaults.min_legibility,
+        help="share of the original's words text images must keep (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--min-fidelity",
+        type=float,
+        default=defaults.min_fidelity,
+        help="share of the model's ceiling seen SSIM other images keep (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--text-categories",
+        nargs="+",
+        default=list(defaults.text_categories),
+        help="categories judged by legibility (default: %(default)s)",
+    )
+    parser.add_argument("--prices", help="price table id or TOML file (default: newest)")
+
+
+def rules_from(args: argparse.Namespace):
+    from toolkit.recommend import DecisionRules
+
+    return DecisionRules(args.min_legibility, args.min_fidelity, tuple(args.text_categories))

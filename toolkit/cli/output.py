@@ -57,3 +57,15 @@ def print_rows(rows: Sequence[Mapping], as_json: bool, columns: Sequence[str]) -
         print_json_lines(rows)
     else:
         print_table(rows, columns)
+
+
+def print_recommendations(frame, as_json: bool) -> None:
+    """`toolkit.recommend` output: every column as JSON lines, or the summary columns as a
+    table with rows resting on few images marked `*`."""
+    from toolkit.recommend import FEW_IMAGES, SUMMARY, to_records
+
+    records = to_records(frame)
+    if not as_json:
+        for row in records:
+            row["images"] = f"{row['images']}{'*' if row['images'] < FEW_IMAGES else ''}"
+    print_rows(records, as_json, SUMMARY)

@@ -14,10 +14,18 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from toolkit.cli.args import PATHS_HELP, add_workers_argument, from_args, max_side
-from toolkit.cli.output import print_json_lines, print_table
+from toolkit.cli.args import (
+    PATHS_HELP,
+    add_rules_arguments,
+    add_workers_argument,
+    from_args,
+    max_side,
+    rules_from,
+)
+from toolkit.cli.output import print_json_lines, print_recommendations, print_table
 from toolkit.errors import ToolkitError
 from toolkit.images import DEFAULT_SETTINGS, EncodeSettings
+from toolkit.recommend import recommend
 from toolkit.runtime import tune_malloc
 from toolkit.sweep import COLUMNS, SweepGrid, SweepStats, default_executor, iter_sweep, to_frame
 
@@ -43,16 +51,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-metrics", action="store_true", help="skip SSIM/PSNR (sizes, tokens, dollars only)"
     )
-    parser.add_argument("--ocr", action="store_true", help="Tesseract text accuracy (slow)")
+    parser.add_argument(
+        "--ocr",
+        action="store_true",
+        help="legibility: Tesseract reads what the provider keeps of each image with text, "
+        "against the full-resolution original (needed by --recommend for text categories)",
+    )
     parser.add_argument(
         "--reference-side",
         type=int,
         default=DEFAULTS["reference_side"],
-        help="size the seen view is compared at (px)",
+        help="longest side seen SSIM is compared at, px (default: the largest max side)",
     )
+    parser.add_argument(
+        "--recommend",
+        action="store_true",
+        help="then print the recommendation per model and category (see toolkit recommend)",
+    )
+    add_rules_arguments(parser)
     parser.add_argument("--webp-method", type=int, default=DEFAULT_SETTINGS.webp_method)
     parser.add_argument("--rules", help="rule-set id or TOML file (default: newest)")
-    parser.add_argument("--prices", help="price table id or TOML file (default: newest)")
     parser.add_argument("--tier", default=DEFAULTS["tier"], help="standard, batch or cached")
     add_workers_argument(parser)
     parser.add_argument(
@@ -77,9 +95,8 @@ def grid_from(args: argparse.Namespace) -> SweepGrid:
     )
 
 
-def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) -> int:
-    """Append rows as images finish; then rewrite the file in input order. Returns the number
-    of rows with an error."""
+def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) -> pd.DataFrame:
+    """Append rows as images finish; then rewrite the file in input order and return it."""
     args.output.parent.mkdir(parents=True, exist_ok=True)
     partial = args.output.with_name(args.output.name + ".partial")
     pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
@@ -98,20 +115,23 @@ def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) ->
         executor.shutdown(wait=True, cancel_futures=True)
     frame = pd.read_csv(partial)
     frame.index = order
-    frame.sort_index(kind="stable").to_csv(partial, index=False)
+    frame = frame.sort_index(kind="stable").reset_index(drop=True)
+    frame.to_csv(partial, index=False)
     os.replace(partial, args.output)
-    return int(frame["error"].notna().sum())
+    return frame
 
 
 def run(args: argparse.Namespace) -> int:
     tune_malloc()
     try:
         grid = grid_from(args)
+        rules = rules_from(args)
     except ToolkitError as exc:
         print(f"toolkit sweep: {exc}", file=sys.stderr)
         return 2
     stats = SweepStats()
-    errors = write_sweep(args, grid, stats)
+    frame = write_sweep(args, grid, stats)
+    errors = int(frame["error"].notna().sum())
     summary = {
         "output": str(args.output),
         "images": stats.images,
@@ -124,4 +144,11 @@ def run(args: argparse.Namespace) -> int:
         print_json_lines([summary], sys.stdout)
     else:
         print_table([summary], list(summary), sys.stdout)
+    if args.recommend:
+        try:
+            picks = recommend(frame, rules, prices=args.prices)
+        except ToolkitError as exc:
+            print(f"toolkit sweep: cannot recommend: {exc}", file=sys.stderr)
+            return 2
+        print_recommendations(picks, args.json)
     return 1 if errors else 0

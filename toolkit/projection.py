@@ -1,0 +1,165 @@
+"""Monthly dollars for a volume of images: the seed recipe against the recommendation.
+
+Each image of the sweep is priced under its category's recommendation (its row's tokens; as
+crops when no setting keeps its text legible) and under the seed recipe. A model's monthly
+bill is `monthly_images` x the category-mix-weighted mean of those dollars (a bill is a sum, so
+means, never medians). The mix is the folder's own unless one is given.
+
+When the folder is a sample of a larger corpus (`corpus_size`), the monthly figure gets a
+bootstrap interval: images are resampled with replacement within each category (the mix is
+held fixed), `draws` times, and the spread is shrunk by the finite-population correction
+sqrt((N - n) / (N - 1)) for a sample of n images out of N. A category of one image has no
+spread to resample, so rows resting on few images are marked and the interval understates
+their uncertainty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from toolkit.errors import SettingsError
+from toolkit.recommend import SETTINGS, crop_tokens, seed_tokens
+from toolkit.sweep import cost_or_nan
+
+COLUMNS = [
+    "model",
+    "images",
+    "categories",
+    "monthly_images",
+    "seed_monthly_usd",
+    "monthly_usd",
+    "monthly_usd_low",
+    "monthly_usd_high",
+    "monthly_batch_usd",
+    "saving_pct",
+    "complete",
+    "mix",
+]
+
+
+def image_tokens_under(results: pd.DataFrame, recommended: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, image): `tokens` under its category's recommendation (crops when
+    it has none; NaN when neither exists) and `seed_tokens` under the seed recipe."""
+    frames = []
+    for pick in recommended.itertuples():
+        rows = results[(results["model"] == pick.model) & (results["category"] == pick.category)]
+        images = rows.drop_duplicates("path")
+        if pd.notna(pick.max_side):
+            chosen = rows
+            for name in SETTINGS:
+                value = getattr(pick, name)
+                chosen = chosen[chosen[name].isna() if pd.isna(value) else chosen[name] == value]
+            tokens = chosen.set_index("path")["tokens"].reindex(images["path"]).tolist()
+        elif pd.notna(pick.crops_detail):
+            tokens = [t for _, t in crop_tokens(images, pick.model, pick.crops_detail)]
+        else:
+            tokens = [math.nan] * len(images)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "model": pick.model,
+                    "category": pick.category,
+                    "path": images["path"].tolist(),
+                    "tokens": tokens,
+                    "seed_tokens": [
+                        seed_tokens(r.source_width, r.source_height, pick.model, r.rules)
+                        for r in images.itertuples()
+                    ],
+                    "tier": pick.tier,
+                }
+            )
+        )
+    columns = ["model", "category", "path", "tokens", "seed_tokens", "tier"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _usd(tokens: pd.Series, model: str, tier: str, prices) -> np.ndarray:
+    return np.array(
+        [math.nan if pd.isna(t) else cost_or_nan(int(t), model, tier, prices) for t in tokens]
+    )
+
+
+def _weights(categories: list[str], counts: pd.Series, mix: Mapping[str, float] | None):
+    if mix is None:
+        return counts / counts.sum()
+    unknown = sorted(set(mix) - set(categories))
+    if unknown or any(v < 0 for v in mix.values()) or not sum(mix.values()):
+        raise SettingsError(
+            f"mix must give non-negative shares of the categories {categories}; got {dict(mix)}"
+        )
+    shares = pd.Series({c: float(mix.get(c, 0)) for c in categories})
+    return shares / shares.sum()
+
+
+def _bootstrap(groups, weights, draws: int, rng, shrink: float) -> np.ndarray:
+    """Mix-weighted mean dollars per image for each resample (within-category resampling)."""
+    total = np.zeros(draws)
+    for category, usd in groups:
+        picks = rng.integers(0, len(usd), size=(draws, len(usd)))
+        total += weights[category] * usd[picks].mean(axis=1)
+    point = sum(weights[c] * usd.mean() for c, usd in groups)
+    return point + shrink * (total - point)
+
+
+def monthly_projection(
+    results: pd.DataFrame,
+    recommended: pd.DataFrame,
+    monthly_images: int,
+    *,
+    mix: Mapping[str, float] | None = None,
+    corpus_size: int | None = None,
+    confidence: float = 0.90,
+    draws: int = 2000,
+    seed: int = 0,
+    prices: str | None = None,
+) -> pd.DataFrame:
+    """Per model: monthly dollars under the seed recipe and the recommendation (standard and
+    Batch API input prices), with a bootstrap `confidence` interval when `corpus_size` says
+    the folder is a sample. `complete` is False when some category has neither settings nor
+    crops: its images then have no recommended price, and the model's total is left empty
+    rather than shown cheaper than it is."""
+    if monthly_images <= 0:
+        raise SettingsError(f"monthly_images must be positive, not {monthly_images}")
+    per_image = image_tokens_under(results, recommended)
+    n = per_image["path"].nunique()
+    if corpus_size is not None and corpus_size < n:
+        raise SettingsError(f"corpus_size {corpus_size} is smaller than the {n} images swept")
+    shrink = math.sqrt((corpus_size - n) / (corpus_size - 1)) if corpus_size else 0.0
+    tail = (1 - confidence) / 2
+    out = []
+    for model, images in per_image.groupby("model", sort=False):
+        tier = images["tier"].iloc[0]
+        counts = images.groupby("category")["path"].nunique()
+        weights = _weights(list(counts.index), counts, mix)
+        usd = images.assign(
+            usd=_usd(images["tokens"], model, tier, prices),
+            batch=_usd(images["tokens"], model, "batch", prices),
+            seed=_usd(images["seed_tokens"], model, tier, prices),
+        )
+        means = usd.groupby("category")[["usd", "batch", "seed"]].mean()
+        per_image_usd = means.mul(weights, axis=0).sum(skipna=False)
+        row = {
+            "model": model,
+            "images": images["path"].nunique(),
+            "categories": len(counts),
+            "monthly_images": monthly_images,
+            "seed_monthly_usd": monthly_images * per_image_usd["seed"],
+            "monthly_usd": monthly_images * per_image_usd["usd"],
+            "monthly_batch_usd": monthly_images * per_image_usd["batch"],
+            "complete": bool(images["tokens"].notna().all()),
+            "mix": "; ".join(f"{c} {w:.0%}" for c, w in weights.items()),
+        }
+        if not row["complete"]:
+            row["monthly_usd"] = row["monthly_batch_usd"] = math.nan
+        row["saving_pct"] = 100 * (1 - row["monthly_usd"] / row["seed_monthly_usd"])
+        if corpus_size and row["complete"]:
+            groups = [(c, g["usd"].to_numpy()) for c, g in usd.groupby("category")]
+            rng = np.random.default_rng(seed)
+            sample = monthly_images * _bootstrap(groups, weights, draws, rng, shrink)
+            row["monthly_usd_low"], row["monthly_usd_high"] = np.quantile(sample, [tail, 1 - tail])
+        out.append(row)
+    return pd.DataFrame(out, columns=COLUMNS)

@@ -1,0 +1,40 @@
+"""One aggregation per quantity, named in the column: the tables and figures of a report.
+
+A bill is a sum, so dollars, tokens and bytes are means over images (`<column>_mean`;
+dollars as `cost_usd_per_1k`, the mean per image x 1,000). Decision rules hold on every image,
+so fidelity and legibility are also given as their minimum (`<column>_min`). Every row says how
+many images it rests on (`images`; `text_images` for legibility, which only images with text
+have).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+
+def summarize(
+    df: pd.DataFrame,
+    by: Sequence[str],
+    means: Sequence[str] = (),
+    minimums: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Rows without an error grouped by `by`: `images`, then `<c>_mean` for each of `means`
+    (`cost_usd` becomes `cost_usd_per_1k`) and `<c>_min` for each of `minimums`."""
+    ok = df[df["error"].isna()] if "error" in df.columns else df
+    groups = ok.groupby(list(by), sort=True, dropna=False)
+    spec = {"images": ("path", "nunique")}
+    if "seen_word_recall" in [*means, *minimums]:
+        spec["text_images"] = ("seen_word_recall", "count")
+    spec.update({f"{c}_mean": (c, "mean") for c in means})
+    spec.update({f"{c}_min": (c, "min") for c in minimums})
+    table = groups.agg(**spec).reset_index()
+    if "text_images" in table:  # rows per image x setting: count images, not rows
+        table["text_images"] = groups.apply(
+            lambda g: g.loc[g["seen_word_recall"].notna(), "path"].nunique(), include_groups=False
+        ).to_numpy()
+    if "cost_usd_mean" in table:
+        table["cost_usd_mean"] *= 1000
+        table = table.rename(columns={"cost_usd_mean": "cost_usd_per_1k"})
+    return table
