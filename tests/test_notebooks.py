@@ -2,6 +2,7 @@
 
 import ast
 import json
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -110,14 +111,29 @@ def test_smoke_report_tables(report):
     out, manifest = report
     tables = {p.stem: pd.read_csv(p) for p in (out / "tables").glob("*.csv")}
     assert all(len(t) for t in tables.values()), "empty table"
-    headline = tables["headline"]
-    assert {"model", "cost_usd_per_1k", "seed_cost_usd_per_1k", "saving_pct"} <= set(headline)
-    saving = 100 * (1 - headline["cost_usd_per_1k"] / headline["seed_cost_usd_per_1k"])
-    assert saving.round(6).tolist() == headline["saving_pct"].round(6).tolist()
-    monthly = headline["images_per_month"] * headline["cost_usd_per_1k"] / 1000
-    assert monthly.round(9).tolist() == headline["monthly_usd"].round(9).tolist()
+    headline, projection = tables["headline"], tables["projection"]
+    assert {"model", "images", "cost_usd_per_1k", "seed_cost_usd_per_1k", "binding"} <= set(
+        headline
+    )
+    picked = headline.dropna(subset=["cost_usd_per_1k"])
+    saving = 100 * (1 - picked["cost_usd_per_1k"] / picked["seed_cost_usd_per_1k"])
+    assert saving.round(6).tolist() == picked["saving_pct"].round(6).tolist()
+    for model, rows in headline.groupby("model"):  # the folder's own mix
+        share = rows["images"] / rows["images"].sum()
+        seed = projection.set_index("model").loc[model]
+        expected = seed["monthly_images"] * (share * rows["seed_cost_usd_per_1k"] / 1000).sum()
+        assert seed["seed_monthly_usd"] == pytest.approx(expected)
     assert set(headline["model"]) == set(load_preset("smoke")["shared"]["models"])
-    assert "Recommended settings" in (out / "index.html").read_text()
+    assert set(tables["findings"]["model"]) == set(headline["model"])
+    assert {"floors", "volume", "category mix", "images", "prices"} <= set(
+        tables["assumptions"]["assumption"]
+    )
+    index = (out / "index.html").read_text()
+    for text in ("Findings", "Assumptions", "Recommended settings", "not for citation"):
+        assert text in index
+    assert "not for citation" in (out / "01-quality.html").read_text()
+    assert "not a validation of the token model" in index  # 05 ran against the emulator
+    assert not (out / ".sweep-cache").exists()
 
 
 @pytest.mark.notebooks
@@ -177,34 +193,46 @@ def test_report_cli_exits_non_zero_on_an_unknown_preset(capsys):
     assert "known presets" in capsys.readouterr().err
 
 
+def sample(name: str) -> Path:
+    """A committed sample image, wherever its category folder puts it."""
+    return next(PROJECT_DIR.joinpath("data", "samples").rglob(name))
+
+
 @pytest.mark.notebooks
 def test_monthly_total_is_empty_when_a_category_has_no_recommendation(tmp_path):
-    # camera_12mp keeps seen SSIM 0.898 at 800 px (< 0.95); chart_pie 0.98 at 512 px.
+    # the 12 MP photo sent at 512 px keeps far less than 0.999 of gpt-4o's ceiling SSIM
+    images = tmp_path / "images"
+    for category, name in (("photo", "camera_12mp.jpg"), ("graphic", "smile_palette.gif")):
+        (images / category).mkdir(parents=True)
+        (images / category / name).write_bytes(sample(name).read_bytes())
     preset = tmp_path / "p.yaml"
     preset.write_text(
-        "shared: {images_dir: data/samples, limit: 2, models: [gpt-4o]}\n"
+        "shared: {models: [gpt-4o]}\n"
         "notebooks:\n  04-cost-projection:\n"
         "    {max_sides: [512], formats: [jpeg], qualities: [85], details: [high],\n"
-        "     min_seen_ssim: 0.95, monthly_images: 1000,\n"
-        "     categories: {camera_12mp.jpg: photo, chart_pie.png: chart}}\n"
+        "     min_fidelity: 0.999, monthly_images: 1000}\n"
     )
     out = tmp_path / "r"
-    build_report(preset, out=out, notebooks=[NOTEBOOKS_DIR / "04-cost-projection.ipynb"])
+    notebook = [NOTEBOOKS_DIR / "04-cost-projection.ipynb"]
+    build_report(preset, images, out, notebooks=notebook)
     headline = pd.read_csv(out / "tables" / "headline.csv").set_index("category")
-    assert headline.loc["photo", ["monthly_usd", "monthly_batch_usd"]].isna().all()
-    assert headline.loc["chart", "monthly_usd"] > 0
-    assert headline["images_per_month"].tolist() == [500, 500]  # each row's volume basis
-    monthly = pd.read_csv(out / "tables" / "04-monthly.csv").iloc[0]
-    assert monthly["seed_monthly_usd"] == pytest.approx(headline["seed_monthly_usd"].sum())
+    assert pd.isna(headline.loc["photo", "max_side"]) and headline.loc["photo", "binding"] == (
+        "fidelity"
+    )
+    projection = pd.read_csv(out / "tables" / "projection.csv").iloc[0]
+    assert not projection["complete"]
     # half the images have no recommended settings: no recommended total, not half of one
-    assert pd.isna(monthly["monthly_usd"]) and pd.isna(monthly["monthly_batch_usd"])
+    assert pd.isna(projection["monthly_usd"]) and pd.isna(projection["monthly_batch_usd"])
+    assert projection["seed_monthly_usd"] > 0
+    finding = pd.read_csv(out / "tables" / "findings.csv")["finding"].iloc[0]
+    assert "no complete recommendation" in finding and "photo" in finding
 
 
 @pytest.mark.notebooks
 def test_a_bad_image_in_the_folder_is_listed_and_the_rest_still_run(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
-    (images / "a.png").write_bytes((PROJECT_DIR / "data/samples/chart_pie.png").read_bytes())
+    (images / "a.png").write_bytes(sample("pie_imagemagick.png").read_bytes())
     (images / "b.png").write_bytes(b"")  # empty: fails to encode
     preset = tmp_path / "p.yaml"
     preset.write_text(

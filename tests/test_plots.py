@@ -49,7 +49,7 @@ def test_bytes_vs_quality_draws_the_summary_it_is_given_without_pyplot(sweep):
     before = plt.get_fignums()
     fig, (ax,) = axes()
     summary = summarize(sweep, ["format", "quality"], means=["bytes"])
-    lines = plots.plot_bytes_vs_quality(ax, summary)
+    lines = plots.plot_by_quality(ax, summary)
     assert [line.get_label() for line in lines] == ["jpeg", "webp"]
     assert to_hex(lines[0].get_color()) == plots.FORMAT_COLORS["jpeg"]
     jpeg = sweep[(sweep.format == "jpeg") & sweep.error.isna()]
@@ -136,7 +136,7 @@ def test_detail_grid_shows_each_view_and_hides_spare_axes():
 
 def test_save_figure_writes_a_png_under_figures(tmp_path, sweep):
     fig, (ax,) = axes()
-    plots.plot_bytes_vs_quality(ax, summarize(sweep, ["format", "quality"], means=["bytes"]))
+    plots.plot_by_quality(ax, summarize(sweep, ["format", "quality"], means=["bytes"]))
     path = plots.save_figure(fig, "bytes", tmp_path)
     assert path == tmp_path / "figures" / "bytes.png"
     with Image.open(path) as image:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from toolkit.reports import _number
+from toolkit.report_index import _number
 
 
 @pytest.mark.parametrize(

@@ -59,8 +59,10 @@ from toolkit.pricing import (
     load_prices,
     output_cost_usd,
 )
+from toolkit.projection import monthly_projection
 from toolkit.quality import psnr, ssim
-from toolkit.recommend import DecisionRules, pareto_front, recommend
+from toolkit.recommend import DecisionRules, pareto_front, recommend, search_settings
+from toolkit.summary import summarize
 from toolkit.sweep import SweepGrid, iter_sweep, run_sweep
 from toolkit.tokens import (
     RuleSet,
@@ -91,7 +93,7 @@ _LAZY = {
     "color_for": "toolkit.plots",
     "facet_axes": "toolkit.plots",
     "plot_billed_vs_estimate": "toolkit.plots",
-    "plot_bytes_vs_quality": "toolkit.plots",
+    "plot_by_quality": "toolkit.plots",
     "plot_cost_by_model": "toolkit.plots",
     "plot_detail_grid": "toolkit.plots",
     "plot_fidelity": "toolkit.plots",
@@ -127,7 +129,7 @@ __all__ = [
     "facet_axes",
     "make_client",
     "plot_billed_vs_estimate",
-    "plot_bytes_vs_quality",
+    "plot_by_quality",
     "plot_cost_by_model",
     "plot_detail_grid",
     "plot_fidelity",
@@ -183,6 +185,9 @@ __all__ = [
     "load_image",
     "open_video",
     "pareto_front",
+    "monthly_projection",
+    "search_settings",
+    "summarize",
     "split_for_legibility",
     "CropPlan",
     "DecisionRules",

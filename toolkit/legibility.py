@@ -100,6 +100,13 @@ def ocr_unavailable() -> str | None:
     return None
 
 
+def engine_version() -> str:
+    """The Tesseract version OCR runs with (for the report's assumptions)."""
+    import tesserocr
+
+    return tesserocr.tesseract_version().split()[1]
+
+
 def _engine():
     """This thread's Tesseract engine, created on first use."""
     engine = getattr(_local, "engine", None)

@@ -120,7 +120,7 @@ def _label(ax: Axes, xlabel: str, ylabel: str, legend_title: str | None) -> None
         legend_outside(ax, legend_title)
 
 
-def plot_bytes_vs_quality(
+def plot_by_quality(
     ax: Axes,
     summary: pd.DataFrame,
     *,
@@ -128,7 +128,8 @@ def plot_bytes_vs_quality(
     ylabel: str = "encoded size, mean per image (bytes)",
     legend: bool = True,
 ) -> list:
-    """`y` against the quality setting, one line per format (a summary by format, quality)."""
+    """`y` (default: bytes) against the quality setting, one line per format (a summary by
+    format, quality)."""
     data = _valid(summary, "quality", y)
     lines = _lines(ax, data, "format", "quality", y, _format_style)
     _scale(ax, data[y], "y", "bytes" if y.startswith("bytes") else y)

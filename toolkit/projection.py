@@ -21,8 +21,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from toolkit import legibility
 from toolkit.errors import SettingsError
-from toolkit.recommend import SETTINGS, crop_tokens, seed_tokens
+from toolkit.pricing import load_prices
+from toolkit.recommend import FEW_IMAGES, SETTINGS, DecisionRules, crop_tokens, seed_tokens
 from toolkit.sweep import cost_or_nan
 
 COLUMNS = [
@@ -151,7 +153,7 @@ def monthly_projection(
             "monthly_usd": monthly_images * per_image_usd["usd"],
             "monthly_batch_usd": monthly_images * per_image_usd["batch"],
             "complete": bool(images["tokens"].notna().all()),
-            "mix": "; ".join(f"{c} {w:.0%}" for c, w in weights.items()),
+            "mix": ", ".join(f"{c} {100 * w:.0f} %" for c, w in weights.items()),
         }
         if not row["complete"]:
             row["monthly_usd"] = row["monthly_batch_usd"] = math.nan
@@ -163,3 +165,109 @@ def monthly_projection(
             row["monthly_usd_low"], row["monthly_usd_high"] = np.quantile(sample, [tail, 1 - tail])
         out.append(row)
     return pd.DataFrame(out, columns=COLUMNS)
+
+
+def _usd_text(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def finding(projected: Mapping, picks: pd.DataFrame, rules: DecisionRules) -> str:
+    """One citable paragraph (Markdown) for one model: monthly dollars before and after, what
+    the recommendation keeps, what it rests on, and the sampling interval if any."""
+    model, volume = projected["model"], f"{int(projected['monthly_images']):,}"
+    keeps = (
+        f"keeping every image's text legible (at least {100 * rules.min_legibility:.0f} % of "
+        f"its words) and the others at {100 * rules.min_fidelity:.0f} % or more of the "
+        "fidelity the model allows"
+    )
+    cropped = picks[picks["max_side"].isna() & picks["crops_mean"].notna()]
+    missing = picks[picks["max_side"].isna() & picks["crops_mean"].isna()]
+    if not projected["complete"] or pd.isna(projected["monthly_usd"]):
+        names = ", ".join(missing["category"]) or "some categories"
+        text = (
+            f"**{model}**: no complete recommendation for {volume} images a month: no setting "
+            f"in the grid keeps the floors for {names}, so no monthly total is given "
+            f"(the seed recipe costs {_usd_text(projected['seed_monthly_usd'])})."
+        )
+    else:
+        change = projected["saving_pct"]
+        direction = (
+            f"{change:.0f} % less"
+            if change >= 0
+            else f"{-change:.0f} % more: the seed recipe loses text or detail the floors require"
+        )
+        text = (
+            f"**{model}**: {_usd_text(projected['seed_monthly_usd'])} → "
+            f"{_usd_text(projected['monthly_usd'])} a month for {volume} images ({direction}; "
+            f"{_usd_text(projected['monthly_batch_usd'])} at Batch API prices), {keeps}."
+        )
+        if pd.notna(projected["monthly_usd_low"]):
+            text += (
+                f" 90 % interval {_usd_text(projected['monthly_usd_low'])}–"
+                f"{_usd_text(projected['monthly_usd_high'])} for the corpus this folder samples."
+            )
+    if len(cropped):
+        text += " Sent as crops the model keeps whole, because no single image keeps the text "
+        text += f"legible: {', '.join(cropped['category'])}."
+    few = picks[picks["images"] < FEW_IMAGES]
+    categories = int(projected["categories"])
+    text += (
+        f" Rests on {int(projected['images'])} images in {categories} "
+        f"{'category' if categories == 1 else 'categories'} (mix: {projected['mix']})"
+    )
+    if len(few):
+        text += f"; {len(few)} of the categories rest on fewer than {FEW_IMAGES} images"
+    text += "."
+    return text
+
+
+def assumptions(
+    results: pd.DataFrame,
+    projected: pd.DataFrame,
+    rules: DecisionRules,
+    *,
+    mix_given: bool,
+    corpus_size: int | None,
+    searched: str,
+    prices: str | None = None,
+) -> pd.DataFrame:
+    """What the recommendation and its dollars rest on, one (assumption, value) row each."""
+    table = load_prices(prices)
+    images = results.drop_duplicates("path")
+    counts = images.groupby("category")["path"].count()
+    text = results.loc[results["text_words"].fillna(0) >= legibility.MIN_TEXT_WORDS, "path"]
+    first = projected.iloc[0] if len(projected) else {}
+    reference = results[["reference_width", "reference_height"]].max().max()
+    rows = {
+        "floors": rules.describe(),
+        "volume": f"{int(first['monthly_images']):,} images a month" if len(projected) else "",
+        "category mix": (first.get("mix", "") if len(projected) else "")
+        + (" (as given)" if mix_given else " (this folder's own mix)"),
+        "sampling": (
+            f"the folder samples a corpus of {corpus_size:,} images: 90 % bootstrap interval"
+            if corpus_size
+            else "the folder is taken as the whole corpus: no sampling interval"
+        ),
+        "images": f"{len(images)} ("
+        + ", ".join(f"{c} {n}" for c, n in counts.items())
+        + f"); {text.nunique()} with text Tesseract reads at full size",
+        "prices": f"{table.id} (as of {table.as_of}): image input tokens only, standard and "
+        "Batch API rates; prompt and answer tokens are the same whatever the encoding",
+        "token rules": ", ".join(sorted(results["rules"].dropna().unique())),
+        "legibility": _legibility_text(results),
+        "fidelity": "seen SSIM (luma, Wang et al. 2004) against the original at up to "
+        f"{reference:.0f} px on the longest side, relative to the model's ceiling",
+        "searched": searched,
+    }
+    return pd.DataFrame({"assumption": list(rows), "value": list(rows.values())})
+
+
+def _legibility_text(results: pd.DataFrame) -> str:
+    if results["text_words"].isna().all():
+        return "not measured (OCR off): text categories cannot be recommended"
+    return (
+        f"Tesseract {legibility.engine_version()} ({legibility.LANGUAGE}) reads what the "
+        "provider keeps at the original's size; words read with confidence >= "
+        f"{legibility.MIN_CONFIDENCE} in the original count, and an image needs "
+        f"{legibility.MIN_TEXT_WORDS} of them to be judged as text"
+    )

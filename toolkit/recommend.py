@@ -26,7 +26,8 @@ each image as crops the model keeps whole (`toolkit.crops`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -34,7 +35,15 @@ from toolkit.crops import split_for_legibility
 from toolkit.errors import SettingsError, UnsupportedDetailError
 from toolkit.images import fit_size
 from toolkit.legibility import MIN_TEXT_WORDS
-from toolkit.sweep import SEED, cost_or_nan, estimate_or_error
+from toolkit.sweep import (
+    OBSERVATION,
+    SEED,
+    SweepGrid,
+    cost_or_nan,
+    default_executor,
+    estimate_or_error,
+    run_sweep,
+)
 
 TEXT_CATEGORIES = ("document", "screenshot", "chart")
 FEW_IMAGES = 3  # rows resting on fewer images are marked
@@ -140,6 +149,8 @@ def _judged(rows: pd.DataFrame, rules: DecisionRules) -> pd.DataFrame:
 def _check_metrics(rows: pd.DataFrame, category: str, rules: DecisionRules) -> None:
     """A rule whose metric the results lack is an error, never a silent pass."""
     ok = rows[rows["error"].isna()]
+    if ok.empty:
+        return  # every image failed: each setting fails on an error, which is the answer
     if category in rules.text_categories and ok["text_words"].isna().all():
         raise SettingsError(
             f"category {category!r} is judged by legibility, but the results have no OCR "
@@ -336,3 +347,42 @@ def pareto_front(
     ordered = ok.sort_values([cost, quality], ascending=[True, False], kind="stable")
     best = ordered[quality].cummax().shift(fill_value=-math.inf)
     return ordered[ordered[quality] > best]
+
+
+def search_settings(
+    images,
+    grid: SweepGrid,
+    formats: tuple[str, ...],
+    qualities: tuple[int, ...],
+    rules: DecisionRules | None = None,
+    **sweep_options,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Recommend in two rounds instead of sweeping the whole grid: every max side x detail
+    first, at `grid`'s one near-lossless encoding (for example JPEG 95); then, for each
+    category, `formats` x `qualities` at only the max sides that round picked for it, for
+    fewer bytes at the same tokens.
+
+    A size whose text or detail is lost at the near-lossless encoding is lost at a lossier one
+    too, so this finds the pick of the whole product for a fraction of its metrics (OCR above
+    all). Returns the rows of both rounds and `recommend` over them. `sweep_options` go to
+    `run_sweep` (executor, cache, progress, category).
+    """
+    rules = rules or DecisionRules()
+    images = [images] if isinstance(images, str | os.PathLike) else list(images)
+    owned = "executor" not in sweep_options
+    if owned:
+        sweep_options["executor"] = default_executor()
+    try:
+        rounds = [run_sweep(images, grid, **sweep_options)]
+        picks = recommend(rounds[0], rules).dropna(subset=["max_side"])
+        for category, chosen in picks.groupby("category"):
+            first = rounds[0]
+            paths = first.loc[first["category"] == category, "path"].unique().tolist()
+            sides = tuple(sorted({int(side) for side in chosen["max_side"]}))
+            encodings = replace(grid, max_sides=sides, formats=formats, qualities=qualities)
+            rounds.append(run_sweep(paths, encodings, **sweep_options))
+    finally:
+        if owned:
+            sweep_options["executor"].shutdown()
+    results = pd.concat(rounds, ignore_index=True).drop_duplicates(OBSERVATION, ignore_index=True)
+    return results, recommend(results, rules)

@@ -4,13 +4,15 @@ A preset is one YAML file in `notebooks/params/` (or any path) with literal valu
 
     report:            # how the runner behaves
       timeout_s: 600   # per-cell execution timeout
+      watermark: "smoke preset — not for citation"   # optional: on every page
     shared:            # given to every notebook that declares the parameter
       images_dir: data/samples
     notebooks:         # per notebook stem; every key must be a declared parameter
       01-quality:
         qualities: [60, 85]
 
-The runner always passes `out_dir` (the report folder) and `show_progress=False`, and
+The runner always passes `out_dir` (the report folder), `show_progress=False` and
+`cache_dir` (a sweep cache the notebooks share, removed when the report is done), and
 `images_dir` when `--images` is given. Notebooks write their tables and figures through
 `save_table` and `toolkit.plots.save_figure`, so the report collects them. Each notebook's
 exact parameters are also written to `parameters/<notebook>.yaml`, ready for `papermill -f`.
@@ -19,9 +21,9 @@ exact parameters are also written to `parameters/<notebook>.yaml`, ready for `pa
 from __future__ import annotations
 
 import ast
-import html
 import json
 import platform
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -36,11 +38,11 @@ import yaml
 from toolkit import __version__
 from toolkit.errors import ReportError
 from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, REPORTS_DIR
+from toolkit.report_index import WATERMARK_CSS, render_index, watermark_html
 from toolkit.sweep import file_sha256
 
 KERNEL = "python3"
 DEFAULT_TIMEOUT_S = 600
-HEADLINE_TABLE = "headline"
 INPUT_SUFFIXES = ("_dir", "_path")  # parameters naming the files a notebook reads
 PACKAGES = ("pillow", "openai", "pandas", "numpy", "papermill", "nbconvert", "matplotlib", "av")
 
@@ -50,6 +52,8 @@ _PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block body_header -%}{{ super() }}{{ resources.watermark }}{%- endblock body_header -%}
+{%- block extra_css -%}<style>{{ resources.watermark_css }}</style>{%- endblock extra_css -%}
 """
 
 
@@ -107,8 +111,9 @@ def notebook_parameters(
     return {**shared, **own, **extra}
 
 
-def render_page(executed: Path, page: Path) -> None:
-    """Convert an executed notebook to standalone HTML without code cells or prompts."""
+def render_page(executed: Path, page: Path, watermark: str | None = None) -> None:
+    """Convert an executed notebook to standalone HTML without code cells or prompts (with the
+    preset's watermark, if it has one)."""
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
@@ -120,11 +125,16 @@ def render_page(executed: Path, page: Path) -> None:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    resources = {"watermark": watermark_html(watermark), "watermark_css": WATERMARK_CSS}
+    body, _ = exporter.from_notebook_node(
+        nbformat.read(executed, as_version=4), resources=resources
+    )
     page.write_text(body, encoding="utf-8")
 
 
-def run_notebook(notebook: Path, run: NotebookRun, out: Path, timeout_s: float) -> None:
+def run_notebook(
+    notebook: Path, run: NotebookRun, out: Path, timeout_s: float, watermark: str | None = None
+) -> None:
     """Execute one notebook into `out/notebooks/`, render its page; record the outcome in `run`."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -153,7 +163,7 @@ def run_notebook(notebook: Path, run: NotebookRun, out: Path, timeout_s: float) 
     if executed.exists():
         run.executed = executed.relative_to(out).as_posix()
         page = out / f"{notebook.stem}.html"
-        render_page(executed, page)
+        render_page(executed, page, watermark)
         run.page = page.name
     added = sorted(_listing(out) - before)
     run.tables = [p for p in added if p.startswith("tables/")]
@@ -193,7 +203,8 @@ def build_report(
     if not paths:
         raise ReportError(f"no notebooks to run in {NOTEBOOKS_DIR}")
     out = out.resolve()
-    runner = {"out_dir": str(out), "show_progress": False}
+    cache = out / ".sweep-cache"  # shared by the notebooks' sweeps, removed at the end
+    runner = {"out_dir": str(out), "show_progress": False, "cache_dir": str(cache)}
     if images is not None:
         runner["images_dir"] = str(Path(images).resolve())
     runs, inputs = [], set()
@@ -208,10 +219,14 @@ def build_report(
         text = yaml.safe_dump(run.parameters, sort_keys=True, allow_unicode=True)
         (out / "parameters" / f"{run.name}.yaml").write_text(text)
     timeout_s = float(config["report"].get("timeout_s", DEFAULT_TIMEOUT_S))
-    for path, run in zip(paths, runs, strict=True):
-        run_notebook(path, run, out, timeout_s)
-        if on_notebook is not None:
-            on_notebook(run)
+    watermark = config["report"].get("watermark")
+    try:
+        for path, run in zip(paths, runs, strict=True):
+            run_notebook(path, run, out, timeout_s, watermark)
+            if on_notebook is not None:
+                on_notebook(run)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
 
     manifest = {
         "run_id": run_id,
@@ -221,6 +236,7 @@ def build_report(
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(sum(r.seconds for r in runs), 3),
         "timeout_s": timeout_s,
+        "watermark": watermark,
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -291,72 +307,6 @@ def _shown(path: Path) -> str:
     )
 
 
-def render_index(manifest: Mapping, out: Path) -> str:
-    """The report's front page: headline table, each notebook's status, figures and links."""
-    runs = manifest["notebooks"]
-    ok = sum(r["status"] == "ok" for r in runs)
-    commit = manifest["git_commit"] or "unknown"
-    sections = "\n".join(_notebook_section(r) for r in runs)
-    return _INDEX.format(
-        title=html.escape(f"toolkit report {manifest['run_id']}"),
-        run_id=html.escape(manifest["run_id"]),
-        preset=html.escape(manifest["preset"]),
-        started=html.escape(manifest["started_at"]),
-        seconds=f"{manifest['seconds']:.1f}",
-        commit=html.escape(commit[:12]),
-        version=html.escape(manifest["packages"]["toolkit"]),
-        rules=html.escape(", ".join(manifest["rule_sets"]) or "none recorded"),
-        summary_class="ok" if ok == len(runs) else "failed",
-        summary=f"{ok} of {len(runs)} notebooks ran",
-        headline=_headline(out),
-        sections=sections,
-    )
-
-
-def _headline(out: Path) -> str:
-    path = out / "tables" / f"{HEADLINE_TABLE}.csv"
-    if not path.exists():
-        return '<p class="failed">No headline table: the cost projection did not produce one.</p>'
-    table = pd.read_csv(path).to_html(index=False, border=0, na_rep="–", float_format=_number)
-    link = f'<a href="tables/{HEADLINE_TABLE}.csv">{HEADLINE_TABLE}.csv</a>'
-    return f'<div class="table">{table}</div>\n<p class="note">{link}</p>'
-
-
-def _number(value: float) -> str:
-    """Plain notation for the headline: whole numbers as such, 2 decimals from 1 up, else 4
-    significant digits (never scientific, so $14,364.00 does not read as 1.436e+04)."""
-    if value.is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
-
-
-def _notebook_section(run: Mapping) -> str:
-    name = html.escape(run["name"])
-    title = f'<a href="{html.escape(run["page"])}">{name}</a>' if run["page"] else name
-    links = (
-        [f'<a href="{html.escape(run["executed"])}">executed notebook</a>']
-        if run["executed"]
-        else []
-    )
-    links += [f'<a href="{html.escape(t)}">{html.escape(Path(t).name)}</a>' for t in run["tables"]]
-    error = ""
-    if run["error"]:
-        err = run["error"]
-        cell = f" (cell {err['cell']})" if err.get("cell") is not None else ""
-        message = html.escape(f"{err['type']}{cell}: {err['message']}")
-        error = f'<pre class="error">{message}</pre>'
-    figures = "".join(
-        f'<a href="{src}"><img src="{src}" alt="{html.escape(Path(f).stem)}"></a>'
-        for f in run["figures"]
-        for src in [html.escape(f)]
-    )
-    return (
-        f'<section><h3>{title} <span class="badge {run["status"]}">{run["status"]}</span>'
-        f' <span class="note">{run["seconds"]:.1f} s</span></h3>{error}'
-        f'<p class="note">{" · ".join(links)}</p><div class="figures">{figures}</div></section>'
-    )
-
-
 def _notebooks() -> list[Path]:
     return sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 
@@ -394,51 +344,3 @@ def _git_commit() -> str | None:
     if result.returncode != 0:
         return None
     return result.stdout.strip() or None
-
-
-_INDEX = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 84rem;
-       padding: 0 1rem; color: #1d2330; }}
-h1 {{ margin-bottom: .2rem; }}
-.table {{ overflow-x: auto; }}
-table {{ border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums;
-         font-size: 90%; }}
-th, td {{ padding: .3rem .6rem; border-bottom: 1px solid #d8dce3; text-align: right;
-          white-space: nowrap; }}
-th {{ background: #f2f4f7; }}
-td:first-child, th:first-child {{ text-align: left; }}
-section {{ border-top: 1px solid #d8dce3; padding: .5rem 0 1rem; }}
-.note {{ color: #5b6475; font-size: 90%; font-weight: normal; }}
-.badge {{ font-size: 75%; padding: .1rem .5rem; border-radius: .7rem; color: white;
-          vertical-align: middle; }}
-.badge.ok, p.ok {{ background: #2f7d32; }} .badge.failed, p.failed {{ background: #b3261e; }}
-p.ok, p.failed {{ color: white; padding: .3rem .7rem; border-radius: .3rem;
-                  display: inline-block; }}
-pre.error {{ background: #fdecea; color: #7a1b14; padding: .5rem; white-space: pre-wrap; }}
-.figures img {{ width: 22rem; margin: 0 .5rem .5rem 0; border: 1px solid #d8dce3; }}
-</style>
-</head>
-<body>
-<h1>{title}</h1>
-<p class="note">preset <b>{preset}</b> · started {started} UTC · {seconds} s of notebook time ·
-commit {commit} · toolkit {version} · rule sets: {rules} ·
-<a href="manifest.json">manifest.json</a></p>
-<p class="{summary_class}">{summary}</p>
-<h2>Recommended settings</h2>
-<p class="note">Per model and image category, the cheapest settings whose seen fidelity stays at
-or above the cost projection's floor on every image; cost per 1,000 images and the saving
-against the seed recipe (800 px, JPEG 85, detail high); monthly dollars at standard and Batch
-API prices (image input tokens only) for the row's images_per_month (the monthly volume times
-the category's share of the images).</p>
-{headline}
-<h2>Notebooks</h2>
-{sections}
-</body>
-</html>
-"""

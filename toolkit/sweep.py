@@ -61,6 +61,7 @@ from toolkit.tokens import image_tokens
 
 SEED = {"max_side": 800, "format": "jpeg", "quality": 85, "detail": "high"}  # the brief's recipe
 SWEPT = ("max_side", "format", "quality")  # EncodeSettings fields the grid sets per cell
+OBSERVATION = ["path", "max_side", "format", "quality", "model", "detail"]  # one row each
 # Columns in the order they appear; metrics are NaN when switched off.
 COLUMNS = (
     "image",

@@ -1,0 +1,268 @@
+"""The report's front page: findings, assumptions, recommended settings, monthly dollars, and
+each notebook's status and figures. Numbers are rounded for reading (the CSVs keep them whole)
+and the page fits a 1,280 px window without scrolling sideways."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+FEW_IMAGES_NOTE = "* fewer than 3 images: read the row as an example, not a measurement"
+LIVE_CHECK = "05-live-check"
+
+
+def _number(value: float) -> str:
+    """Plain notation: whole numbers as such, 2 decimals from 1 up, else 4 significant digits
+    (never scientific, so $14,364.00 does not read as 1.436e+04)."""
+    if value.is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+
+
+def _usd(value: float) -> str:
+    return "–" if pd.isna(value) else f"${_number(float(value))}"
+
+
+def _share(value: float) -> str:
+    return "–" if pd.isna(value) else f"{100 * value:.1f} %"
+
+
+def _change(saving_pct: float) -> str:
+    """A saving as the change in dollars: -18 % is cheaper."""
+    if pd.isna(saving_pct):
+        return "–"
+    change = round(-saving_pct)
+    return f"{change:+d} %" if change else "0 %"
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _read(out: Path, name: str) -> pd.DataFrame | None:
+    path = out / "tables" / f"{name}.csv"
+    return pd.read_csv(path) if path.exists() else None
+
+
+def _markdown_bold(text: str) -> str:
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
+
+
+def _send_as(row: pd.Series) -> str:
+    if pd.notna(row["max_side"]):
+        quality = "" if row["format"] == "png" else f" {int(row['quality'])}"
+        return (
+            f"{int(row['max_side'])} px · {str(row['format']).upper()}{quality} · {row['detail']}"
+        )
+    if pd.notna(row.get("crops_mean")):
+        return f"as crops kept whole ({row['crops_mean']:.1f} per image): no single image works"
+    return "no setting keeps the floors"
+
+
+def _recommendations(table: pd.DataFrame) -> str:
+    head = (
+        "<tr><th>Model</th><th>Category</th><th>Images</th><th>Send as</th>"
+        "<th>Tokens per image</th><th>$ per 1,000 images</th><th>Seed recipe $ per 1,000</th>"
+        "<th>Change</th><th>Text kept (worst image)</th><th>Fidelity kept (worst image)</th>"
+        "<th>Stopped a cheaper setting</th></tr>"
+    )
+    rows = []
+    for _, row in table.iterrows():
+        cost = row["cost_usd_per_1k"]
+        if pd.isna(cost) and pd.notna(row.get("crops_cost_usd_per_1k")):
+            cost = row["crops_cost_usd_per_1k"]
+        few = " *" if row["images"] < 3 else ""
+        rows.append(
+            "<tr>"
+            f"<td>{_e(row['model'])}</td><td>{_e(row['category'])}</td>"
+            f"<td>{int(row['images'])}{few}</td><td class='text'>{_e(_send_as(row))}</td>"
+            f"<td>{'–' if pd.isna(row['tokens_mean']) else f'{row.tokens_mean:,.0f}'}</td>"
+            f"<td>{_usd(cost)}</td><td>{_usd(row['seed_cost_usd_per_1k'])}</td>"
+            f"<td>{_change(row['saving_pct'])}</td><td>{_share(row['ocr_relative_min'])}</td>"
+            f"<td>{_share(row['fidelity_relative_min'])}</td>"
+            f"<td class='text'><b>{_e(row['binding'])}</b><br>"
+            f"<span class='note'>{_e(row['binding_detail'])}</span></td>"
+            "</tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table><p class='note'>{FEW_IMAGES_NOTE}</p>"
+
+
+def _monthly(table: pd.DataFrame) -> str:
+    head = (
+        "<tr><th>Model</th><th>Images a month</th><th>Seed recipe $ a month</th>"
+        "<th>Recommended $ a month</th><th>90 % interval</th><th>Batch API $ a month</th>"
+        "<th>Change</th></tr>"
+    )
+    rows = []
+    for _, row in table.iterrows():
+        interval = (
+            f"{_usd(row['monthly_usd_low'])} – {_usd(row['monthly_usd_high'])}"
+            if pd.notna(row["monthly_usd_low"])
+            else "–"
+        )
+        rows.append(
+            f"<tr><td>{_e(row['model'])}</td><td>{int(row['monthly_images']):,}</td>"
+            f"<td>{_usd(row['seed_monthly_usd'])}</td><td>{_usd(row['monthly_usd'])}</td>"
+            f"<td>{interval}</td><td>{_usd(row['monthly_batch_usd'])}</td>"
+            f"<td>{_change(row['saving_pct'])}</td></tr>"
+        )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _headline(out: Path) -> str:
+    findings, basis = _read(out, "findings"), _read(out, "assumptions")
+    headline, projection = _read(out, "headline"), _read(out, "projection")
+    if headline is None or projection is None:
+        return '<p class="failed">No recommendation: the cost projection did not produce one.</p>'
+    parts = []
+    if findings is not None:
+        parts += [f"<p class='finding'>{_markdown_bold(t)}</p>" for t in findings["finding"]]
+    if basis is not None:
+        items = "".join(
+            f"<dt>{_e(r.assumption)}</dt><dd>{_e(r.value)}</dd>" for r in basis.itertuples()
+        )
+        parts.append(f"<h2>Assumptions</h2><dl>{items}</dl>")
+    parts += [
+        "<h2>Recommended settings per model and category</h2>",
+        _recommendations(headline),
+        "<h2>Monthly image-input dollars</h2>",
+        _monthly(projection),
+        "<p class='note'>Full precision: <a href='tables/headline.csv'>headline.csv</a>, "
+        "<a href='tables/projection.csv'>projection.csv</a>, "
+        "<a href='tables/04-recommended.csv'>04-recommended.csv</a>.</p>",
+    ]
+    return "\n".join(parts)
+
+
+def _live_note(run: Mapping) -> str:
+    if run["name"] != LIVE_CHECK:
+        return ""
+    if run["parameters"].get("live"):
+        return "<p class='note'>Ran against the OpenAI API: billed usage tests the estimate.</p>"
+    return (
+        "<p class='note'><b>Ran against the local emulator</b>: a self-consistency check of the "
+        "request path (bodies, sizes, sending, usage capture), <b>not a validation of the token "
+        "model</b>; the emulator bills with the toolkit's own rules.</p>"
+    )
+
+
+def _notebook_section(run: Mapping) -> str:
+    name = html.escape(run["name"])
+    title = f'<a href="{html.escape(run["page"])}">{name}</a>' if run["page"] else name
+    links = (
+        [f'<a href="{html.escape(run["executed"])}">executed notebook</a>']
+        if run["executed"]
+        else []
+    )
+    links += [f'<a href="{html.escape(t)}">{html.escape(Path(t).name)}</a>' for t in run["tables"]]
+    error = ""
+    if run["error"]:
+        err = run["error"]
+        cell = f" (cell {err['cell']})" if err.get("cell") is not None else ""
+        message = html.escape(f"{err['type']}{cell}: {err['message']}")
+        error = f'<pre class="error">{message}</pre>'
+    figures = "".join(
+        f'<a href="{src}"><img src="{src}" alt="{html.escape(Path(f).stem)}"></a>'
+        for f in run["figures"]
+        for src in [html.escape(f)]
+    )
+    return (
+        f'<section><h3>{title} <span class="badge {run["status"]}">{run["status"]}</span>'
+        f' <span class="note">{run["seconds"]:.1f} s</span></h3>{error}{_live_note(run)}'
+        f'<p class="note">{" · ".join(links)}</p><div class="figures">{figures}</div></section>'
+    )
+
+
+def watermark_html(text: str | None) -> str:
+    """A banner and a faint diagonal mark behind the page, for reports not to be cited."""
+    if not text:
+        return ""
+    return (
+        f'<div class="watermark-banner">{html.escape(text)}</div>'
+        f'<div class="watermark" aria-hidden="true">{html.escape(text)}</div>'
+    )
+
+
+WATERMARK_CSS = """
+.watermark-banner { background: #b3261e; color: white; font-weight: bold; padding: .4rem .8rem;
+                    border-radius: .3rem; margin: .5rem 0; }
+.watermark { position: fixed; top: 45%; left: 50%; transform: translate(-50%, -50%) rotate(-30deg);
+             font-size: 4rem; color: rgba(179, 38, 30, .08); pointer-events: none;
+             white-space: nowrap; z-index: 1000; }
+"""
+
+
+def render_index(manifest: Mapping, out: Path) -> str:
+    """The report's front page."""
+    runs = manifest["notebooks"]
+    ok = sum(r["status"] == "ok" for r in runs)
+    commit = manifest["git_commit"] or "unknown"
+    return _INDEX.format(
+        title=html.escape(f"toolkit report {manifest['run_id']}"),
+        css=WATERMARK_CSS,
+        watermark=watermark_html(manifest.get("watermark")),
+        preset=html.escape(manifest["preset"]),
+        started=html.escape(manifest["started_at"]),
+        seconds=f"{manifest['seconds']:.1f}",
+        commit=html.escape(commit[:12]),
+        version=html.escape(manifest["packages"]["toolkit"]),
+        rules=html.escape(", ".join(manifest["rule_sets"]) or "none recorded"),
+        summary_class="ok" if ok == len(runs) else "failed",
+        summary=f"{ok} of {len(runs)} notebooks ran",
+        headline=_headline(out),
+        sections="\n".join(_notebook_section(r) for r in runs),
+    )
+
+
+_INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 78rem;
+       padding: 0 1rem; color: #1d2330; }}
+h1 {{ margin-bottom: .2rem; }}
+table {{ border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums;
+         font-size: 85%; width: 100%; }}
+th, td {{ padding: .3rem .45rem; border-bottom: 1px solid #d8dce3; text-align: right;
+          vertical-align: top; }}
+th {{ background: #f2f4f7; text-align: center; }}
+td:first-child, td:nth-child(2), td.text {{ text-align: left; }}
+td.text {{ min-width: 9rem; }}
+p.finding {{ font-size: 105%; border-left: 4px solid #2f7d32; padding: .2rem .8rem;
+             margin: .8rem 0; }}
+dl {{ display: grid; grid-template-columns: 10rem 1fr; gap: .2rem 1rem; font-size: 90%; }}
+dt {{ font-weight: bold; }} dd {{ margin: 0; }}
+section {{ border-top: 1px solid #d8dce3; padding: .5rem 0 1rem; }}
+.note {{ color: #5b6475; font-size: 90%; font-weight: normal; }}
+.badge {{ font-size: 75%; padding: .1rem .5rem; border-radius: .7rem; color: white;
+          vertical-align: middle; }}
+.badge.ok, p.ok {{ background: #2f7d32; }} .badge.failed, p.failed {{ background: #b3261e; }}
+p.ok, p.failed {{ color: white; padding: .3rem .7rem; border-radius: .3rem;
+                  display: inline-block; }}
+pre.error {{ background: #fdecea; color: #7a1b14; padding: .5rem; white-space: pre-wrap; }}
+.figures img {{ width: 22rem; max-width: 100%; margin: 0 .5rem .5rem 0;
+                border: 1px solid #d8dce3; }}
+{css}
+</style>
+</head>
+<body>
+{watermark}
+<h1>{title}</h1>
+<p class="note">preset <b>{preset}</b> · started {started} UTC · {seconds} s of notebook time ·
+commit {commit} · toolkit {version} · rule sets: {rules} ·
+<a href="manifest.json">manifest.json</a></p>
+<p class="{summary_class}">{summary}</p>
+<h2>Findings</h2>
+{headline}
+<h2>Notebooks</h2>
+{sections}
+</body>
+</html>
+"""
