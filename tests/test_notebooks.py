@@ -2,6 +2,7 @@
 
 import ast
 import json
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -12,7 +13,7 @@ from smoke_report import smoke_report
 
 from toolkit.cli import main
 from toolkit.errors import ReportError
-from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR
+from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, SAMPLES_DIR
 from toolkit.reports import PACKAGES, build_report, load_preset, notebook_parameters
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -98,9 +99,8 @@ def test_smoke_report_manifest(report):
     samples = load_preset("smoke")["shared"]["images_dir"]
     inputs = {i["path"]: i for i in manifest["inputs"]}
     assert all((PROJECT_DIR / p).is_file() for p in inputs)
-    assert {
-        p.relative_to(PROJECT_DIR).as_posix() for p in (PROJECT_DIR / samples).iterdir()
-    } <= set(inputs)
+    files = (p for p in (PROJECT_DIR / samples).rglob("*") if p.is_file())
+    assert {p.relative_to(PROJECT_DIR).as_posix() for p in files} <= set(inputs)
     assert "data/video/clip.mp4" in inputs
     assert all(len(i["sha256"]) == 64 for i in inputs.values())
 
@@ -179,17 +179,22 @@ def test_report_cli_exits_non_zero_on_an_unknown_preset(capsys):
 
 @pytest.mark.notebooks
 def test_monthly_total_is_empty_when_a_category_has_no_recommendation(tmp_path):
-    # camera_12mp keeps seen SSIM 0.898 at 800 px (< 0.95); chart_pie 0.98 at 512 px.
+    # camera_12mp keeps seen SSIM 0.898 at 800 px (< 0.95); the pie chart 0.98 at 512 px.
+    images = tmp_path / "images"  # one flat folder: the `categories` parameter names them
+    images.mkdir()
+    for sample in ("photo/camera_12mp.jpg", "chart/pie_imagemagick.png"):
+        (images / Path(sample).name).write_bytes((SAMPLES_DIR / sample).read_bytes())
     preset = tmp_path / "p.yaml"
     preset.write_text(
-        "shared: {images_dir: data/samples, limit: 2, models: [gpt-4o]}\n"
+        "shared: {models: [gpt-4o]}\n"
         "notebooks:\n  04-cost-projection:\n"
         "    {max_sides: [512], formats: [jpeg], qualities: [85], details: [high],\n"
         "     min_seen_ssim: 0.95, monthly_images: 1000,\n"
-        "     categories: {camera_12mp.jpg: photo, chart_pie.png: chart}}\n"
+        "     categories: {camera_12mp.jpg: photo, pie_imagemagick.png: chart}}\n"
     )
     out = tmp_path / "r"
-    build_report(preset, out=out, notebooks=[NOTEBOOKS_DIR / "04-cost-projection.ipynb"])
+    notebook = NOTEBOOKS_DIR / "04-cost-projection.ipynb"
+    build_report(preset, images, out, notebooks=[notebook])
     headline = pd.read_csv(out / "tables" / "headline.csv").set_index("category")
     assert headline.loc["photo", ["monthly_usd", "monthly_batch_usd"]].isna().all()
     assert headline.loc["chart", "monthly_usd"] > 0
@@ -204,7 +209,7 @@ def test_monthly_total_is_empty_when_a_category_has_no_recommendation(tmp_path):
 def test_a_bad_image_in_the_folder_is_listed_and_the_rest_still_run(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
-    (images / "a.png").write_bytes((PROJECT_DIR / "data/samples/chart_pie.png").read_bytes())
+    (images / "a.png").write_bytes((SAMPLES_DIR / "chart/pie_imagemagick.png").read_bytes())
     (images / "b.png").write_bytes(b"")  # empty: fails to encode
     preset = tmp_path / "p.yaml"
     preset.write_text(
