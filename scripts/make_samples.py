@@ -49,9 +49,9 @@ class Sample:
     about: dict = field(default_factory=dict)
 
     def write(self, folder: Path) -> Path:
-        target = folder / self.path
+        image, target = self.draw(), folder / self.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        self.draw().save(target, optimize=True)
+        image.save(target, optimize=True)
         return target
 
 
@@ -65,13 +65,14 @@ def numpy_seeded(name: str, seed: int) -> np.random.Generator:
 
 
 def screen(path: str, html: str, size: tuple[int, int], scale: int, **about) -> Sample:
-    draw = lambda: render.screenshot(html, size, scale)  # noqa: E731
+    draw = partial(render.screenshot, html, size, scale)
     return Sample(path, draw, {"css_px": list(size), "scale": scale, **about})
 
 
 def a4(path: str, html: str, dpi: int, gray: bool, **about) -> Sample:
-    draw = lambda: render.a4_page(html, dpi, gray)  # noqa: E731
-    return Sample(path, draw, {"dpi": dpi, "gray": gray, **about})
+    return Sample(
+        path, partial(render.a4_page, html, dpi, gray), {"dpi": dpi, "gray": gray, **about}
+    )
 
 
 # --- the committed samples ---------------------------------------------------------------------
@@ -107,13 +108,14 @@ def committed(seed: int = SEED) -> list[Sample]:
             gray=True,
         ),
         a4("document/notices_a4_300dpi_gray.png", pages.licence_notices(), 300, gray=True),
-        Sample("chart/bar_grouped.png", lambda: charts.grouped_bars(numpy_seeded("bar", seed))),
+        Sample("chart/bar_grouped.png", partial(charts.grouped_bars, numpy_seeded("bar", seed))),
         Sample(
-            "chart/line_annotated.png", lambda: charts.annotated_lines(numpy_seeded("line", seed))
+            "chart/line_annotated.png",
+            partial(charts.annotated_lines, numpy_seeded("line", seed)),
         ),
         Sample(
             "chart/scatter_legend.png",
-            lambda: charts.scatter_with_legend(numpy_seeded("scatter", seed)),
+            partial(charts.scatter_with_legend, numpy_seeded("scatter", seed)),
         ),
     ]
 
@@ -136,6 +138,7 @@ SCREEN_SIZES = (
     ((2560, 1440), 1),
 )
 HELD_OUT_SCREENS = ("mail_client", "dashboard", "code_review", "issue_tracker")
+SOURCES_PER_SCREEN = 2  # documentation sources whose prose fills one screen
 HELD_OUT_PAGES = {"invoice": 1, "newsletter": 3, "memo": 1}  # documentation sources used
 HELD_OUT_CHARTS = ("histogram", "stacked_area", "box_plot", "horizontal_bars")
 
@@ -143,11 +146,12 @@ HELD_OUT_CHARTS = ("histogram", "stacked_area", "box_plot", "horizontal_bars")
 def held_out(seed: int) -> list[Sample]:
     """Screenshots (11-13 px text), A4 pages (10-12 pt) and charts, all chosen by `seed`."""
     rng = random.Random(f"held-out:{seed}")
-    sources = iter(rng.sample(texts.HELD_OUT_PROSE, 2 * len(HELD_OUT_SCREENS) + 5))
+    needed = SOURCES_PER_SCREEN * len(HELD_OUT_SCREENS) + sum(HELD_OUT_PAGES.values())
+    sources = iter(rng.sample(texts.HELD_OUT_PROSE, needed))
     samples = []
     for name in HELD_OUT_SCREENS:
         (width, height), scale = rng.choice(SCREEN_SIZES)
-        px, picked = rng.choice((11, 12, 13)), list(islice(sources, 2))
+        px, picked = rng.choice((11, 12, 13)), list(islice(sources, SOURCES_PER_SCREEN))
         extra = {"module": rng.choice(texts.HELD_OUT_CODE)} if name == "code_review" else {}
         paragraphs = [p for source in picked for p in texts.doc_prose(source)]
         html = getattr(screens, name)(seeded(name, seed), paragraphs, px, **extra)
