@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_encode.py [--photos 6] [--repeats 3] [--rounds 2]
 
 Corpus (generated deterministically into a temporary folder): 12 MP phone-sized JPEGs (the
-`scripts/make_samples.py` mosaic with different seeds and tile orders), a 2560x1440 PNG
+`scripts/samplegen/photos.py` mosaic with different seeds and tile orders), a 2560x1440 PNG
 screenshot built from the Jupyter sample screenshot, and a 2400x2400 RGBA PNG cutout.
 
 Each pipeline runs in fresh processes pinned to one CPU (so the peak RSS is its own),
@@ -39,7 +39,7 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from make_samples import MOSAIC_SOURCES, camera_mosaic  # noqa: E402
+from samplegen.photos import MOSAIC_SOURCES, camera_mosaic  # noqa: E402
 
 from toolkit.paths import SAMPLES_DIR  # noqa: E402
 
@@ -76,7 +76,7 @@ def make_corpus(folder: Path, photos: int) -> dict[str, list[Path]]:
         path = folder / f"photo_12mp_{index}.jpg"
         camera_mosaic(order, seed=1000 + index).save(path, quality=92, subsampling="4:2:0")
         corpus["photo_12mp"].append(path)
-    with Image.open(SAMPLES_DIR / "screenshot_notebook.png") as shot:
+    with Image.open(SAMPLES_DIR / "screenshot/jupyter_notebook_edit.png") as shot:
         shot = shot.convert("RGB")
     screen = Image.new("RGB", (2560, 1440), (255, 255, 255))
     for x, y in ((0, 0), (1280, 0), (0, 720), (1280, 720)):

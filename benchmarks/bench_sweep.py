@@ -41,11 +41,11 @@ from toolkit.sweep import SweepGrid, default_executor, run_sweep
 from toolkit.tokens import image_tokens
 
 SOURCES = (
-    "photo_china.jpg",
-    "photo_coffee.png",
-    "photo_grace_hopper.jpg",
-    "photo_hubble_deep_field.jpg",
-    "photo_exif_rotated.jpg",
+    "photo/china.jpg",
+    "photo/coffee.png",
+    "photo/grace_hopper.jpg",
+    "photo/hubble_deep_field.jpg",
+    "photo/grace_hopper_exif_rotated.jpg",
 )
 SIZE = (4032, 3024)
 DISTINCT = 10

@@ -1,7 +1,7 @@
 """Make `data/video/clip.mp4`: a short H.264 clip of pans, a zoom and hard cuts over real photos.
 
 No permissively licensed video ships in a registry package, so the clip is built from four
-photos in `data/samples/` (licences in `data/SOURCES.md`): a diagonal pan over the coffee
+photos in `data/samples/photo/` (licences in `data/SOURCES.md`): a diagonal pan over the coffee
 photo, a still of the China photo (its frames are exact duplicates), a zoom into the Hubble
 deep field, a vertical pan over Grace Hopper's portrait; 24 fps, 640x360, hard cuts between.
 Run `python scripts/make_clip.py` to rebuild it.
@@ -21,10 +21,10 @@ PAN_PX_PER_S = 150  # along each axis, at most the room the photo leaves
 PHOTOS = [
     SAMPLES_DIR / name
     for name in (
-        "photo_coffee.png",
-        "photo_china.jpg",
-        "photo_hubble_deep_field.jpg",
-        "photo_grace_hopper.jpg",
+        "photo/coffee.png",
+        "photo/china.jpg",
+        "photo/hubble_deep_field.jpg",
+        "photo/grace_hopper.jpg",
     )
 ]
 

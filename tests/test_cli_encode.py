@@ -144,4 +144,4 @@ def test_background_and_max_side_options(capsys, write):
 def test_samples_folder_encodes_without_failures(capsys):
     code, out, _ = run(capsys, SAMPLES_DIR, "--json")
     rows = json_rows(out)
-    assert code == 0 and len(rows) == len(list(SAMPLES_DIR.iterdir()))
+    assert code == 0 and len(rows) == sum(p.is_file() for p in SAMPLES_DIR.rglob("*"))

@@ -2,6 +2,7 @@
 
 import io
 import pickle
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -277,7 +278,7 @@ def test_other_colour_spaces_become_rgb(write, mode):
 
 
 def test_non_srgb_icc_profile_is_converted_to_srgb(write):
-    profile = Image.open(SAMPLES_DIR / "screenshot_notebook.png").info["icc_profile"]
+    profile = Image.open(SAMPLES_DIR / "screenshot/jupyter_notebook_edit.png").info["icc_profile"]
     image = Image.new("RGB", (16, 16), (200, 40, 40))
     loaded = load_image(write("display.png", image, icc_profile=profile))
     expected = ImageCms.profileToProfile(
@@ -420,16 +421,26 @@ def test_iter_image_files_walks_sorted_and_skips_hidden_and_non_images(write, tm
 
 
 SAMPLE_FLAGS = {
-    "camera_12mp.jpg": {"draft_decoded"},
-    "photo_exif_rotated.jpg": {"exif_rotated"},
-    "screenshot_notebook.png": {"icc_converted", "alpha_flattened"},
-    "logo_transparent.png": {"alpha_flattened"},
-    "palette_smile.gif": {"alpha_flattened"},
-    "screencast_animated.gif": {"first_frame_only"},
+    "photo/camera_12mp.jpg": {"draft_decoded"},
+    "photo/grace_hopper_exif_rotated.jpg": {"exif_rotated"},
+    "screenshot/jupyter_notebook_edit.png": {"icc_converted", "alpha_flattened"},
+    "screenshot/jupyter_running_2x.png": {"icc_converted"},
+    "screenshot/jupyter_screencast.gif": {"first_frame_only"},
+    "graphic/matplotlib_logo.png": {"alpha_flattened"},
+    "graphic/imagemagick_wizard.png": {"alpha_flattened"},
+    "graphic/smile_palette.gif": {"alpha_flattened"},
 }
+SAMPLES = sorted(p.relative_to(SAMPLES_DIR).as_posix() for p in SAMPLES_DIR.rglob("*.*"))
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in SAMPLES_DIR.iterdir()))
+def test_samples_hold_four_images_per_category_and_the_flagged_files():
+    per_category = Counter(name.split("/")[0] for name in SAMPLES)
+    assert set(per_category) == {"chart", "document", "graphic", "photo", "screenshot"}
+    assert min(per_category.values()) >= 4
+    assert set(SAMPLE_FLAGS) <= set(SAMPLES)
+
+
+@pytest.mark.parametrize("name", SAMPLES)
 def test_every_sample_encodes(name):
     encoded = encode_image(SAMPLES_DIR / name)
     assert max(encoded.width, encoded.height) <= 800
@@ -438,8 +449,8 @@ def test_every_sample_encodes(name):
 
 
 def test_exif_rotated_sample_comes_out_upright():
-    upright = encode_image(SAMPLES_DIR / "photo_grace_hopper.jpg")
-    rotated = encode_image(SAMPLES_DIR / "photo_exif_rotated.jpg")
+    upright = encode_image(SAMPLES_DIR / "photo/grace_hopper.jpg")
+    rotated = encode_image(SAMPLES_DIR / "photo/grace_hopper_exif_rotated.jpg")
     assert (rotated.width, rotated.height) == (upright.width, upright.height) == (512, 600)
     a = np.asarray(decoded(upright), dtype=float)
     b = np.asarray(decoded(rotated), dtype=float)

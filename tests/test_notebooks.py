@@ -13,7 +13,7 @@ from smoke_report import smoke_report
 
 from toolkit.cli import main
 from toolkit.errors import ReportError
-from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR
+from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, SAMPLES_DIR
 from toolkit.reports import PACKAGES, build_report, load_preset, notebook_parameters
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -99,9 +99,8 @@ def test_smoke_report_manifest(report):
     samples = load_preset("smoke")["shared"]["images_dir"]
     inputs = {i["path"]: i for i in manifest["inputs"]}
     assert all((PROJECT_DIR / p).is_file() for p in inputs)
-    assert {
-        p.relative_to(PROJECT_DIR).as_posix() for p in (PROJECT_DIR / samples).iterdir()
-    } <= set(inputs)
+    files = (p for p in (PROJECT_DIR / samples).rglob("*") if p.is_file())
+    assert {p.relative_to(PROJECT_DIR).as_posix() for p in files} <= set(inputs)
     assert "data/video/clip.mp4" in inputs
     assert all(len(i["sha256"]) == 64 for i in inputs.values())
 
@@ -195,7 +194,7 @@ def test_report_cli_exits_non_zero_on_an_unknown_preset(capsys):
 
 def sample(name: str) -> Path:
     """A committed sample image, wherever its category folder puts it."""
-    return next(PROJECT_DIR.joinpath("data", "samples").rglob(name))
+    return next(SAMPLES_DIR.rglob(name))
 
 
 @pytest.mark.notebooks

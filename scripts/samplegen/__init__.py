@@ -1,0 +1,1 @@
+"""Sample image generators for `scripts/make_samples.py` (see its docstring)."""
