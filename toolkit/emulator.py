@@ -63,6 +63,7 @@ HOST = "127.0.0.1"
 FAULTS = ("429", "500", "drop", "hang", "slow")
 OFFLINE_URLS = ("accept", "refuse")
 IMAGE_SIZE_HEADER = "X-Emulator-Image-Size"
+_DRAIN_PAUSE_S = 0.25  # an oversized body is drained only while it keeps arriving
 _SIZE = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
 _LENGTH = re.compile(r"[0-9]{1,15}")
 
@@ -503,6 +504,8 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes one HTTP request; `server.state` is the shared `_State`."""
 
     protocol_version = "HTTP/1.1"
+    # A request line too broken to name its version still gets a status line and headers.
+    default_request_version = "HTTP/1.1"
     server_version = "toolkit-emulator"
     disable_nagle_algorithm = True  # small answers would otherwise wait on delayed ACKs
     wbufsize = -1  # headers and body leave in one write; flushed after each request
@@ -572,8 +575,16 @@ class _Handler(BaseHTTPRequestHandler):
         return data
 
     def _discard(self, length: int) -> None:
-        while length > 0 and (chunk := self.rfile.read(min(length, 1 << 20))):
-            length -= len(chunk)
+        """Read and drop up to `length` body bytes while they keep coming (a client that
+        declared more than it sends is not waited for), so the client can read the answer."""
+        self.connection.settimeout(_DRAIN_PAUSE_S)
+        try:
+            while length > 0 and (chunk := self.rfile.read1(min(length, 1 << 20))):
+                length -= len(chunk)
+        except TimeoutError:
+            pass
+        finally:
+            self.connection.settimeout(self.timeout)
 
     def _authorize(self) -> None:
         auth = self.headers.get("Authorization", "")

@@ -192,8 +192,8 @@ def _tables(value: object, where: str) -> list[dict]:
     return value
 
 
-def _group_models(group: dict, index: int) -> dict[str, ModelRule]:
-    where = f"groups[{index}]"
+def _group_models(group: dict, index: int, source: str) -> dict[str, ModelRule]:
+    where = f"{source}: groups[{index}]"
     check_keys(group, GROUP_KEYS, where)
     name = str(group.get("name", where))
     shared = _params(group.get("params", {}), f"{where}.params")
@@ -250,7 +250,7 @@ def parse_rules(data: dict, path: Path | None = None) -> RuleSet:
         raise RulesError(f"{where}: needs id, provider and an ISO as_of date ({exc})") from exc
     models: dict[str, ModelRule] = {}
     for index, group in enumerate(_tables(data.get("groups", []), f"{where}: groups")):
-        for name, rule in _group_models(group, index).items():
+        for name, rule in _group_models(group, index, where).items():
             if name in models:
                 raise RulesError(f"{where}: model {name!r} is in more than one group")
             models[name] = rule
