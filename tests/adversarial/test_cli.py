@@ -202,6 +202,12 @@ def test_batch_caps_images_per_request_at_the_request_limit(tmp_path, good, caps
     assert not (tmp_path / "b").exists()
 
 
+def send_argv(image: Path, emu: Emulator, results: Path) -> list:
+    """`toolkit request IMAGE --send` to the emulator, recording into `results`."""
+    sending = ["--send", "--base-url", emu.base_url, "--results", results]
+    return ["request", image, "--model", "gpt-4o", *sending]
+
+
 def test_a_results_file_that_is_not_ours_is_refused_before_sending(
     tmp_path, good, capsys, monkeypatch
 ):
@@ -209,17 +215,7 @@ def test_a_results_file_that_is_not_ours_is_refused_before_sending(
     results = tmp_path / "results.jsonl"
     results.write_text('{"id": "x", "status": "ok"}\n[1, 2]\n')
     with Emulator() as emu:
-        code = run_cli(
-            "request",
-            good,
-            "--model",
-            "gpt-4o",
-            "--send",
-            "--base-url",
-            emu.base_url,
-            "--results",
-            results,
-        )
+        code = run_cli(*send_argv(good, emu, results))
         assert sum(emu.attempts.values()) == 0
     err = capsys.readouterr().err
     assert code == 2 and f"{results}: line 2 is not a result record" in err
@@ -312,18 +308,7 @@ def test_ctrl_c_in_request_send_keeps_the_answer_and_sends_nothing_twice(tmp_pat
     results = tmp_path / "results.jsonl"
     env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
     with Emulator(faults=FaultPlan(rate_slow=1.0, slow_s=1.5)) as emu:
-        argv = [
-            "request",
-            good,
-            "--model",
-            "gpt-4o",
-            "--send",
-            "--base-url",
-            emu.base_url,
-            "--results",
-            results,
-            "--json",
-        ]
+        argv = [*send_argv(good, emu, results), "--json"]
         process = start(*argv, env=env)
         wait_for(lambda: sum(emu.attempts.values()) == 1)
         _, err = interrupt(process)
