@@ -336,7 +336,7 @@ def _answer(
 
 def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[str, bytes] | None]:
     """Form fields and the (filename, bytes) of the `file` field of a multipart body."""
-    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
     message = BytesParser(policy=policy.HTTP).parsebytes(head + raw)
     if not message.is_multipart():
         raise ApiError(400, "Expected a multipart/form-data body.")
