@@ -18,7 +18,7 @@ from toolkit.payload import ImagePart, Request, RequestSpec
 SPEC = RequestSpec("gpt-4o", "Describe")
 CHILD = """
 import sys
-from test_delivery import requests
+from test_adversarial_delivery import requests
 from toolkit.client import run_requests
 
 try:
