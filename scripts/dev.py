@@ -5,7 +5,8 @@
 
 Needs only Python 3.11+. Everything else is installed here: the venv (pip upgraded first, the
 machine's pip is old), the package with its notebook and test extras, and, for the tests, the
-Debian packages they use (Tesseract OCR, headless Chromium) when running as root.
+Debian packages they use (Tesseract OCR for both, headless Chromium for the tests) when running
+as root.
 """
 
 import hashlib
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".toolkit-installed"
-DEBIAN_PACKAGES = {"tesseract": "tesseract-ocr", "chromium": "chromium"}
+REPORT_PACKAGES = {"tesseract": "tesseract-ocr"}  # OCR's English model, for legibility
+TEST_PACKAGES = {**REPORT_PACKAGES, "chromium": "chromium"}  # headless browser tests
 
 
 def run(*cmd: object, **kwargs) -> None:
@@ -39,13 +41,13 @@ def setup_venv(extras: str) -> None:
     STAMP.write_text(wanted)
 
 
-def install_debian_packages() -> None:
-    """Install the system tools the tests use, when missing and when we may (root)."""
-    missing = [pkg for tool, pkg in DEBIAN_PACKAGES.items() if shutil.which(tool) is None]
+def install_debian_packages(packages: dict[str, str]) -> None:
+    """Install the system tools a job uses, when missing and when we may (root)."""
+    missing = [pkg for tool, pkg in packages.items() if shutil.which(tool) is None]
     if not missing:
         return
     if os.geteuid() != 0:
-        print(f"not root: cannot install {missing}; the tests that need them will skip")
+        print(f"not root: cannot install {missing}; install them (apt) for legibility and tests")
         return
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-qq", env=env)
@@ -54,12 +56,13 @@ def install_debian_packages() -> None:
 
 def main_job() -> None:
     setup_venv("notebooks")
+    install_debian_packages(REPORT_PACKAGES)
     run(BIN / "toolkit", "report", "--preset", "default", "--images", ROOT / "data" / "samples")
 
 
 def tests() -> None:
     setup_venv("notebooks,test")
-    install_debian_packages()
+    install_debian_packages(TEST_PACKAGES)
     env = {**os.environ, "MPLBACKEND": "agg", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     run(BIN / "ruff", "check", ROOT, cwd=ROOT)
     run(BIN / "ruff", "format", "--check", ROOT, cwd=ROOT)

@@ -50,6 +50,16 @@ def png_header(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
 
 
+def run_cli(*argv) -> int:
+    """`toolkit ARGV...` in this process: its exit code, argparse's usage errors (2) included."""
+    from toolkit.cli import main
+
+    try:
+        return main([str(arg) for arg in argv])
+    except SystemExit as exit_:
+        return exit_.code
+
+
 def frames(colours, size=(40, 30), mode="RGB"):
     return [Image.new(mode, size, colour) for colour in colours]
 

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import quadrants
+from conftest import quadrants, run_cli
 from PIL import Image
 
 from toolkit.cli import main
@@ -34,7 +34,7 @@ def folder(write, tmp_path):
 
 
 def run(capsys, *argv):
-    code = main(["encode", *map(str, argv)])
+    code = run_cli("encode", *argv)
     out, err = capsys.readouterr()
     return code, out, err
 

@@ -19,6 +19,7 @@ from toolkit.emulator import Emulator, FaultPlan
 from toolkit.errors import SettingsError
 from toolkit.payload import ImagePart, Request, RequestLimits, RequestSpec, usage_cost_usd
 
+PNG_HEAD_ONLY = to_bytes(quadrants(), "PNG")[:60]  # a PNG cut short: the API refuses it
 FAST = RetryPolicy(max_attempts=8, initial_delay_s=0.001, max_delay_s=0.01)
 KEY = "sk-test-DO-NOT-LEAK-4f9a2c"
 
@@ -94,7 +95,7 @@ def test_fault_storm_loses_nothing_and_sends_nothing_twice(emu, tmp_path):
 def test_exhausted_retries_are_sent_again_later_and_refusals_are_not(emu, tmp_path):
     path = tmp_path / "r.jsonl"
     emu.faults = FaultPlan(rate_500=1.0)
-    bad = Request(RequestSpec("gpt-4o", "x"), (ImagePart(url="http://127.0.0.1:9/x.png"),))
+    bad = Request(RequestSpec("gpt-4o", "x"), (ImagePart(data=PNG_HEAD_ONLY, name="cut"),))
     items = [*requests(4), bad]
     retry = RetryPolicy(max_attempts=3, initial_delay_s=0.001, max_delay_s=0.001)
     summary = send(emu, items, path, retry=retry)

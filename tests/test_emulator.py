@@ -1,15 +1,12 @@
 """The emulator through real HTTP with the real SDK: answers, validation, faults, Batch."""
 
 import base64
-import functools
 import io
 import json
 import random
-import threading
 import time
 import urllib.request
 from collections import Counter
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import openai
 import pytest
@@ -250,29 +247,22 @@ def test_fault_plan_parsing_and_draws():
         FaultPlan(rate_429=0.8, rate_500=0.5)
 
 
-@pytest.fixture
-def static_server(tmp_path):
-    """A plain HTTP server on 127.0.0.1 serving `tmp_path` (a stand-in for a remote host)."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=tmp_path)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def test_images_by_file_id_and_url(client, tmp_path, static_server):
+def test_images_by_file_id_and_url(client):
     uploaded = client.files.create(file=("pic.png", io.BytesIO(PNG)), purpose="vision")
     assert uploaded.bytes == len(PNG) and uploaded.purpose == "vision"
     assert client.files.content(uploaded.id).content == PNG
-    (tmp_path / "pic.png").write_bytes(PNG)
     parts = [
         ImagePart(file_id=uploaded.id, detail="low"),
-        ImagePart(url=f"{static_server}/pic.png"),
+        ImagePart(url="https://images.example/pic.png"),  # never fetched: billed as assumed
     ]
-    response = client.responses.create(**RequestSpec("gpt-4o", api="responses").body(parts))
-    described = json.loads(response.output_text)["images"]
-    assert [(d["width"], d["detail"]) for d in described] == [(120, "low"), (120, "high")]
+    body = RequestSpec("gpt-4o", api="responses").body(parts)
+    described = json.loads(client.responses.create(**body).output_text)["images"]
+    assert [(d["source"], d["width"], d["detail"]) for d in described] == [
+        ("file_id", 120, "low"),
+        ("url", 1024, "high"),
+    ]
+    sized = client.responses.create(**body, extra_headers={"X-Emulator-Image-Size": "300x200"})
+    assert json.loads(sized.output_text)["images"][1]["width"] == 300
     batch_file = client.files.create(file=("b.jsonl", io.BytesIO(b"{}\n")), purpose="batch")
     wrong = [ImagePart(file_id=batch_file.id)]
     with pytest.raises(openai.BadRequestError):
@@ -285,7 +275,7 @@ def test_batch_round_trip_through_the_sdk(client, tmp_path, api):
     sizes = [(64, 48), (200, 100), (1024, 1024), (30, 30)]
     parts = [ImagePart.from_bytes(to_bytes(quadrants(s), "PNG"), name=f"{s}") for s in sizes]
     requests = [Request(spec, (p,)) for p in parts]
-    bad = Request(spec, (ImagePart(url="http://127.0.0.1:9/missing.png"),))
+    bad = Request(spec, (ImagePart(data=PNG[:60], name="truncated"),))
     files = write_batch_files([*requests, bad], tmp_path)
     assert len(files) == 1
     with files[0].path.open("rb") as handle:
@@ -310,7 +300,7 @@ def test_batch_round_trip_through_the_sdk(client, tmp_path, api):
         assert record["cost_usd"] == pytest.approx(
             usage_cost_usd("gpt-4o", record["input_tokens"], 0, record["output_tokens"], "batch")
         )
-    assert records[-1]["error_type"] == "invalid_image_url"
+    assert records[-1]["error_type"] == "image_parse_error"
 
 
 def test_batch_validation_fails_duplicates_and_mixed_models(client, tmp_path):

@@ -188,7 +188,7 @@ def test_undeclared_preset_parameter_is_an_error(tmp_path):
 
 
 def test_report_cli_exits_non_zero_on_an_unknown_preset(capsys):
-    assert main(["report", "--preset", "no-such-preset"]) == 1
+    assert main(["report", "--preset", "no-such-preset"]) == 2
     assert "known presets" in capsys.readouterr().err
 
 

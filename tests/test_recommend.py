@@ -120,11 +120,16 @@ def test_photos_keep_a_share_of_the_fidelity_the_model_allows():
         GRID,
         category="photo",
     ).assign(text_words=0, seen_word_recall=math.nan)
-    pick = one(df)  # 0.86 / 0.9 = 0.956 < 0.98; 0.89 / 0.9 = 0.989
-    assert (pick["max_side"], pick["binding"], pick["few_images"]) == (1024, "fidelity", False)
-    assert pick["fidelity_relative_min"] == pytest.approx(0.89 / 0.9)
-    assert math.isnan(pick["ocr_relative_min"])
-    assert one(df, rules=DecisionRules(min_fidelity=0.95))["max_side"] == 512
+    strict = one(df, rules=DecisionRules(min_fidelity=0.98))  # 0.86 / 0.9 = 0.956 < 0.98
+    assert (strict["max_side"], strict["binding"], strict["few_images"]) == (
+        1024,
+        "fidelity",
+        False,
+    )
+    assert strict["fidelity_relative_min"] == pytest.approx(0.89 / 0.9)
+    assert math.isnan(strict["ocr_relative_min"])
+    default = one(df)  # the default floor, 0.95, takes 0.956
+    assert (default["max_side"], default["detail"]) == (512, "high")
 
 
 def test_each_image_is_judged_by_what_it_holds():
@@ -156,6 +161,18 @@ def test_a_setting_that_fails_on_an_image_never_qualifies():
     pick = one(df)
     assert (pick["max_side"], pick["detail"], pick["binding"]) == (512, "high", "error")
     assert "b.png: ImageRejectedError" in pick["binding_detail"]
+
+
+def test_a_file_that_never_loaded_is_counted_not_judged():
+    df = result_rows({"a.png": {}, "broken.png": {}}, GRID)
+    broken = df["image"] == "broken.png"
+    df.loc[broken, ["source_width", "source_height", "tokens", "cost_usd"]] = math.nan
+    df.loc[broken, "error"] = "CorruptImageError: broken.png: truncated"
+    pick = one(df)
+    assert (pick["images"], pick["unreadable_images"]) == (1, 1)
+    assert (pick["max_side"], pick["detail"]) == (512, "low")  # a.png alone decides
+    only_broken = one(df[broken])
+    assert only_broken["images"] == 0 and only_broken["binding"] == "error"
 
 
 def test_a_rule_whose_metric_is_missing_is_an_error():

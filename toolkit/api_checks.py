@@ -3,24 +3,29 @@
 Parameter names and detail values are read from the installed SDK's types; content parts
 of Chat Completions messages and Responses input items are checked for shape; data URLs are
 strict and their declared type must match the bytes; images must be decodable, non-animated
-PNG/JPEG/GIF/WebP within `toolkit.payload.RequestLimits`. Failures raise `ApiError`, which
-carries the OpenAI-shaped error body (`{"error": {"message", "type", "param", "code"}}`);
+PNG/JPEG/GIF/WebP within `toolkit.payload.RequestLimits`. Other image URLs are checked for
+shape only (http or https, a host): nothing here ever downloads. Image sizes come from the
+header, checked against a pixel cap before anything is decoded. Failures raise `ApiError`,
+which carries the OpenAI-shaped error body (`{"error": {"message", "type", "param", "code"}}`);
 messages are close to the API's, not verbatim.
 """
 
 import typing
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
+from urllib.parse import urlsplit
 
 from openai.types.chat.chat_completion_content_part_image_param import ImageURL
 from openai.types.chat.completion_create_params import CompletionCreateParamsBase
 from openai.types.responses.image_detail import ImageDetail
 from openai.types.responses.response_create_params import ResponseCreateParamsBase
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from toolkit.dataurl import parse_data_url
 from toolkit.errors import DataURLError, UnknownModelError
+from toolkit.images import DECODE_ERRORS
 from toolkit.payload import RequestLimits
 from toolkit.rulesets import find_model
 
@@ -32,6 +37,8 @@ PARAMS = {
     "responses": {*ResponseCreateParamsBase.__annotations__, "stream"},
 }
 ROLES = ("system", "developer", "user", "assistant")
+FORMAT_TYPES = ("text", "json_object", "json_schema")  # response_format / text.format types
+URL_SCHEMES = ("http", "https")
 _TYPE_NAMES = {str: "a string", list: "an array", dict: "an object"}
 
 
@@ -128,9 +135,16 @@ def _image_parts(
                 yield role, at, part
 
 
-def _check_json_word(texts: list[str], fmt: dict, message: str, param: str) -> None:
+def _format_type(fmt: object, param: str) -> str | None:
+    """The `type` of a response format object (`response_format`, `text.format`), checked."""
+    if fmt is None:
+        return None
+    return one_of(expect(fmt, dict, param).get("type"), FORMAT_TYPES, f"{param}.type")
+
+
+def _check_json_word(texts: list[str], fmt_type: str | None, message: str, param: str) -> None:
     """The API refuses a `json_object` format unless the word "json" appears in the input."""
-    if fmt.get("type") == "json_object" and "json" not in " ".join(texts).lower():
+    if fmt_type == "json_object" and "json" not in " ".join(texts).lower():
         raise ApiError(400, message, param=param)
 
 
@@ -157,7 +171,7 @@ def _chat_parts(body: dict) -> tuple[list[str], list[ImageRef]]:
         images.append(ImageRef.from_url(f"{at}.image_url.url", url, detail))
     _check_json_word(
         texts,
-        body.get("response_format") or {},
+        _format_type(body.get("response_format"), "response_format"),
         "'messages' must contain the word 'json' in some form, to use "
         "'response_format' of type 'json_object'.",
         "messages",
@@ -170,12 +184,20 @@ def _responses_parts(body: dict) -> tuple[list[str], list[ImageRef]]:
     images = []
     items = body.get("input")
     if isinstance(items, str):
-        return [*texts, items], images
+        texts.append(items)
+        items = []
     for _, at, part in _image_parts(
         expect(items, list, "input"), "input", ("input_text", "input_image"), texts, typed=True
     ):
         _no_extra(part, {"type", "image_url", "file_id", "detail"}, at)
-        detail = one_of(part.get("detail", "auto"), RESPONSES_DETAILS, f"{at}.detail")
+        if "detail" not in part:  # required here, unlike in Chat Completions
+            raise ApiError(
+                400,
+                f"Missing required parameter: '{at}.detail'.",
+                param=f"{at}.detail",
+                code="missing_required_parameter",
+            )
+        detail = one_of(part["detail"], RESPONSES_DETAILS, f"{at}.detail")
         if ("image_url" in part) == ("file_id" in part):
             raise ApiError(400, f"'{at}' needs exactly one of 'image_url' or 'file_id'.", param=at)
         if "file_id" in part:
@@ -184,9 +206,11 @@ def _responses_parts(body: dict) -> tuple[list[str], list[ImageRef]]:
         else:
             url = expect(part["image_url"], str, f"{at}.image_url")
             images.append(ImageRef.from_url(f"{at}.image_url", url, detail))
+    text = body.get("text")
+    fmt = None if text is None else expect(text, dict, "text").get("format")
     _check_json_word(
         texts,
-        (body.get("text") or {}).get("format") or {},
+        _format_type(fmt, "text.format"),
         "Response input messages must contain the word 'json' in some form to use "
         "'text.format' of type 'json_object'.",
         "input",
@@ -245,39 +269,98 @@ def data_url_bytes(image: ImageRef) -> tuple[bytes, str]:
     return parsed.data, parsed.mime
 
 
-def image_size(data: bytes, declared: str, param: str, limits: RequestLimits) -> tuple[int, int]:
-    """(width, height) of one image's bytes, checked against its declared type and limits."""
-    if len(data) > limits.max_image_bytes:
+def _is_web_url(url: str) -> bool:
+    """http(s), a host, a well-formed port, no spaces or control characters."""
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0  # .port raises ValueError if malformed
+    except ValueError:
+        return False
+    return (
+        parts.scheme in URL_SCHEMES
+        and bool(parts.hostname)
+        and port_ok
+        and url.isprintable()
+        and " " not in url
+    )
+
+
+def check_image_url(image: ImageRef) -> None:
+    """A 400 unless a non-data image URL is a well-formed http(s) URL; it is not fetched."""
+    if not _is_web_url(image.ref):
         raise ApiError(
             400,
+            "Invalid image URL: expected a base64 data URL (data:image/<type>;base64,...) "
+            "or an http:// or https:// URL.",
+            param=image.param,
+            code="invalid_image_url",
+        )
+
+
+def _unreadable(param: str, exc: BaseException) -> ApiError:
+    return ApiError(
+        400,
+        f"The image data you provided does not represent a valid image: {exc}",
+        param=param,
+        code="image_parse_error",
+    )
+
+
+def _too_large(param: str, message: str) -> ApiError:
+    return ApiError(400, message, param=param, code="image_too_large")
+
+
+def image_size(
+    data: bytes, declared: str, param: str, limits: RequestLimits, max_pixels: int
+) -> tuple[int, int]:
+    """(width, height) of one image from its header, checked against its declared type, the
+    limits and `max_pixels`. Nothing is decoded here: `check_decodes` does that afterwards,
+    for images within the cap. An MPO (a phone camera's JPEG with extra pictures after the
+    first) is a JPEG, not an animation."""
+    if len(data) > limits.max_image_bytes:
+        raise _too_large(
+            param,
             f"Image is {len(data) / 1e6:.2f}MB, which exceeds the allowed limit of "
             f"{limits.max_image_bytes / 1e6:g}MB.",
-            param=param,
-            code="image_too_large",
         )
     one_of(declared, SUPPORTED_MIMES, param)
     try:
-        with Image.open(BytesIO(data)) as decoded:
-            if getattr(decoded, "n_frames", 1) > 1:
-                raise ApiError(
-                    400,
-                    "Animated images are not supported; send a single frame.",
-                    param=param,
-                    code="invalid_image_format",
-                )
-            decoded.load()
-            if Image.MIME.get(decoded.format) != declared:
-                raise ApiError(
-                    400,
-                    f"The image is {decoded.format}, not {declared}.",
-                    param=param,
-                    code="invalid_image_format",
-                )
-            return decoded.size
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as image:
+                fmt = "JPEG" if image.format == "MPO" else image.format
+                animated = fmt != "JPEG" and getattr(image, "is_animated", False)
+                width, height = image.size
+    except Image.DecompressionBombError as exc:
+        raise _too_large(param, f"Image has too many pixels: {exc}") from None
+    except DECODE_ERRORS as exc:
+        raise _unreadable(param, exc) from None
+    if Image.MIME.get(fmt) != declared:
+        raise ApiError(
+            400, f"The image is {fmt}, not {declared}.", param=param, code="invalid_image_format"
+        )
+    if animated:
         raise ApiError(
             400,
-            f"The image data you provided does not represent a valid image: {exc}",
+            "Animated images are not supported; send a single frame.",
             param=param,
-            code="image_parse_error",
-        ) from None
+            code="invalid_image_format",
+        )
+    if width * height > max_pixels:
+        raise _too_large(
+            param,
+            f"Image is {width}x{height} = {width * height:,} pixels, over the {max_pixels:,} "
+            "pixels this server decodes.",
+        )
+    return width, height
+
+
+def check_decodes(data: bytes, param: str) -> None:
+    """Decode the image (an MPO's first picture) to prove its data is whole; a 400 if not."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(BytesIO(data)) as image:
+                image.load()
+    except (*DECODE_ERRORS, Image.DecompressionBombError) as exc:
+        raise _unreadable(param, exc) from None

@@ -11,11 +11,21 @@ file, written and flushed as it arrives:
 - `split`: a 413 answer; its images went on in smaller requests (`children`). A later run
   sends it again only to find its children done.
 
-Running again with the same results file skips `ok` and `error` ids, so an interrupted run
-resumes with nothing lost and nothing answered twice. Retries are this module's own loop
-(the SDK client gets `max_retries=0`) so every record counts its attempts; delays follow the
-SDK's (0.5 s doubling to 8 s, 0-25 % jitter, `Retry-After` honoured up to 120 s;
-`openai/_constants.py`). The API key is only ever handed to the SDK, never logged or written.
+Delivery. Running again with the same results file skips `ok` and `error` ids, so an
+interrupted run resumes where it stopped. Interrupting (Ctrl-C, or cancelling the task) stops
+taking new requests and starts no more retries, but lets the requests in flight finish, each
+within its per-attempt timeout, and records them before the run ends: nothing is lost and
+nothing is sent again on resume. A request is answered twice only when an attempt was cut
+off after the server had it: a per-attempt `timeout` shorter than the server takes, a dropped
+connection, a hard kill (SIGKILL, a second Ctrl-C) while it was in flight. Then delivery is
+at least once; each record's `attempts` says how often it was sent. To avoid repeats, give
+a per-attempt timeout longer than the server ever takes (the SDK's default is 600 s) and stop
+with one Ctrl-C.
+
+Retries are this module's own loop (the SDK client gets `max_retries=0`) so every record
+counts its attempts; delays follow the SDK's (0.5 s doubling to 8 s, 0-25 % jitter,
+`Retry-After` honoured up to 120 s; `openai/_constants.py`). The API key is only ever handed
+to the SDK, never logged or written.
 """
 
 import asyncio
@@ -34,6 +44,7 @@ import openai
 from openai import AsyncOpenAI
 
 from toolkit.errors import PayloadError, SettingsError
+from toolkit.files import open_regular
 from toolkit.payload import (
     OBSERVED_LIMITS,
     Request,
@@ -48,6 +59,14 @@ RETRY_STATUSES = (408, 409, 429)
 FINAL_STATUSES = ("ok", "error")
 
 
+def resolve_api_key(key: str | None = None) -> str:
+    """`key`, else `OPENAI_API_KEY`; `SettingsError` when there is neither."""
+    key = key or os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise SettingsError("no API key: pass api_key or set OPENAI_API_KEY")
+    return key
+
+
 def make_client(
     api_key: str | None = None,
     *,
@@ -59,11 +78,10 @@ def make_client(
     The key comes from `api_key` or `OPENAI_API_KEY`; `base_url` from the argument or
     `OPENAI_BASE_URL` (for example an `Emulator().base_url`).
     """
-    key = api_key or os.environ.get("OPENAI_API_KEY")
-    if not key:
-        raise SettingsError("no API key: pass api_key or set OPENAI_API_KEY")
     options = {"timeout": timeout} if timeout is not None else {}
-    return AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0, **options)
+    return AsyncOpenAI(
+        api_key=resolve_api_key(api_key), base_url=base_url, max_retries=0, **options
+    )
 
 
 @dataclass(frozen=True)
@@ -116,17 +134,23 @@ class SendSummary:
 
 
 def read_results(path: str | os.PathLike) -> dict[str, dict]:
-    """The last record per id in a results file (a torn last line is ignored)."""
+    """The last record per id in a results file; a torn line (a killed run's) is ignored.
+    `SettingsError` when the file cannot be read or a line is JSON but not a record."""
     records: dict[str, dict] = {}
     if not Path(path).exists():
         return records
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            records[record["id"]] = record
+    try:
+        with open_regular(path) as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    record = json.loads(line)
+                except ValueError:  # torn mid-line or mid-character
+                    continue
+                if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                    raise SettingsError(f"{path}: line {number} is not a result record")
+                records[record["id"]] = record
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     return records
 
 
@@ -182,9 +206,10 @@ class _Sender:
         self.pending: deque[Request] = deque()
         self.claimed: set[str] = set()
         self.summary: SendSummary | None = None
+        self.stopping = asyncio.Event()  # set when interrupted: finish in-flight work only
 
     def _next(self) -> Request | None:
-        while True:
+        while not self.stopping.is_set():
             if self.pending:
                 request = self.pending.popleft()
             else:
@@ -196,13 +221,31 @@ class _Sender:
                 continue
             self.claimed.add(request.id)
             return request
+        return None
 
     async def worker(self) -> None:
         while (request := self._next()) is not None:
-            record = await self.send(request)
-            self.results.write(record)
-            self.summary.statuses[record["status"]] += 1
-            self.summary.attempts += record["attempts"]
+            sending = asyncio.ensure_future(self.send(request))
+            try:
+                record = await asyncio.shield(sending)
+            except asyncio.CancelledError:  # interrupted: take no more, record this one
+                self.stopping.set()
+                self._record(await sending)
+                raise
+            self._record(record)
+
+    def _record(self, record: dict) -> None:
+        self.results.write(record)
+        self.summary.statuses[record["status"]] += 1
+        self.summary.attempts += record["attempts"]
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        """Wait `seconds` before a retry; True (at once) if the run is being stopped."""
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
 
     async def _post(self, request: Request) -> tuple[dict, str | None]:
         resource = self.client.chat.completions if request.api == "chat" else self.client.responses
@@ -259,7 +302,10 @@ class _Sender:
                 break
             if delay is not None and delay > self.retry.max_retry_after_s:
                 break
-            await asyncio.sleep(delay if delay is not None else self.retry.backoff(attempt))
+            if await self._stopped_within(
+                delay if delay is not None else self.retry.backoff(attempt)
+            ):
+                break
         record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return record
 
@@ -293,6 +339,8 @@ async def send_requests(
     """Send `requests` with at most `concurrency` in flight; records go to `results_path`.
 
     Ids already `ok` or `error` in `results_path` are skipped, as are repeats of an id.
+    Cancelled (Ctrl-C under `asyncio.run`), it sends nothing new and records the requests in
+    flight before it re-raises (see the module docstring for the delivery guarantee).
     `timeout` is per attempt (None: the client's). A 413 answer splits the request
     (`"split"`), splits and re-encodes images too large alone (`"reencode"`), or is recorded
     as an error (`"error"`); `limits` are the ones the children are packed under.

@@ -7,6 +7,14 @@ during its creation call). Bodies and images are checked as the API does by
 `toolkit.api_checks` (parameter names, content-part shapes, strict data URLs, decodable
 images, the limits of `toolkit.payload.RequestLimits`); errors are OpenAI-shaped.
 
+It never reaches out: an http(s) image URL is checked for shape and billed as the size in
+the request's `X-Emulator-Image-Size: WIDTHxHEIGHT` header, else `ServerSettings.url_image_size`
+(1024x1024: an assumption, the image is not downloaded), or refused with
+`offline_urls="refuse"`; `file:` and every other scheme are refused. Every malformed request
+gets an OpenAI-shaped 4xx: `Content-Length` is required and bounded, image sizes come from
+their headers with a pixel cap before anything is decoded, and a connection that sends
+nothing for `read_timeout_s` is closed.
+
 The answer is deterministic: a JSON description of each image received (type, width,
 height, detail, tokens). `usage` counts image tokens with `toolkit.tokens` for the requested
 model, plus an approximation for text: ceil(UTF-8 bytes / 4) per text block, the usual "about
@@ -22,10 +30,13 @@ import hashlib
 import json
 import math
 import random
+import re
+import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from email import policy
 from email.parser import BytesParser
@@ -35,6 +46,8 @@ from toolkit.api_checks import (
     ApiError,
     ImageRef,
     check_body,
+    check_decodes,
+    check_image_url,
     data_url_bytes,
     expect,
     image_size,
@@ -42,11 +55,17 @@ from toolkit.api_checks import (
 )
 from toolkit.dataurl import sniff_mime
 from toolkit.errors import RulesError, SettingsError
+from toolkit.images import DEFAULT_SETTINGS
 from toolkit.payload import API_BY_ENDPOINT, BATCH_LIMITS, OBSERVED_LIMITS, RequestLimits
 from toolkit.tokens import image_tokens
 
 HOST = "127.0.0.1"
 FAULTS = ("429", "500", "drop", "hang", "slow")
+OFFLINE_URLS = ("accept", "refuse")
+IMAGE_SIZE_HEADER = "X-Emulator-Image-Size"
+_DRAIN_PAUSE_S = 0.25  # an oversized body is drained only while it keeps arriving
+_SIZE = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
+_LENGTH = re.compile(r"[0-9]{1,15}")
 
 
 def text_tokens(text: str) -> int:
@@ -103,14 +122,71 @@ class FaultPlan:
         return None
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """`"1024x768"` -> (1024, 768); `SettingsError` for anything else."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise SettingsError(f"not a WIDTHxHEIGHT size in pixels: {text!r}")
+    return int(match[1]), int(match[2])
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How the server treats what it cannot or will not do.
+
+    `offline_urls`: an http(s) image URL is `accept`ed (billed as `url_image_size`, or the
+    size in the request's `X-Emulator-Image-Size` header; never downloaded) or `refuse`d.
+    `max_image_pixels`: images with more pixels are refused from their header, before any
+    decode (default: Pillow's decompression-bomb limit, as `EncodeSettings.max_pixels`); at
+    most that many pixels are decoded at once across all requests, which bounds memory.
+    `read_timeout_s`: a connection that sends nothing for this long is closed.
+    """
+
+    offline_urls: str = "accept"
+    url_image_size: tuple[int, int] = (1024, 1024)
+    max_image_pixels: int = DEFAULT_SETTINGS.max_pixels
+    read_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.offline_urls not in OFFLINE_URLS:
+            raise SettingsError(f"offline_urls must be one of {OFFLINE_URLS}")
+        width, height = self.url_image_size
+        if min(width, height, self.max_image_pixels) < 1 or not self.read_timeout_s > 0:
+            raise SettingsError("sizes and max_image_pixels must be >= 1, read_timeout_s > 0")
+
+
+class _PixelBudget:
+    """At most `pixels` pixels being decoded at once across threads (a bound on memory)."""
+
+    def __init__(self, pixels: int):
+        self.free = pixels
+        self.changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        with self.changed:
+            self.changed.wait_for(lambda: self.free >= pixels)
+            self.free -= pixels
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.free += pixels
+                self.changed.notify_all()
+
+
 # ---- server state ---------------------------------------------------------------------------
 
 
 class _State:
     """What the server remembers: files, batches, counters; guarded by one lock."""
 
-    def __init__(self, faults: FaultPlan, limits: RequestLimits, require_key: bool):
+    def __init__(
+        self, faults: FaultPlan, limits: RequestLimits, require_key: bool, settings: ServerSettings
+    ):
         self.faults, self.limits, self.require_key = faults, limits, require_key
+        self.settings = settings
+        self.decoding = _PixelBudget(settings.max_image_pixels)
         self.lock = threading.Lock()
         self.rng = random.Random(faults.seed)
         self.stopping = threading.Event()
@@ -151,50 +227,49 @@ class _State:
     def image_bytes(self, image: ImageRef) -> tuple[bytes, str]:
         if image.kind == "data_url":
             return data_url_bytes(image)
-        if image.kind == "file_id":
-            meta = self.files.get(image.ref)
-            if meta is None or meta["purpose"] != "vision":
-                raise ApiError(
-                    400,
-                    f"No vision file found with id '{image.ref}'.",
-                    param=image.param,
-                    code="invalid_file_id",
-                )
-            data = self.contents[image.ref]
-            return data, sniff_mime(data) or "unknown"
-        try:
-            with urllib.request.urlopen(image.ref, timeout=10) as answer:
-                data = answer.read(self.limits.max_image_bytes + 1)
-                return data, sniff_mime(data) or "unknown"
-        except (OSError, ValueError) as exc:
+        meta = self.files.get(image.ref)
+        if meta is None or meta["purpose"] != "vision":
             raise ApiError(
                 400,
-                f"Error while downloading {image.ref}: {exc}",
+                f"No vision file found with id '{image.ref}'.",
                 param=image.param,
-                code="invalid_image_url",
-            ) from None
+                code="invalid_file_id",
+            )
+        data = self.contents[image.ref]
+        return data, sniff_mime(data) or "unknown"
 
-    def complete(self, api: str, body: object) -> dict:
+    def describe(self, image: ImageRef, url_size: tuple[int, int]) -> dict:
+        """Type and size of one image: a URL's from `url_size` (never fetched), bytes' from
+        their header, then decoded within the pixel budget."""
+        if image.kind == "url":
+            check_image_url(image)
+            if self.settings.offline_urls == "refuse":
+                raise ApiError(
+                    400,
+                    "This emulator does not download image URLs (offline_urls=refuse); send "
+                    "the image as a data URL or a file_id.",
+                    param=image.param,
+                    code="invalid_image_url",
+                )
+            return {"source": "url", "type": None, "width": url_size[0], "height": url_size[1]}
+        data, mime = self.image_bytes(image)
+        limit = self.settings.max_image_pixels
+        width, height = image_size(data, mime, image.param, self.limits, limit)
+        with self.decoding.hold(width * height):
+            check_decodes(data, image.param)
+        return {"source": image.kind, "type": mime, "width": width, "height": height}
+
+    def complete(self, api: str, body: object, url_size: tuple[int, int] | None = None) -> dict:
         """The answer body for a completion request, or raises `ApiError`."""
         model, texts, images = check_body(api, body, self.limits)
         described = []
         for index, image in enumerate(images):
-            data, mime = self.image_bytes(image)
-            width, height = image_size(data, mime, image.param, self.limits)
+            seen = self.describe(image, url_size or self.settings.url_image_size)
             try:
-                tokens = image_tokens(width, height, model, image.detail).tokens
+                tokens = image_tokens(seen["width"], seen["height"], model, image.detail).tokens
             except RulesError as exc:
                 raise ApiError(400, str(exc), param=image.param, code="invalid_value") from None
-            described.append(
-                {
-                    "index": index,
-                    "type": mime,
-                    "width": width,
-                    "height": height,
-                    "detail": image.detail,
-                    "tokens": tokens,
-                }
-            )
+            described.append({"index": index, **seen, "detail": image.detail, "tokens": tokens})
         text = json.dumps({"model": model, "images": described}, sort_keys=True)
         input_tokens = sum(d["tokens"] for d in described) + sum(map(text_tokens, texts))
         return _answer(api, model, body, text, input_tokens, text_tokens(text))
@@ -271,8 +346,11 @@ def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[str
         payload = part.get_payload(decode=True) or b""
         if part.get_filename() is not None:
             upload = (part.get_filename(), payload)
-        else:
+            continue
+        try:
             form[name] = payload.decode()
+        except UnicodeDecodeError:
+            raise ApiError(400, f"Form field {name!r} is not UTF-8 text.", param=name) from None
     return form, upload
 
 
@@ -281,6 +359,36 @@ def _batch_failure(code: str, message: str, line: int | None = None) -> dict:
         "object": "list",
         "data": [{"code": code, "message": message, "param": None, "line": line}],
     }
+
+
+def _batch_lines(raw: bytes) -> tuple[list[tuple[int, dict]], dict | None]:
+    """(line number, JSON object) per non-blank line, or the failure naming the first line
+    that is not a UTF-8 JSON object."""
+    lines = []
+    for number, text in enumerate(raw.splitlines(), 1):
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError included
+            line = None
+        if not isinstance(line, dict):
+            return [], _batch_failure(
+                "invalid_json_line", "This line is not a UTF-8 JSON object.", number
+            )
+        lines.append((number, line))
+    return lines, None
+
+
+def _line_problem(line: dict, endpoint: str) -> tuple[str, str] | None:
+    """(code, message) when one batch line is not a request to `endpoint`."""
+    if not isinstance(line.get("custom_id"), str) or not line["custom_id"]:
+        return "invalid_custom_id", "custom_id must be a non-empty string"
+    if line.get("method") != "POST" or line.get("url") != endpoint:
+        return "invalid_url", f"expected POST {endpoint}"
+    if not isinstance(line.get("body"), dict):
+        return "invalid_body", "body must be a JSON object holding the request"
+    return None
 
 
 class _Batches:
@@ -294,10 +402,11 @@ class _Batches:
         expect(body, dict, "body")
         endpoint = one_of(body.get("endpoint"), tuple(API_BY_ENDPOINT), "endpoint")
         one_of(body.get("completion_window"), ("24h",), "completion_window")
-        file_id = body.get("input_file_id")
+        file_id = expect(body.get("input_file_id"), str, "input_file_id")
         meta = state.files.get(file_id)
         if meta is None or meta["purpose"] != "batch":
             raise ApiError(400, f"No batch file found with id '{file_id}'.", param="input_file_id")
+        metadata = body.get("metadata")
         batch = {
             "id": state.next_id("batch_emu_"),
             "object": "batch",
@@ -308,37 +417,36 @@ class _Batches:
             "errors": None,
             "output_file_id": None,
             "error_file_id": None,
-            "metadata": body.get("metadata") or {},
+            "metadata": {} if metadata is None else expect(metadata, dict, "metadata"),
             "request_counts": {"total": 0, "completed": 0, "failed": 0},
         }
         raw = state.contents[file_id]
-        lines = [json.loads(x) for x in raw.splitlines() if x.strip()]
-        errors = self._check(lines, endpoint, len(raw))
+        lines, errors = _batch_lines(raw)
+        errors = errors or self._check(lines, endpoint, len(raw))
         if errors:
             batch.update(status="failed", errors=errors, failed_at=int(time.time()))
         else:
-            self._run(batch, lines, endpoint)
+            self._run(batch, [line for _, line in lines], endpoint)
         with state.lock:
             state.batches[batch["id"]] = batch
         return batch
 
-    def _check(self, lines: list[dict], endpoint: str, size: int) -> dict | None:
+    def _check(self, lines: list[tuple[int, dict]], endpoint: str, size: int) -> dict | None:
         if len(lines) > BATCH_LIMITS.max_lines or size > BATCH_LIMITS.max_file_bytes:
             return _batch_failure(
                 "too_large", f"{len(lines)} lines, {size} bytes: over the limits"
             )
         seen, models = set(), set()
-        for number, line in enumerate(lines, 1):
-            if line.get("custom_id") in seen:
+        for number, line in lines:
+            problem = _line_problem(line, endpoint)
+            if problem is not None:
+                return _batch_failure(*problem, number)
+            if line["custom_id"] in seen:
                 return _batch_failure(
-                    "duplicate_custom_id",
-                    f"custom_id {line.get('custom_id')!r} is not unique",
-                    number,
+                    "duplicate_custom_id", f"custom_id {line['custom_id']!r} is not unique", number
                 )
-            seen.add(line.get("custom_id"))
-            if line.get("method") != "POST" or line.get("url") != endpoint:
-                return _batch_failure("invalid_url", f"expected POST {endpoint}", number)
-            models.add((line.get("body") or {}).get("model"))
+            seen.add(line["custom_id"])
+            models.add(str(line["body"].get("model")))
         if len(models) > 1:
             return _batch_failure("mismatched_model", "a batch file must use a single model")
         return None
@@ -396,6 +504,8 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes one HTTP request; `server.state` is the shared `_State`."""
 
     protocol_version = "HTTP/1.1"
+    # A request line too broken to name its version still gets a status line and headers.
+    default_request_version = "HTTP/1.1"
     server_version = "toolkit-emulator"
     disable_nagle_algorithm = True  # small answers would otherwise wait on delayed ACKs
     wbufsize = -1  # headers and body leave in one write; flushed after each request
@@ -406,6 +516,21 @@ class _Handler(BaseHTTPRequestHandler):
     @property
     def state(self) -> _State:
         return self.server.state
+
+    def setup(self) -> None:
+        self.timeout = self.state.settings.read_timeout_s  # applied to the socket by setup()
+        super().setup()
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except (ConnectionError, TimeoutError):  # the client left or stalled: nothing to answer
+            self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+        """Malformed request lines and headers, unknown methods: an API-shaped answer too."""
+        self.close_connection = True
+        self._send(code, ApiError(code, message or self.responses[code][0]).body)
 
     def _send(self, status: int, body: object, headers: dict | None = None) -> None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -418,41 +543,64 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("x-request-id", self.state.next_id("req_emu_"))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
-    def _read_body(self) -> bytes | None:
-        """The body, or None (drained unread) when it exceeds the request limit."""
-        length = int(self.headers.get("Content-Length") or 0)
-        if length <= self.state.limits.max_request_bytes:
-            return self.rfile.read(length)
-        while length > 0:
-            length -= len(self.rfile.read(min(length, 1 << 20)))
-        return None
+    def _read_body(self) -> bytes:
+        """The body by its `Content-Length` (required, decimal digits, within the request
+        limit). Otherwise `ApiError`, and the connection closes after the answer."""
+        text = self.headers.get("Content-Length")
+        if text is None or self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            raise ApiError(
+                411, "A Content-Length header is required; chunked bodies are not accepted."
+            )
+        if not _LENGTH.fullmatch(text.strip()):
+            self.close_connection = True
+            raise ApiError(400, f"Invalid Content-Length header: {text[:40]!r}.")
+        length, limit = int(text), self.state.limits.max_request_bytes
+        if length > limit:
+            self.close_connection = True
+            self._discard(min(length, limit))  # so that the client gets to read the 413
+            raise ApiError(
+                413,
+                f"Request too large: {length} bytes; the limit is {limit} bytes.",
+                code="request_too_large",
+            )
+        data = self.rfile.read(length)
+        if len(data) < length:
+            raise ConnectionAbortedError("the body ended before its Content-Length")
+        return data
 
-    def _authorized(self) -> bool:
+    def _discard(self, length: int) -> None:
+        """Read and drop up to `length` body bytes while they keep coming (a client that
+        declared more than it sends is not waited for), so the client can read the answer."""
+        self.connection.settimeout(_DRAIN_PAUSE_S)
+        try:
+            while length > 0 and (chunk := self.rfile.read1(min(length, 1 << 20))):
+                length -= len(chunk)
+        except TimeoutError:
+            pass
+        finally:
+            self.connection.settimeout(self.timeout)
+
+    def _authorize(self) -> None:
         auth = self.headers.get("Authorization", "")
-        return not self.state.require_key or (auth.startswith("Bearer ") and len(auth) > 7)
+        if self.state.require_key and not (auth.startswith("Bearer ") and len(auth) > 7):
+            raise ApiError(
+                401,
+                "You didn't provide an API key. Provide it in an Authorization header "
+                "using Bearer auth.",
+                code="invalid_api_key",
+            )
 
     def _dispatch(self, method: str) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
-        raw = self._read_body() if method == "POST" else b""
         try:
-            if not self._authorized():
-                raise ApiError(
-                    401,
-                    "You didn't provide an API key. Provide it in an Authorization header "
-                    "using Bearer auth.",
-                    code="invalid_api_key",
-                )
-            if raw is None:
-                length = self.headers.get("Content-Length")
-                raise ApiError(
-                    413,
-                    f"Request too large: {length} bytes; "
-                    f"the limit is {self.state.limits.max_request_bytes} bytes.",
-                    code="request_too_large",
-                )
+            raw = self._read_body() if method == "POST" else b""
+            self._authorize()
             route = {
                 ("POST", "/v1/chat/completions"): lambda: self._completion("chat", raw),
                 ("POST", "/v1/responses"): lambda: self._completion("responses", raw),
@@ -468,6 +616,11 @@ class _Handler(BaseHTTPRequestHandler):
             route()
         except ApiError as exc:
             self._send(exc.status, exc.body)
+        except (ConnectionError, TimeoutError):
+            raise  # the client is gone: see handle_one_request
+        except Exception as exc:  # a bug, not the client's doing: still an answer, one line
+            print(f"toolkit emulator: {method} {path}: {exc!r}", file=sys.stderr)
+            self._send(500, ApiError(500, "The server had an error processing your request.").body)
 
     def _get_route(self, path: str):
         parts = path.split("/")[1:]
@@ -525,10 +678,18 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if fault == "slow":
             state.stopping.wait(state.faults.slow_s)
-        answer = state.complete(api, _json(raw))
+        answer = state.complete(api, _json(raw), self._url_size())
         self._send(200, answer)
         with state.lock:
             state.answered[client_id] += 1
+
+    def _url_size(self) -> tuple[int, int] | None:
+        """The size to bill URL images at, from the `X-Emulator-Image-Size` header."""
+        text = self.headers.get(IMAGE_SIZE_HEADER)
+        try:
+            return None if text is None else parse_size(text)
+        except SettingsError as exc:
+            raise ApiError(400, f"{IMAGE_SIZE_HEADER}: {exc}") from None
 
     def do_POST(self):  # noqa: N802 - http.server naming
         self._dispatch("POST")
@@ -563,7 +724,8 @@ class Emulator:
     ...     client = make_client(api_key="test", base_url=emu.base_url)
 
     `port=0` picks a free port. `attempts` and `answered` count completion requests per
-    `X-Client-Request-Id` (HTTP requests received / 200 answers written).
+    `X-Client-Request-Id` (HTTP requests received / 200 answers written). `settings` say how
+    URL images, huge images and idle connections are treated (`ServerSettings`).
     """
 
     def __init__(
@@ -573,8 +735,9 @@ class Emulator:
         faults: FaultPlan | None = None,
         limits: RequestLimits = OBSERVED_LIMITS,
         require_key: bool = True,
+        settings: ServerSettings = ServerSettings(),
     ):
-        self.state = _State(faults or FaultPlan(), limits, require_key)
+        self.state = _State(faults or FaultPlan(), limits, require_key, settings)
         self.server = _Server((HOST, port), _Handler)
         self.server.state = self.state
         self.thread: threading.Thread | None = None

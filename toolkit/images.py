@@ -29,6 +29,7 @@ from toolkit.errors import (
     SettingsError,
     UnsupportedImageError,
 )
+from toolkit.files import open_regular
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
@@ -183,7 +184,8 @@ def _read(source: Source) -> tuple[bytes, str]:
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
         try:
-            return Path(name).read_bytes(), name
+            with open_regular(name) as handle:
+                return handle.read(), name
         except OSError as exc:
             raise ImageError(name, f"cannot read: {exc.strerror or exc}") from exc
     name = str(getattr(source, "name", "<stream>"))
@@ -476,19 +478,24 @@ def _image_suffixes() -> frozenset[str]:
 
 def iter_image_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     """Files as given (any name; the format comes from the bytes) and, inside folders, every
-    non-hidden file with an image extension Pillow knows, sorted. Missing paths are yielded so
-    that loading them reports the error in order."""
+    non-hidden file with an image extension Pillow knows, sorted. Missing paths and folders
+    that cannot be listed are yielded too, so that loading them reports the error in order."""
     suffixes = _image_suffixes()
     for raw in paths:
         path = Path(raw)
-        if not path.is_dir():
+        if path.is_dir():
+            yield from sorted(_walk(path, suffixes))
+        else:
             yield path
-            continue
-        found = (
-            p
-            for p in path.rglob("*")
-            if p.is_file()
-            and p.suffix.lower() in suffixes
-            and not any(part.startswith(".") for part in p.relative_to(path).parts)
-        )
-        yield from sorted(found)
+
+
+def _walk(root: Path, suffixes: frozenset[str]) -> Iterator[Path]:
+    """Image files under `root` (hidden names skipped) and the folders that cannot be listed."""
+    unlisted: list[OSError] = []
+    for folder, subfolders, names in os.walk(root, onerror=unlisted.append):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        for name in names:
+            path = Path(folder, name)
+            if not name.startswith(".") and path.suffix.lower() in suffixes and path.is_file():
+                yield path
+    yield from (Path(exc.filename) for exc in unlisted)

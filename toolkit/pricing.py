@@ -17,12 +17,17 @@ from toolkit.rulesets import (
     builtin_files,
     builtin_or_file,
     canonical_model,
+    check_keys,
     read_toml,
 )
 from toolkit.tokens import TokenEstimate, image_tokens
 
 TIERS = ("standard", "batch", "cached")
 PRICES_KIND = "prices"
+PRICES_KEYS = frozenset(
+    {"kind", "id", "provider", "as_of", "title", "sources", "notes", "currency", "unit"}
+    | {"batch_discount", "models"}
+)
 PER_TOKENS = 1_000_000
 
 
@@ -73,8 +78,12 @@ def parse_prices(data: dict, path: Path | None = None) -> PriceTable:
     where = str(path or data.get("id", "<prices>"))
     if data.get("kind") != PRICES_KIND:
         raise RulesError(f"{where}: not a price file (kind = {data.get('kind')!r})")
+    check_keys(data, PRICES_KEYS, where)
+    rows = data.get("models", {})
+    if not isinstance(rows, dict):
+        raise RulesError(f"{where}: [models] must be a table")
     models = {}
-    for model, row in data.get("models", {}).items():
+    for model, row in rows.items():
         spot = f"{where}: models.{model}"
         if not isinstance(row, dict) or not {"input", "output"} <= row.keys():
             raise RulesError(f"{spot} needs at least input and output")

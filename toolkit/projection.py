@@ -49,6 +49,7 @@ def image_tokens_under(results: pd.DataFrame, recommended: pd.DataFrame) -> pd.D
     frames = []
     for pick in recommended.itertuples():
         rows = results[(results["model"] == pick.model) & (results["category"] == pick.category)]
+        rows = rows[rows["source_width"].notna()]  # files that never loaded cannot be sent
         images = rows.drop_duplicates("path")
         if pd.notna(pick.max_side):
             chosen = rows

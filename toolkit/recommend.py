@@ -52,6 +52,7 @@ COLUMNS = [
     "model",
     "category",
     "images",
+    "unreadable_images",
     "few_images",
     "text_images",
     "max_side",
@@ -230,6 +231,17 @@ def _widest_detail(group: pd.DataFrame) -> str:
 def _recommend_one(
     rows: pd.DataFrame, model: str, category: str, rules: DecisionRules, prices
 ) -> dict:
+    unreadable = rows.loc[rows["source_width"].isna(), "path"].nunique()
+    rows = rows[rows["source_width"].notna()]  # files that never loaded are counted, not judged
+    if rows.empty:
+        return {
+            "model": model,
+            "category": category,
+            "images": 0,
+            "unreadable_images": unreadable,
+            "binding": "error",
+            "binding_detail": "no image of this category could be read",
+        }
     _check_metrics(rows, category, rules)
     judged = _judged(rows, rules)
     images = judged.drop_duplicates("path")
@@ -238,12 +250,13 @@ def _recommend_one(
     tier = first["tier"] if pd.notna(first["tier"]) else "standard"
     seeds = [
         seed_tokens(r.source_width, r.source_height, model, first["rules"])
-        for r in images.dropna(subset=["source_width"]).itertuples()
+        for r in images.itertuples()
     ]
     pick = {
         "model": model,
         "category": category,
         "images": n,
+        "unreadable_images": unreadable,
         "few_images": n < FEW_IMAGES,
         "text_images": int(images["has_text"].sum()),
         "seed_cost_usd_per_1k": _mean_cost_per_1k(seeds, model, tier, prices),

@@ -76,6 +76,8 @@ def _recommendations(table: pd.DataFrame) -> str:
         if pd.isna(cost) and pd.notna(row.get("crops_cost_usd_per_1k")):
             cost = row["crops_cost_usd_per_1k"]
         few = " *" if row["images"] < 3 else ""
+        if row.get("unreadable_images", 0) > 0:
+            few += f" (+{int(row['unreadable_images'])} unreadable)"
         rows.append(
             "<tr>"
             f"<td>{_e(row['model'])}</td><td>{_e(row['category'])}</td>"

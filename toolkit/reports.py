@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import platform
 import shutil
 import subprocess
@@ -36,13 +37,16 @@ import pandas as pd
 import yaml
 
 from toolkit import __version__
-from toolkit.errors import ReportError
+from toolkit.errors import ImageError, ReportError
+from toolkit.images import iter_image_files, load_image
 from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, REPORTS_DIR
 from toolkit.report_index import WATERMARK_CSS, render_index, watermark_html
 from toolkit.sweep import file_sha256
 
 KERNEL = "python3"
 DEFAULT_TIMEOUT_S = 600
+PRESET_SECTIONS = ("report", "shared", "notebooks")
+REPORT_SETTINGS = ("timeout_s", "watermark")
 INPUT_SUFFIXES = ("_dir", "_path")  # parameters naming the files a notebook reads
 PACKAGES = ("pillow", "openai", "pandas", "numpy", "papermill", "nbconvert", "matplotlib", "av")
 
@@ -81,16 +85,59 @@ def save_table(df: pd.DataFrame, name: str, out_dir: str | Path) -> Path:
 
 
 def load_preset(preset: str | Path) -> dict:
-    """Read a preset by name (`notebooks/params/<name>.yaml`) or by path to a YAML file."""
+    """Read a preset by name (`notebooks/params/<name>.yaml`) or by path to a YAML file.
+
+    `ReportError` names the file and what is wrong: not UTF-8 YAML, sections other than
+    report/shared/notebooks or not mappings, runner keys other than `timeout_s` and
+    `watermark`, a timeout that is not a positive number of seconds, a watermark not text.
+    """
     path = _preset_path(preset)
     if not path.is_file():
         known = sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
         raise ReportError(f"no preset {str(preset)!r}; known presets: {', '.join(known)}")
-    data = yaml.safe_load(path.read_text()) or {}
-    unknown = set(data) - {"report", "shared", "notebooks"}
-    if not isinstance(data, dict) or unknown:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: not UTF-8
+        raise ReportError(f"{path}: not a readable YAML preset: {exc}") from None
+    if not isinstance(data, dict) or set(data) - set(PRESET_SECTIONS):
         raise ReportError(f"{path}: top-level keys must be report, shared, notebooks; got {data}")
-    return {key: data.get(key) or {} for key in ("report", "shared", "notebooks")}
+    config = {key: data.get(key) or {} for key in PRESET_SECTIONS}
+    for key, section in config.items():
+        if not isinstance(section, dict):
+            raise ReportError(f"{path}: {key} must be a mapping, not {section!r}")
+    unknown = sorted(set(config["report"]) - set(REPORT_SETTINGS))
+    if unknown:
+        known = ", ".join(REPORT_SETTINGS)
+        raise ReportError(f"{path}: unknown report settings {unknown}; known: {known}")
+    watermark = config["report"].get("watermark")
+    if watermark is not None and not isinstance(watermark, str):
+        raise ReportError(f"{path}: watermark must be text, not {watermark!r}")
+    timeout = config["report"].setdefault("timeout_s", DEFAULT_TIMEOUT_S)
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout < math.inf
+    ):
+        raise ReportError(
+            f"{path}: timeout_s must be a positive number of seconds, not {timeout!r}"
+        )
+    return config
+
+
+def check_images(folder: Path) -> None:
+    """`ReportError` unless `folder` holds at least one image that loads: a report on none
+    would run every notebook only to fail in each."""
+    if not folder.is_dir():
+        raise ReportError(f"images folder {folder}: not a folder")
+    failures = []
+    for path in iter_image_files([folder]):
+        try:
+            load_image(path, draft_side=64)
+            return
+        except ImageError as exc:
+            failures.append(str(exc))
+    listed = f": {'; '.join(failures[:3])}" + (" ..." if len(failures) > 3 else "")
+    raise ReportError(f"images folder {folder} holds no usable image{listed if failures else ''}")
 
 
 def notebook_parameters(
@@ -197,8 +244,12 @@ def build_report(
     started_at = datetime.now(UTC)
     run_id = f"{preset_name}-{started_at:%Y%m%dT%H%M%SZ}"
     out = Path(out) if out is not None else REPORTS_DIR / run_id
-    if out.exists() and any(out.iterdir()):
-        raise ReportError(f"report folder {out} is not empty")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ReportError(f"report folder {out} is not an empty folder")
+    if images is not None:
+        check_images(Path(images).resolve())
+    elif isinstance(config["shared"].get("images_dir"), str):  # from the project folder
+        check_images(PROJECT_DIR / config["shared"]["images_dir"])
     paths = sorted(Path(p).resolve() for p in notebooks) if notebooks is not None else _notebooks()
     if not paths:
         raise ReportError(f"no notebooks to run in {NOTEBOOKS_DIR}")
@@ -218,7 +269,7 @@ def build_report(
     for run in runs:  # for `papermill NOTEBOOK OUT -k python3 -f parameters/<name>.yaml`
         text = yaml.safe_dump(run.parameters, sort_keys=True, allow_unicode=True)
         (out / "parameters" / f"{run.name}.yaml").write_text(text)
-    timeout_s = float(config["report"].get("timeout_s", DEFAULT_TIMEOUT_S))
+    timeout_s = float(config["report"]["timeout_s"])
     watermark = config["report"].get("watermark")
     try:
         for path, run in zip(paths, runs, strict=True):

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from toolkit.errors import RulesError, UnknownModelError, UnsupportedDetailError
+from toolkit.files import open_regular
 from toolkit.paths import RULES_DIR
 
 # The data format: scheme -> (required params, optional params). The algorithms live in
@@ -46,6 +47,26 @@ LIMITS = (
     "many_images_reject_above_side",
 )
 RULES_KIND = "token-rules"
+# What a rule file may hold; anything else is a typo that would otherwise be ignored.
+RULES_KEYS = frozenset(
+    {
+        "kind",
+        "id",
+        "provider",
+        "as_of",
+        "title",
+        "sources",
+        "notes",
+        "settings",
+        "aliases",
+        "groups",
+    }
+)
+GROUP_KEYS = frozenset({"name", "scheme", "params", "detail", "auto", "models"})
+# Params that are token counts (whole numbers >= 0) or switches; every other param is a size,
+# divisor or factor and must be positive (a zero tile or patch size would divide by zero).
+COUNT_PARAMS = frozenset({"base", "per_tile", "tokens", "tokens_per_tile"})
+FLAG_PARAMS = frozenset({"base_only"})
 
 
 @dataclass(frozen=True)
@@ -152,11 +173,38 @@ def _detail_rule(scheme: str, params: dict, where: str) -> DetailRule:
             + (f"is missing {sorted(missing)} " if missing else "")
             + (f"does not take {sorted(extra)}" if extra else "")
         )
+    for key, value in params.items():
+        _check_param(key, value, where)
     return DetailRule(scheme, params)
 
 
-def _group_models(group: dict, index: int) -> dict[str, ModelRule]:
-    where = f"groups[{index}]"
+def _check_param(key: str, value: int | Fraction | bool, where: str) -> None:
+    if key in FLAG_PARAMS:
+        valid, wanted = isinstance(value, bool), "true or false"
+    elif key in COUNT_PARAMS:
+        valid, wanted = type(value) is int and value >= 0, "a whole number >= 0"
+    else:
+        valid, wanted = not isinstance(value, bool) and value > 0, "a positive number"
+    if not valid:
+        raise RulesError(f"{where}: {key} = {value} must be {wanted}")
+
+
+def check_keys(table: dict, known: frozenset[str], where: str) -> None:
+    """`RulesError` naming the keys of `table` that are not in `known` (shared with prices)."""
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise RulesError(f"{where}: unknown keys {unknown}; known: {', '.join(sorted(known))}")
+
+
+def _tables(value: object, where: str) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise RulesError(f"{where}: expected an array of tables ([[...]])")
+    return value
+
+
+def _group_models(group: dict, index: int, source: str) -> dict[str, ModelRule]:
+    where = f"{source}: groups[{index}]"
+    check_keys(group, GROUP_KEYS, where)
     name = str(group.get("name", where))
     shared = _params(group.get("params", {}), f"{where}.params")
     levels = group.get("detail")
@@ -209,18 +257,22 @@ def parse_rules(data: dict, path: Path | None = None) -> RuleSet:
     where = str(path or data.get("id", "<rules>"))
     if data.get("kind") != RULES_KIND:
         raise RulesError(f"{where}: not a token rule set (kind = {data.get('kind')!r})")
+    check_keys(data, RULES_KEYS, where)
     try:
         as_of = dt.date.fromisoformat(str(data["as_of"]))
         ident, provider = str(data["id"]), str(data["provider"])
     except (KeyError, ValueError) as exc:
         raise RulesError(f"{where}: needs id, provider and an ISO as_of date ({exc})") from exc
     models: dict[str, ModelRule] = {}
-    for index, group in enumerate(data.get("groups", [])):
-        for name, rule in _group_models(group, index).items():
+    for index, group in enumerate(_tables(data.get("groups", []), f"{where}: groups")):
+        for name, rule in _group_models(group, index, where).items():
             if name in models:
                 raise RulesError(f"{where}: model {name!r} is in more than one group")
             models[name] = rule
-    aliases = {str(k).lower(): str(v).lower() for k, v in data.get("aliases", {}).items()}
+    aliases = data.get("aliases", {})
+    if not isinstance(aliases, dict):
+        raise RulesError(f"{where}: [aliases] must be a table")
+    aliases = {str(k).lower(): str(v).lower() for k, v in aliases.items()}
     dangling = sorted(a for a, m in aliases.items() if m not in models)
     if dangling:
         raise RulesError(f"{where}: aliases point to unknown models: {dangling}")
@@ -239,10 +291,15 @@ def parse_rules(data: dict, path: Path | None = None) -> RuleSet:
 
 
 def read_toml(path: Path) -> dict:
+    """A TOML file (a regular file, UTF-8) parsed; `RulesError` naming it otherwise."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
+        raise RulesError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise RulesError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{path}: {exc}") from exc
 
 

@@ -6,8 +6,11 @@ Nothing here runs at import: a library must not change its host process's alloca
 import ctypes
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
+from multiprocessing.connection import Connection
 
 # glibc <malloc.h> parameter numbers.
 _M_TRIM_THRESHOLD = -1
@@ -33,6 +36,25 @@ def tune_malloc() -> bool:
     )
 
 
+def init_worker(parent_alive: Connection | None = None) -> None:
+    """Start-up of a pool worker: allocator tuned, Ctrl-C left to the parent (which shuts
+    the pool down; a worker of its own would print a traceback), and, given the read end of
+    a pipe whose only writer is the parent, exit as soon as the parent dies (a SIGKILL
+    included), instead of waiting forever for work that will never come."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_malloc()
+    if parent_alive is not None:
+        threading.Thread(target=_exit_with, args=(parent_alive,), daemon=True).start()
+
+
+def _exit_with(parent_alive: Connection) -> None:
+    try:
+        parent_alive.recv_bytes()  # the parent never writes: this returns at its death
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
+
+
 def available_cpus() -> int:
     """CPUs this process may run on."""
     if hasattr(os, "sched_getaffinity"):
@@ -51,5 +73,5 @@ def process_pool(workers: int) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context(method),
-        initializer=tune_malloc,
+        initializer=init_worker,
     )

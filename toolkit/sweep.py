@@ -44,6 +44,7 @@ from toolkit.errors import (
     SettingsError,
     ToolkitError,
 )
+from toolkit.files import open_regular
 from toolkit.images import (
     DEFAULT_SETTINGS,
     EncodeSettings,
@@ -56,7 +57,7 @@ from toolkit.images import (
 from toolkit.legibility import Reading, ocr_unavailable, read_text
 from toolkit.pricing import TIERS, cost_usd, load_prices
 from toolkit.rulesets import find_model
-from toolkit.runtime import available_cpus, tune_malloc
+from toolkit.runtime import available_cpus, init_worker
 from toolkit.tokens import image_tokens
 
 SEED = {"max_side": 800, "format": "jpeg", "quality": 85, "detail": "high"}  # the brief's recipe
@@ -243,15 +244,23 @@ class SweepGrid:
             for v in (self.max_sides, self.formats, self.qualities, self.models, self.details)
         )
 
-    def cache_tag(self) -> str:
-        """What, besides the image and the cell, decides a cached value."""
+    def cache_settings(self) -> dict:
+        """What, besides the image and the cell, decides a cached value (as JSON values)."""
         from toolkit import __version__
 
         knobs = {k: v for k, v in asdict(self.base).items() if k not in SWEPT}
         ocr = [legibility.MIN_CONFIDENCE, legibility.MIN_TEXT_WORDS, legibility.LANGUAGE]
-        text = json.dumps(
-            [__version__, knobs, self.reference_limit, ocr], sort_keys=True, default=str
-        )
+        settings = {
+            "toolkit": __version__,
+            "encode": knobs,
+            "reference_side": self.reference_limit,
+            "ocr": ocr,
+        }
+        return json.loads(json.dumps(settings, default=str))
+
+    def cache_tag(self) -> str:
+        """A short digest of `cache_settings`: the cache folder of this configuration."""
+        text = json.dumps(self.cache_settings(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -324,7 +333,6 @@ def run_job(job: _Job) -> dict:
         return {"error": _error_text(exc)}
     entry = {
         "source": {
-            "image": Path(source.name).name,
             "source_width": source.source_width,
             "source_height": source.source_height,
             "source_bytes": source.source_bytes,
@@ -497,35 +505,70 @@ def _ceiling_sizes(grid: SweepGrid, size: tuple[int, int]) -> set[tuple[int, int
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    with open(path, "rb") as f:
+    """The SHA-256 of a regular file (anything else is an `OSError`, never read)."""
+    with open_regular(path) as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 class _Cache:
-    """One JSON file per image and configuration; written atomically, merged on write."""
+    """One JSON file per image and configuration; written atomically, merged on write.
 
-    def __init__(self, root: str | os.PathLike, tag: str):
-        self.root = Path(root) / tag
+    Each entry carries the settings it was computed with and the SHA-256 of its content. An
+    entry that is not such an object, was computed with other settings or was altered since
+    (a hand edit, a torn copy) is not used: `load` returns None and it is recomputed.
+    """
+
+    def __init__(self, root: str | os.PathLike, grid: SweepGrid):
+        self.root = Path(root) / grid.cache_tag()
+        self.settings = grid.cache_settings()
 
     def _file(self, digest: str) -> Path:
         return self.root / digest[:2] / f"{digest}.json"
 
-    def load(self, digest: str) -> dict:
+    def load(self, digest: str) -> dict | None:
+        """The entry (`source`, `encodes`); {} when there is none, None when it is unusable."""
         try:
-            return json.loads(self._file(digest).read_text())
-        except (OSError, ValueError):
+            text = self._file(digest).read_text(encoding="utf-8")
+        except FileNotFoundError:
             return {}
+        except (OSError, ValueError):
+            return None
+        try:
+            entry = json.loads(text)
+        except ValueError:
+            return None
+        return entry if self._valid(entry) else None
+
+    def _valid(self, entry: object) -> bool:
+        return (
+            isinstance(entry, dict)
+            and entry.keys() == {"settings", "source", "encodes", "sha256"}
+            and entry["settings"] == self.settings
+            and isinstance(entry["source"], dict)
+            and isinstance(entry["encodes"], dict)
+            and all(isinstance(result, dict) for result in entry["encodes"].values())
+            and entry["sha256"] == _content_sha256(entry)
+        )
 
     def store(self, digest: str, entry: dict) -> None:
-        merged = self.load(digest)  # keep what a concurrent sweep added meanwhile
-        merged.setdefault("encodes", {}).update(entry["encodes"])
-        merged["source"] = entry["source"]
+        merged = self.load(digest) or {}  # keep what a concurrent sweep added meanwhile
+        merged = {
+            "settings": self.settings,
+            "source": entry["source"],
+            "encodes": {**merged.get("encodes", {}), **entry["encodes"]},
+        }
+        merged["sha256"] = _content_sha256(merged)
         target = self._file(digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(merged, f)
         os.replace(temp, target)
+
+
+def _content_sha256(entry: dict) -> str:
+    content = {key: entry[key] for key in ("settings", "source", "encodes")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def _source_complete(grid: SweepGrid, source: dict | None) -> bool:
@@ -575,6 +618,7 @@ class SweepStats:
     computed_encodes: int = 0
     cached_encodes: int = 0
     failed_images: int = 0
+    invalid_cache_entries: int = 0  # malformed, altered or other settings: recomputed
 
 
 def _rows(path: Path, digest: str | None, category: str, grid: SweepGrid, entry: dict) -> list:
@@ -586,7 +630,7 @@ def _rows(path: Path, digest: str | None, category: str, grid: SweepGrid, entry:
         grid.max_sides, grid.formats, grid.qualities, grid.models, grid.details
     ):
         row = dict.fromkeys(COLUMNS)
-        row.update(image=source.get("image", path.name), path=str(path), category=category)
+        row.update(image=path.name, path=str(path), category=category)
         row.update(image_sha256=digest, max_side=side, format=fmt, quality=q, model=model)
         row.update(detail=detail, error=image_error)
         row.update({k: v for k, v in source.items() if k in row})
@@ -631,14 +675,35 @@ def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
     )
 
 
-def default_executor(workers: int | None = None) -> Executor:
+class SweepPool(ProcessPoolExecutor):
+    """A process pool whose workers exit when this process dies, however it dies: each holds
+    the read end of a pipe whose only writer this process keeps (`runtime.init_worker`).
+    `terminate()` closes that pipe on purpose: the workers stop at once (Ctrl-C)."""
+
+    def __init__(self, workers: int, context):
+        reader, self._alive = multiprocessing.Pipe(duplex=False)
+        super().__init__(workers, context, initializer=init_worker, initargs=(reader,))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait, cancel_futures=cancel_futures)
+        if wait:
+            self._alive.close()
+
+    def terminate(self) -> None:
+        """Cancel what has not started and stop the running workers now."""
+        self._alive.close()
+        self.shutdown(wait=True, cancel_futures=True)
+
+
+def default_executor(workers: int | None = None) -> SweepPool:
     """A process pool over the CPUs, started with `forkserver` (safe after threads or libvips
-    have started, unlike `fork`), workers preloaded with this module and allocator-tuned."""
+    have started, unlike `fork`), workers preloaded with this module and allocator-tuned;
+    they ignore Ctrl-C (the parent stops the pool) and exit if the parent dies."""
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(workers or available_cpus(), context, initializer=tune_malloc)
+    return SweepPool(workers or available_cpus(), context)
 
 
 def iter_sweep(
@@ -659,7 +724,7 @@ def iter_sweep(
     owned = executor is None
     executor = default_executor() if owned else executor
     limit = max_in_flight or 2 * available_cpus()
-    store = _Cache(cache, grid.cache_tag()) if cache is not None else None
+    store = _Cache(cache, grid) if cache is not None else None
     keys = grid.encode_keys()
     pending: dict[Future, tuple] = {}
 
@@ -693,6 +758,9 @@ def iter_sweep(
                 yield index, _rows(path, None, label, grid, {"error": _error_text(error)})
                 continue
             entry = store.load(digest) if store is not None else {}
+            if entry is None:
+                stats.invalid_cache_entries += 1
+                entry = {}
             source = entry.get("source")
             cached = entry.get("encodes", {}) if _source_complete(grid, source) else {}
             has_text = (source or {}).get("text_words", 0) >= legibility.MIN_TEXT_WORDS

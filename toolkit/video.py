@@ -32,6 +32,7 @@ from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 from toolkit.errors import SettingsError, VideoError
+from toolkit.files import check_regular
 from toolkit.images import (
     DEFAULT_SETTINGS,
     EncodedImage,
@@ -199,7 +200,9 @@ def sample_frames(
             frames = _decode(container, stream, path)
             candidates = _scene_changes(frames, plan.scene_threshold, thumb)
         else:
-            targets = _targets(plan, _start_s(stream), _duration_s(container, stream))
+            duration = _duration_s(container, stream)
+            tick = float(stream.time_base or 0)
+            targets = _targets(plan, _start_s(stream), duration, tick)
             candidates = ((f, thumb(f)) for f in _frames_at(container, stream, path, targets))
         kept = 0
         marked = _mark_duplicates(
@@ -241,6 +244,10 @@ def frame_difference(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _open(path: str | Path):
+    try:
+        check_regular(path)  # FFmpeg would block on a FIFO and read a device forever
+    except OSError as exc:
+        raise VideoError(str(path), f"cannot read: {exc.strerror or exc}") from exc
     try:
         container = av.open(str(path))
     except av.FFmpegError as exc:
@@ -291,13 +298,19 @@ def _duration_s(container, stream) -> float:
     return 0.0
 
 
-def _targets(plan: SamplingPlan, start: float, duration: float) -> Iterator[float]:
-    if plan.mode == "count":
+def _targets(plan: SamplingPlan, start: float, duration: float, tick: float) -> Iterator[float]:
+    """Target times of a count or rate plan. Frame times are whole multiples of the stream's
+    `tick` (its time base), so targets closer than a tick pick every frame, as targets one
+    tick apart do: denser plans (`--fps 1e9`, a count above the ticks) walk ticks instead."""
+    if plan.mode == "count" and duration / plan.count >= tick:
         step = duration / plan.count
         return (start + (k + 0.5) * step for k in range(plan.count))
-    n = math.ceil(duration * plan.fps - _EPS) if duration > 0 else None
+    rate = plan.fps if plan.mode == "fps" else math.inf
+    if tick > 0:
+        rate = min(rate, 1 / tick)
+    n = math.ceil(duration * rate - _EPS) if duration > 0 else None
     ks = range(n) if n is not None else itertools.count()
-    return (start + k / plan.fps for k in ks)
+    return (start + k / rate for k in ks)
 
 
 def _keyframe_times(stream) -> list[float]:

@@ -6,6 +6,7 @@ import os
 import sys
 
 from toolkit import __version__
+from toolkit.errors import ToolkitError
 
 # Each name is a module in this package that defines `register(subparsers)`.
 COMMANDS = (
@@ -31,17 +32,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run a subcommand; its handler returns the exit code."""
-    args = build_parser().parse_args(argv)
+    """Run a subcommand; its handler returns the exit code.
+
+    Failures that end the whole command are one line on stderr, never a traceback: a bad
+    setting (`ToolkitError`) or an output that cannot be written (`OSError`) exit 2, Ctrl-C
+    exits 130 (with what was kept, when the command says so in its `KeyboardInterrupt`).
+    """
+    command = "toolkit"
     try:
+        args = build_parser().parse_args(argv)
+        command = f"toolkit {args.command}"
         return args.handler(args)
+    except KeyboardInterrupt as exc:
+        note = f"; {exc}" if str(exc) else ""
+        print(f"{command}: interrupted{note}", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (`toolkit models | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except OSError as exc:  # an output path that cannot be written: said once, no traceback
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"toolkit {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"{command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except ToolkitError as exc:  # a setting no item could succeed with
+        print(f"{command}: error: {exc}", file=sys.stderr)
         return 2
 
 

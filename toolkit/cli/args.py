@@ -1,10 +1,14 @@
-"""Argument types and argument groups shared by the `toolkit` subcommands."""
+"""Argument types, argument groups and checks shared by the `toolkit` subcommands."""
 
 import argparse
 import dataclasses
+import errno
+import os
+from pathlib import Path
 
 from PIL import ImageColor
 
+from toolkit.files import check_regular
 from toolkit.runtime import available_cpus
 
 SUFFIXES = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}  # output format -> file suffix
@@ -17,6 +21,17 @@ PATHS_HELP = (  # the rule `toolkit.images.iter_image_files` applies
 def max_side(text: str) -> int | None:
     """A longest side in px; `none` or `0` keeps the size."""
     return None if text.lower() in ("none", "0") else int(text)
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (workers, concurrency, counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def colour(text: str) -> tuple[int, int, int]:
@@ -38,8 +53,38 @@ def add_encode_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_workers_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--workers", type=int, default=available_cpus(), help="processes (default: all CPUs)"
+        "--workers",
+        type=positive_int,
+        default=available_cpus(),
+        help="processes (default: all CPUs)",
     )
+
+
+def _os_error(code: int, path: Path) -> OSError:
+    return OSError(code, os.strerror(code), str(path))
+
+
+def check_output(path: Path | None, *, folder: bool = False) -> None:
+    """Before any work starts: an `OSError` naming `path` if it cannot be written as a file
+    (or, with `folder`, as a folder): it is the other kind or not a regular file, or its
+    nearest existing parent is not a writable folder. `None` (no output asked for) passes."""
+    if path is None:
+        return
+    if path.is_dir():
+        if not folder:
+            raise _os_error(errno.EISDIR, path)
+        target = path
+    elif path.exists():
+        if folder:
+            raise _os_error(errno.ENOTDIR, path)
+        check_regular(path)  # writing over /dev/null or a FIFO is not an output
+        target = path
+    else:
+        target = next(parent for parent in path.absolute().parents if parent.exists())
+        if not target.is_dir():
+            raise _os_error(errno.ENOTDIR, target)
+    if not os.access(target, os.W_OK | (os.X_OK if target.is_dir() else 0)):
+        raise _os_error(errno.EACCES, target)
 
 
 def from_args(cls, args: argparse.Namespace, **overrides):

@@ -10,9 +10,10 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from toolkit.cli.args import check_output, positive_int
 from toolkit.cli.output import print_rows
 from toolkit.cli.request import add_request_arguments, image_parts, request_spec
-from toolkit.errors import ToolkitError
+from toolkit.errors import SettingsError, ToolkitError
 from toolkit.payload import OBSERVED_LIMITS, split_requests, write_batch_files
 
 COLUMNS = ("path", "lines", "bytes", "model", "estimated_image_tokens", "estimated_cost_usd")
@@ -24,14 +25,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_request_arguments(parser)
     parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR")
-    parser.add_argument("--images-per-request", type=int, default=1)
+    parser.add_argument(
+        "--images-per-request",
+        type=positive_int,
+        default=1,
+        help=f"at most {OBSERVED_LIMITS.max_images} (the observed per-request limit)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    spec = request_spec(args)
+    if args.images_per_request > OBSERVED_LIMITS.max_images:
+        raise SettingsError(
+            f"--images-per-request {args.images_per_request} is over the "
+            f"{OBSERVED_LIMITS.max_images} images one request may carry"
+        )
+    check_output(args.out, folder=True)
     failures: list[dict] = []
     try:
-        spec = request_spec(args)
         limits = dataclasses.replace(OBSERVED_LIMITS, max_images=args.images_per_request)
         requests = split_requests(image_parts(args, failures), spec, limits=limits)
         files = write_batch_files(requests, args.out)

@@ -2,7 +2,9 @@
 
 Prints one JSON line with `base_url`; point a client at it (`OPENAI_BASE_URL`, any key).
 `--faults "429=0.2,500=0.1,drop=0.05,hang=0.02,slow=0.1,retry_after_s=1,seed=1"` injects
-faults (see `toolkit.emulator.FaultPlan`).
+faults (see `toolkit.emulator.FaultPlan`). The server never downloads: an http(s) image URL
+is billed as `--url-image-size` (or a request's `X-Emulator-Image-Size` header) unless
+`--offline-urls refuse`.
 """
 
 import argparse
@@ -18,14 +20,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--faults", default="", help="fault rates and settings")
+    # Unset options keep toolkit.emulator.ServerSettings' defaults (not imported here: the
+    # emulator loads the SDK, seconds of start-up for every other command).
+    parser.add_argument(
+        "--offline-urls",
+        metavar="accept|refuse",
+        help="accept http(s) image URLs without downloading them (default), or refuse them",
+    )
+    parser.add_argument(
+        "--url-image-size",
+        metavar="WxH",
+        help="size a URL image is billed at (default: ServerSettings.url_image_size)",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        metavar="S",
+        help="close a connection idle for S seconds (default: ServerSettings.read_timeout_s)",
+    )
     parser.set_defaults(handler=run)
+
+
+def _settings(args: argparse.Namespace):
+    from toolkit.emulator import ServerSettings, parse_size
+
+    given = {
+        "offline_urls": args.offline_urls,
+        "url_image_size": args.url_image_size and parse_size(args.url_image_size),
+        "read_timeout_s": args.read_timeout,
+    }
+    return ServerSettings(**{k: v for k, v in given.items() if v is not None})
 
 
 def run(args: argparse.Namespace) -> int:
     from toolkit.emulator import Emulator, FaultPlan
 
     try:
-        emulator = Emulator(args.port, faults=FaultPlan.parse(args.faults))
+        faults = FaultPlan.parse(args.faults)
+        emulator = Emulator(args.port, faults=faults, settings=_settings(args))
     except (SettingsError, ValueError, OverflowError, OSError) as exc:  # Overflow: bad port
         print(f"toolkit emulator: error: {exc}", file=sys.stderr)
         return 2

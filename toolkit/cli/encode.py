@@ -10,6 +10,7 @@ from toolkit.cli.args import (
     SUFFIXES,
     add_encode_arguments,
     add_workers_argument,
+    check_output,
     colour,
     from_args,
 )
@@ -107,13 +108,12 @@ def _results(
 def run(args: argparse.Namespace) -> int:
     try:
         settings = from_args(EncodeSettings, args)
-        if args.workers < 1:
-            raise SettingsError(f"--workers must be >= 1, not {args.workers}")
     except SettingsError as exc:
         print(f"toolkit encode: error: {exc}", file=sys.stderr)
         return 2
     if args.model and not check_model("encode", args.model, args.detail):
         return 2
+    check_output(args.out, folder=True)
     tune_malloc()
     jobs = _jobs(args.paths, args.out)
     rows = []

@@ -4,7 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from toolkit.cli.args import SUFFIXES, add_encode_arguments, from_args
+from toolkit.cli.args import SUFFIXES, add_encode_arguments, check_output, from_args
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import RulesError, SettingsError, ToolkitError
 from toolkit.images import EncodeSettings
@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"toolkit frames: error: {exc}", file=sys.stderr)
         return 2
+    check_output(args.out, folder=True)
     rows: list[dict] = []
     failure = estimate = None
     try:

@@ -58,8 +58,8 @@ def handle(args: argparse.Namespace) -> int:
         if args.json:
             print_json_lines([{"error": {"type": "ReportError", "message": str(failure)}}])
         else:
-            print(f"error: {failure}", file=sys.stderr)
-        return 1
+            print(f"toolkit report: error: {failure}", file=sys.stderr)
+        return 1 if rows else 2  # no notebook ran: the preset or the inputs are wrong
     if args.json:
         print_json_lines([{"report": str(out / "index.html")}])
     else:

@@ -10,7 +10,13 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from toolkit.cli.args import PATHS_HELP, add_encode_arguments, from_args
+from toolkit.cli.args import (
+    PATHS_HELP,
+    add_encode_arguments,
+    check_output,
+    from_args,
+    positive_int,
+)
 from toolkit.cli.output import error_row, print_rows
 from toolkit.errors import ToolkitError
 from toolkit.images import EncodeSettings, encode_image, iter_image_files
@@ -24,6 +30,7 @@ from toolkit.payload import (
     split_requests,
     usage_cost_usd,
 )
+from toolkit.rulesets import find_model
 
 COLUMNS = ("id", "images", "body_bytes", "estimated_image_tokens", "estimated_cost_usd", "path")
 RESULT_COLUMNS = ("id", "status", "attempts", "input_tokens", "output_tokens", "cost_usd")
@@ -43,6 +50,9 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def request_spec(args: argparse.Namespace) -> RequestSpec:
+    """The request settings, checked before any image is encoded: a model the rule sets
+    know, at a detail it has (else `RulesError`: a typo would be sent, priced as null)."""
+    find_model(args.model)[1].resolve_detail(args.detail)
     return from_args(RequestSpec, args)
 
 
@@ -74,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--results", type=Path, default=Path("toolkit-results.jsonl"), help="results JSONL"
     )
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--concurrency", type=positive_int, default=8)
     parser.set_defaults(handler=run)
 
 
@@ -82,11 +92,23 @@ def _body_path(out: Path, index: int) -> Path:
     return out if index == 1 else out.with_name(f"{out.stem}-{index}{out.suffix}")
 
 
+def _check_sending(args: argparse.Namespace) -> None:
+    """Before any work: a key, and a results file this run can read and append to."""
+    from toolkit.client import read_results, resolve_api_key
+
+    resolve_api_key()
+    check_output(args.results)
+    read_results(args.results)
+
+
 def run(args: argparse.Namespace) -> int:
     from toolkit.client import read_results, run_requests  # imports the SDK only when used
 
+    spec = request_spec(args)
+    check_output(args.out)
+    if args.send:
+        _check_sending(args)
     try:
-        spec = request_spec(args)
         failures: list[dict] = []
         requests = list(split_requests(image_parts(args, failures), spec))
     except ToolkitError as exc:
@@ -109,9 +131,10 @@ def run(args: argparse.Namespace) -> int:
                 base_url=args.base_url,
                 concurrency=args.concurrency,
             )
-        except ToolkitError as exc:
-            print(f"toolkit request: error: {exc}", file=sys.stderr)
-            return 2
+        except KeyboardInterrupt:  # the requests in flight were answered and recorded
+            raise KeyboardInterrupt(
+                f"answers so far are in {args.results}; run the same command to send the rest"
+            ) from None
         records = read_results(args.results)
         rows = [{**row, **records.get(row["id"], {})} for row in rows]
     print_rows(rows + failures, args.json, RESULT_COLUMNS if args.send else COLUMNS)

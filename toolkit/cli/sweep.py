@@ -18,6 +18,7 @@ from toolkit.cli.args import (
     PATHS_HELP,
     add_rules_arguments,
     add_workers_argument,
+    check_output,
     from_args,
     max_side,
     rules_from,
@@ -96,7 +97,8 @@ def grid_from(args: argparse.Namespace) -> SweepGrid:
 
 
 def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) -> pd.DataFrame:
-    """Append rows as images finish; then rewrite the file in input order and return it."""
+    """Append rows as images finish; then rewrite the file in input order and return it. An
+    error removes the partial file; Ctrl-C keeps it and says so."""
     args.output.parent.mkdir(parents=True, exist_ok=True)
     partial = args.output.with_name(args.output.name + ".partial")
     pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
@@ -111,6 +113,15 @@ def write_sweep(args: argparse.Namespace, grid: SweepGrid, stats: SweepStats) ->
                 to_frame(rows).to_csv(partial, mode="a", header=False, index=False)
                 order.extend([index] * len(rows))
                 bar.update()
+    except KeyboardInterrupt:
+        executor.terminate()  # the images in flight are dropped; finished ones are kept
+        kept = "the cache and " if not args.no_cache else ""
+        raise KeyboardInterrupt(
+            f"{len(set(order))} images done are in {kept}{partial}; run again to resume"
+        ) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
     frame = pd.read_csv(partial)
@@ -129,6 +140,10 @@ def run(args: argparse.Namespace) -> int:
     except ToolkitError as exc:
         print(f"toolkit sweep: {exc}", file=sys.stderr)
         return 2
+    check_output(args.output)
+    check_output(args.output.with_name(args.output.name + ".partial"))
+    if not args.no_cache:
+        check_output(args.cache, folder=True)
     stats = SweepStats()
     frame = write_sweep(args, grid, stats)
     errors = int(frame["error"].notna().sum())
@@ -139,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         "error_rows": errors,
         "computed_encodes": stats.computed_encodes,
         "cached_encodes": stats.cached_encodes,
+        "invalid_cache_entries": stats.invalid_cache_entries,
     }
     if args.json:
         print_json_lines([summary], sys.stdout)

@@ -22,6 +22,7 @@ from toolkit.errors import (
     RulesError,
     ToolkitError,
 )
+from toolkit.files import open_regular
 from toolkit.images import DECODE_ERRORS, iter_image_files
 from toolkit.pricing import TIERS, Price, cost_usd, load_prices
 from toolkit.rulesets import ModelRule, RuleSet, default_rule_sets, find_model, load_rules
@@ -89,7 +90,7 @@ def header_size(path: Path) -> tuple[int, int]:
     Every failure is an `ImageError` naming the file, as `encode_image` raises them."""
     name = str(path)
     try:
-        handle = open(path, "rb")
+        handle = open_regular(path)
     except OSError as exc:
         raise ImageError(name, f"cannot read: {exc.strerror or exc}") from exc
     with handle:

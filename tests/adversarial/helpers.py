@@ -1,0 +1,135 @@
+"""Helpers shared by the adversarial tests: raw HTTP to the emulator, images, processes."""
+
+import base64
+import ctypes
+import http.client
+import io
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+from PIL import Image
+
+KEY_HEADER = {"Authorization": "Bearer sk-adversarial"}
+
+
+def png(size=(48, 32), colour=(200, 40, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def data_url(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def huge_png(side: int) -> bytes:
+    """A real, decodable greyscale PNG of side x side black pixels, compressed to a few
+    hundred KB and built row by row (never holding the pixels)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    packer = zlib.compressobj(9)
+    row = bytes(side + 1)  # filter byte 0, then the row
+    data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+def chat_body(url: str, detail: str = "high", model: str = "gpt-4o", **extra) -> dict:
+    part = {"type": "image_url", "image_url": {"url": url, "detail": detail}}
+    content = [{"type": "text", "text": "Describe"}, part]
+    return {"model": model, "messages": [{"role": "user", "content": content}], **extra}
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None, headers=None):
+    """(status, parsed JSON answer) of one HTTP request made with http.client."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        connection.request(method, path, body=body, headers={**KEY_HEADER, **(headers or {})})
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
+
+
+def post_json(port: int, path: str, body: object, headers=None):
+    return request(port, "POST", path, json.dumps(body).encode(), headers)
+
+
+def raw_exchange(port: int, data: bytes, timeout: float = 20) -> tuple[int, dict]:
+    """Send `data` as is on a fresh connection; (status, JSON body) of the answer (a
+    connection closed without one raises `http.client.RemoteDisconnected`)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        answer = http.client.HTTPResponse(sock)
+        answer.begin()
+        return answer.status, json.loads(answer.read())
+
+
+def error_of(answer: dict) -> dict:
+    """The OpenAI-shaped error object, checked for its four fields."""
+    error = answer["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    return error
+
+
+def without_dac_override() -> None:
+    """`preexec_fn` that makes a root child obey file permissions (drops CAP_DAC_OVERRIDE and
+    CAP_DAC_READ_SEARCH from its bounding set), so chmod 000 means what it says."""
+    if os.geteuid() != 0:
+        return
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    for capability in (1, 2):
+        if prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
+
+
+def toolkit(*argv, **options) -> subprocess.CompletedProcess:
+    """`python -m toolkit ARGV...` in a child process, text captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "toolkit", *map(str, argv)],
+        capture_output=True,
+        text=True,
+        timeout=options.pop("timeout", 120),
+        **options,
+    )
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (Linux /proc)."""
+    found, todo = set(), [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            found.update(map(int, children))
+            todo.extend(map(int, children))
+    return found
+
+
+def running(pid: int) -> bool:
+    """True while `pid` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError("no VmHWM")
