@@ -1,0 +1,111 @@
+"""Legibility: in-process Tesseract, confident words, sampled lines, relative scores."""
+
+import math
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from toolkit import legibility, quality
+from toolkit.errors import SettingsError
+from toolkit.legibility import Reading
+
+needs_ocr = pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
+
+LINES = [
+    "Quarterly invoice 4821 for Acme Supplies payable within thirty days",
+    "Total due 93.50 euros by bank transfer with reference ACME-2026",
+    "Questions about this invoice go to the accounts team by email",
+    "Deliveries arrive on Tuesdays and Thursdays before noon",
+]
+
+
+def page(size: int = 16, lines=LINES, dark: bool = False, width: int = 1000) -> Image.Image:
+    """Dark text on white (or light on dark) at `size` px, one sentence per line."""
+    image = Image.new("L", (width, 60 + 2 * size * len(lines)), 30 if dark else 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=size)
+    for i, line in enumerate(lines):
+        draw.text((30, 30 + 2 * size * i), line, fill=230 if dark else 0, font=font)
+    return image
+
+
+def test_edit_distance_and_char_accuracy():
+    assert legibility.edit_distance("kitten", "sitting") == 3
+    assert legibility.edit_distance("", "abc") == 3
+    assert legibility.edit_distance("flaw", "lawn") == 2
+    assert legibility.char_accuracy("abcd", "abcd") == 1.0
+    assert legibility.char_accuracy("abcd", "abxd") == 0.75
+    assert legibility.char_accuracy("ab", "something else entirely") == 0.0
+    assert math.isnan(legibility.char_accuracy("", "x"))
+
+
+def test_word_recall_counts_confident_words_as_a_multiset_in_any_order():
+    words = ("total", "due", "total", "euros", "bank", "transfer", "reference", "acme")
+    truth = Reading(text="", confident_words=words, sample_words=words)
+    assert legibility.word_recall(truth, ["Total", "due", "euros.", "bank", "transfer"]) == 5 / 8
+    shuffled = ["acme", "reference", "transfer", "bank", "euros", "total", "due", "total"]
+    assert legibility.word_recall(truth, shuffled) == 1.0
+    assert legibility.word_recall(truth, ["total"] * 10) == 2 / 8  # extra copies add nothing
+    few = Reading(text="a b", confident_words=("ab", "cd"), sample_words=("ab", "cd"))
+    assert not few.has_text and math.isnan(legibility.word_recall(few, ["ab"]))
+
+
+@needs_ocr
+def test_the_original_reads_itself_fully_and_small_views_lose_words():
+    original = page(16)
+    truth = legibility.read_text(original)
+    assert truth.has_text and "4821" in truth.confident_words
+    assert legibility.legibility(truth, original) == legibility.Legibility(1.0, 1.0)
+    kept = quality.seen_view(original, (original.width // 4, original.height // 4), original.size)
+    shrunk = legibility.legibility(truth, kept)
+    assert shrunk.word_recall < 0.5 and shrunk.char_accuracy < 0.8
+
+
+@needs_ocr
+def test_light_text_on_dark_reads_like_dark_on_light():
+    lines = [f"{line} row {i}" for i in range(8) for line in LINES[:3]]  # > SAMPLE_LINES
+    for dark in (False, True):
+        original = page(14, lines, dark=dark)
+        truth = legibility.read_text(original)
+        assert len(truth.lines) == legibility.SAMPLE_LINES  # views are read on a sample
+        assert legibility.legibility(truth, original).word_recall == 1.0
+        half = (original.width // 2, original.height // 2)
+        blurred = legibility.legibility(truth, quality.seen_view(original, half, original.size))
+        assert blurred.word_recall < 1.0
+
+
+@needs_ocr
+def test_a_sample_keeps_the_smallest_text():
+    big = [f"Heading number {i} of the annual report" for i in range(30)]
+    original = Image.new("L", (1100, 2200), 255)
+    draw = ImageDraw.Draw(original)
+    for i, line in enumerate(big):
+        draw.text((30, 20 + 70 * i), line, fill=0, font=ImageFont.load_default(size=40))
+    draw.text((30, 2140), "fine print about refunds", fill=0, font=ImageFont.load_default(12))
+    truth = legibility.read_text(original)
+    smallest = min(truth.lines, key=lambda b: b[3] - b[1])
+    assert smallest[3] - smallest[1] < 20 and "refunds" in truth.sample_text
+
+
+@needs_ocr
+def test_an_image_without_text_has_no_legibility_not_zero():
+    blank = Image.new("RGB", (400, 300), "white")
+    truth = legibility.read_text(blank)
+    assert truth == Reading(text="", confident_words=())
+    assert not truth.has_text
+    score = legibility.legibility(truth, blank)
+    assert math.isnan(score.word_recall) and math.isnan(score.char_accuracy)
+
+
+def test_ocr_unavailable_names_what_to_install(monkeypatch):
+    monkeypatch.setattr(legibility, "tessdata_dir", lambda: None)
+    assert "tesseract-ocr-eng" in legibility.ocr_unavailable()
+    monkeypatch.setattr(legibility._local, "engines", {}, raising=False)
+    with pytest.raises(SettingsError, match="OCR unavailable"):
+        legibility.read_text(page())
+
+
+def test_tessdata_prefix_wins(monkeypatch, tmp_path):
+    (tmp_path / "eng.traineddata").write_bytes(b"model")
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    assert legibility.tessdata_dir() == tmp_path
