@@ -91,6 +91,7 @@ def test_summaries_name_their_aggregation_and_count_images(sweep):
     assert list(table.columns) == [
         "format",
         "images",
+        "few_images",
         "text_images",
         "bytes_mean",
         "cost_usd_per_1k",

@@ -22,6 +22,7 @@ FLAGS = (
     "--disable-sync",
     "--no-first-run",
     "--virtual-time-budget=10000",
+    "--window-size=1280,900",  # the narrowest desktop a reviewer reads the report on
 )
 # Runs on the page's load event and writes its findings into the DOM that Chromium dumps.
 PROBE = """<script>
@@ -34,6 +35,7 @@ window.addEventListener("load", () => {
     images: images.length,
     broken: broken.map((i) => (i.getAttribute("src") || "").slice(0, 60)),
     errors: [...errors].map((e) => e.textContent.trim().slice(0, 200)),
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
   });
 });
 </script>"""
@@ -75,6 +77,10 @@ def test_every_page_loads_without_broken_images_or_errors(report, tmp_path):
         result = probe(page, tmp_path / page.stem)
         assert result["broken"] == [], f"{page.name}: broken images {result['broken']}"
         assert result["errors"] == [], f"{page.name}: error cells {result['errors']}"
+        if page.name == "index.html":
+            assert result["overflow"] <= 0, (
+                f"the index scrolls sideways by {result['overflow']} px"
+            )
         checked[page.name] = result["images"]
     assert len(checked) == 1 + len(list((report / "notebooks").glob("*.ipynb")))
     assert all(n > 0 for n in checked.values()), f"pages without any figure: {checked}"

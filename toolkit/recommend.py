@@ -35,6 +35,7 @@ from toolkit.crops import split_for_legibility
 from toolkit.errors import SettingsError, UnsupportedDetailError
 from toolkit.images import fit_size
 from toolkit.legibility import MIN_TEXT_WORDS
+from toolkit.summary import FEW_IMAGES
 from toolkit.sweep import (
     OBSERVATION,
     SEED,
@@ -46,7 +47,6 @@ from toolkit.sweep import (
 )
 
 TEXT_CATEGORIES = ("document", "screenshot", "chart")
-FEW_IMAGES = 3  # rows resting on fewer images are marked
 SETTINGS = ["max_side", "format", "quality", "detail"]
 COLUMNS = [
     "model",

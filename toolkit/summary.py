@@ -4,7 +4,7 @@ A bill is a sum, so dollars, tokens and bytes are means over images (`<column>_m
 dollars as `cost_usd_per_1k`, the mean per image x 1,000). Decision rules hold on every image,
 so fidelity and legibility are also given as their minimum (`<column>_min`). Every row says how
 many images it rests on (`images`; `text_images` for legibility, which only images with text
-have).
+have), and `few_images` flags rows resting on fewer than `FEW_IMAGES`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+
+FEW_IMAGES = 3  # rows resting on fewer images are flagged (`few_images`)
 
 
 def summarize(
@@ -34,6 +36,9 @@ def summarize(
         table["text_images"] = groups.apply(
             lambda g: g.loc[g["seen_word_recall"].notna(), "path"].nunique(), include_groups=False
         ).to_numpy()
+    table.insert(
+        list(table.columns).index("images") + 1, "few_images", table["images"] < FEW_IMAGES
+    )
     if "cost_usd_mean" in table:
         table["cost_usd_mean"] *= 1000
         table = table.rename(columns={"cost_usd_mean": "cost_usd_per_1k"})
