@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw, ImageFont
 from toolkit import legibility, quality
 from toolkit.errors import SettingsError
 from toolkit.legibility import Reading
+from toolkit.paths import SAMPLES_DIR
 
 needs_ocr = pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
 
@@ -109,3 +110,10 @@ def test_tessdata_prefix_wins(monkeypatch, tmp_path):
     (tmp_path / "eng.traineddata").write_bytes(b"model")
     monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
     assert legibility.tessdata_dir() == tmp_path
+
+
+@needs_ocr
+def test_native_library_messages_stay_out_of_the_terminal(capfd):
+    screenshot = next(SAMPLES_DIR.rglob("jupyter_notebook_edit.png"))  # leptonica complains
+    legibility.read_text(Image.open(screenshot).convert("RGB"))
+    assert "Error in" not in capfd.readouterr().err

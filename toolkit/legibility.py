@@ -34,10 +34,12 @@ OpenMP limited to one thread because parallelism comes from the workers.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import math
 import os
 import re
+import sys
 import threading
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -150,11 +152,27 @@ def _confident(words) -> tuple[str, ...]:
     return tuple(w for w in normalized if len(w) >= 2)
 
 
+@contextlib.contextmanager
+def _native_stderr_muted():
+    """Leptonica writes harmless "Error in boxClipToRectangle" lines for some layouts straight
+    to file descriptor 2, where a terminal or a notebook would show them: mute it meanwhile."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _recognize(image: Image.Image, psm: str):
     """The engine after recognizing `image`, or None when it found no text."""
     engine = _engine(psm)
     engine.SetImage(image if image.mode in ("L", "RGB") else image.convert("RGB"))
-    engine.Recognize()
+    with _native_stderr_muted():
+        engine.Recognize()
     if not engine.GetUTF8Text().strip():  # (tesserocr prints an error when asked for no words)
         return None
     return engine
