@@ -357,7 +357,7 @@ def test_seen_fidelity_is_compared_at_the_largest_size_sent(tmp_path, threads):
 
 
 @pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
-def test_ocr_added_to_a_cached_sweep_reads_only_images_with_text(tmp_path, threads):
+def test_ocr_added_to_a_cached_sweep_reads_only_images_with_text(tmp_path, threads, monkeypatch):
     page = Image.new("RGB", (900, 300), "white")
     text = "Invoice 4821 total 93.50 due 2026-11-30 paid by transfer to Acme Supplies"
     ImageDraw.Draw(page).text((20, 130), text, fill="black", font=ImageFont.load_default(18))
@@ -375,3 +375,12 @@ def test_ocr_added_to_a_cached_sweep_reads_only_images_with_text(tmp_path, threa
     assert df[df["image"] == "page.png"]["seen_word_recall"].between(0, 1).all()
     again = run_sweep(files, with_ocr, threads, cache, progress=False)
     assert again.attrs["sweep"]["computed_encodes"] == 0
+    reads = []
+    monkeypatch.setattr(sweep, "read_text", lambda image: reads.append(image))
+    wider = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "ocr": True, "qualities": (40, 60, 90)})
+    extended = run_sweep(files, wider, threads, cache, progress=False)
+    assert extended.attrs["sweep"]["computed_encodes"] == 2 * 2 * 2  # quality 60 only
+    assert reads == []  # the originals' readings come from the cache
+    assert (
+        extended["seen_word_recall"].notna().sum() == df["seen_word_recall"].notna().sum() * 3 // 2
+    )

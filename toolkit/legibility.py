@@ -42,7 +42,7 @@ import re
 import sys
 import threading
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +83,20 @@ class Reading:
     @property
     def has_text(self) -> bool:
         return len(self.confident_words) >= MIN_TEXT_WORDS
+
+    def to_dict(self) -> dict:
+        """JSON-ready (a sweep caches the original's reading instead of reading it again)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Reading:
+        return cls(
+            text=data["text"],
+            confident_words=tuple(data["confident_words"]),
+            lines=tuple(tuple(box) for box in data["lines"]),
+            sample_text=data["sample_text"],
+            sample_words=tuple(data["sample_words"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -249,7 +249,12 @@ class SweepGrid:
         from toolkit import __version__
 
         knobs = {k: v for k, v in asdict(self.base).items() if k not in SWEPT}
-        ocr = [legibility.MIN_CONFIDENCE, legibility.MIN_TEXT_WORDS, legibility.LANGUAGE]
+        ocr = [
+            legibility.MIN_CONFIDENCE,
+            legibility.MIN_TEXT_WORDS,
+            legibility.SAMPLE_LINES,
+            legibility.LANGUAGE,
+        ]
         settings = {
             "toolkit": __version__,
             "encode": knobs,
@@ -276,6 +281,7 @@ class _Job:
     path: str
     grid: SweepGrid
     keys: tuple[tuple[int | None, str, int | None], ...]
+    reading: dict | None = None  # the original's OCR from the cache: not read again
 
 
 def _error_text(exc: BaseException) -> str:
@@ -343,7 +349,7 @@ def run_job(job: _Job) -> dict:
         "encodes": {},
     }
     start = time.perf_counter()
-    originals = _originals(grid, source.image, entry["source"])
+    originals = _originals(grid, source.image, entry["source"], job.reading)
     entry["source"]["reference_ms"] = (time.perf_counter() - start) * 1000
     for keys in _same_pixels(job.keys, source.image.size):
         resized, resize_ms = _timed(
@@ -386,7 +392,7 @@ def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str
     return result
 
 
-def _originals(grid: SweepGrid, image, source: dict) -> _Originals:
+def _originals(grid: SweepGrid, image, source: dict, reading: dict | None) -> _Originals:
     """Reference statistics, OCR truth and ceilings of one image; records them in `source`."""
     originals = _Originals(size=image.size)
     if grid.seen_metrics:
@@ -403,8 +409,9 @@ def _originals(grid: SweepGrid, image, source: dict) -> _Originals:
                 for size in _ceiling_sizes(grid, image.size)
             }
     if grid.ocr:
-        originals.truth = read_text(image)
+        originals.truth = Reading.from_dict(reading) if reading else read_text(image)
         source["text_words"] = len(originals.truth.confident_words)
+        source["reading"] = originals.truth.to_dict()
     return originals
 
 
@@ -772,7 +779,8 @@ def iter_sweep(
                 yield index, _rows(path, digest, label, grid, entry)
                 continue
             stats.computed_images += 1
-            future = executor.submit(run_job, _Job(str(path), grid, missing))
+            reading = (source or {}).get("reading") if grid.ocr else None
+            future = executor.submit(run_job, _Job(str(path), grid, missing, reading))
             pending[future] = (index, path, digest, label, entry)
             while len(pending) >= limit:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
