@@ -11,6 +11,7 @@ from toolkit import legibility
 from toolkit.crops import split_for_legibility
 from toolkit.errors import SettingsError
 from toolkit.pricing import cost_usd
+from toolkit.projection import monthly_projection
 from toolkit.recommend import DecisionRules, pareto_front, recommend
 from toolkit.sweep import SweepGrid, run_sweep
 from toolkit.tokens import image_tokens
@@ -194,13 +195,36 @@ def test_when_no_setting_keeps_text_legible_it_says_so_and_prices_crops():
     size = (2560, 1440)
     df = result_rows({"code.png": {s: {"seen_word_recall": 0.7} for s in GRID}}, GRID, size=size)
     pick = one(df)
-    assert pd.isna(pick["max_side"]) and pd.isna(pick["cost_usd_per_1k"])
-    assert pick["binding"] == "legibility"
-    assert pick["binding_detail"].startswith("no setting qualifies")
+    assert pd.isna(pick["max_side"]) and pick["binding"] == "legibility"
+    assert pick["binding_detail"] == (
+        "no setting keeps the text of any image legible: all go as crops"
+    )
     plan = split_for_legibility(*size, MODEL, "high")
+    assert (pick["crops_images"], pick["cropped_images"]) == (1, "code.png")
     assert pick["crops_mean"] == plan.crops > 1
-    assert pick["crops_tokens_mean"] == plan.tokens
+    assert pick["crops_tokens_mean"] == pick["tokens_mean"] == plan.tokens
     assert pick["crops_cost_usd_per_1k"] == pytest.approx(1000 * cost_usd(plan.tokens, MODEL))
+    assert pick["cost_usd_per_1k"] == pick["crops_cost_usd_per_1k"]
+    assert pick["saving_pct"] < 0  # crops cost more than the seed recipe's one image
+
+
+def test_only_the_images_no_setting_keeps_legible_go_as_crops():
+    size = (2560, 1440)
+    dense = {s: {"seen_word_recall": 0.7} for s in GRID}
+    sparse = {SMALL_LOW: {"seen_word_recall": 0.5}}
+    df = result_rows({"code.png": dense, "form.png": sparse, "menu.png": {}}, GRID, size=size)
+    pick = one(df)
+    assert (pick["max_side"], pick["detail"]) == (512, "high")  # what form.png needs
+    assert (pick["crops_images"], pick["cropped_images"]) == (1, "code.png")
+    plan = split_for_legibility(*size, MODEL, "high")
+    setting = image_tokens(512, 288, MODEL, "high").tokens
+    assert pick["tokens_mean"] == pytest.approx((2 * setting + plan.tokens) / 3)
+    assert pick["cost_usd_per_1k"] == pytest.approx(
+        1000 * (2 * cost_usd(setting, MODEL) + cost_usd(plan.tokens, MODEL)) / 3
+    )
+    projected = monthly_projection(df, recommend(df), 3000).iloc[0]
+    assert projected["monthly_usd"] == pytest.approx(3 * pick["cost_usd_per_1k"])
+    assert projected["complete"]
 
 
 def test_crops_are_each_kept_whole_cover_the_image_and_cost_least():

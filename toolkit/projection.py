@@ -44,30 +44,32 @@ COLUMNS = [
 
 
 def image_tokens_under(results: pd.DataFrame, recommended: pd.DataFrame) -> pd.DataFrame:
-    """One row per (model, image): `tokens` under its category's recommendation (crops when
-    it has none; NaN when neither exists) and `seed_tokens` under the seed recipe."""
+    """One row per (model, image): `tokens` under its category's recommendation (its setting,
+    or crops for the images no setting keeps legible; NaN when the category has neither) and
+    `seed_tokens` under the seed recipe."""
     frames = []
     for pick in recommended.itertuples():
         rows = results[(results["model"] == pick.model) & (results["category"] == pick.category)]
         rows = rows[rows["source_width"].notna()]  # files that never loaded cannot be sent
         images = rows.drop_duplicates("path")
+        tokens = pd.Series(math.nan, index=images["path"])
         if pd.notna(pick.max_side):
             chosen = rows
             for name in SETTINGS:
                 value = getattr(pick, name)
                 chosen = chosen[chosen[name].isna() if pd.isna(value) else chosen[name] == value]
-            tokens = chosen.set_index("path")["tokens"].reindex(images["path"]).tolist()
-        elif pd.notna(pick.crops_detail):
-            tokens = [t for _, t in crop_tokens(images, pick.model, pick.crops_detail)]
-        else:
-            tokens = [math.nan] * len(images)
+            tokens.update(chosen.set_index("path")["tokens"])
+        if pick.crops_images > 0 and (pd.notna(pick.max_side) or pd.notna(pick.tokens_mean)):
+            cropped = images[images["image"].isin(str(pick.cropped_images).split("; "))]
+            crops = crop_tokens(cropped, pick.model, pick.crops_detail)
+            tokens.update(pd.Series([t for _, t in crops], index=cropped["path"]))
         frames.append(
             pd.DataFrame(
                 {
                     "model": pick.model,
                     "category": pick.category,
                     "path": images["path"].tolist(),
-                    "tokens": tokens,
+                    "tokens": tokens.tolist(),
                     "seed_tokens": [
                         seed_tokens(r.source_width, r.source_height, pick.model, r.rules)
                         for r in images.itertuples()
@@ -181,8 +183,8 @@ def finding(projected: Mapping, picks: pd.DataFrame, rules: DecisionRules) -> st
         f"its words) and the others at {100 * rules.min_fidelity:.0f} % or more of the "
         "fidelity the model allows"
     )
-    cropped = picks[picks["max_side"].isna() & picks["crops_mean"].notna()]
-    missing = picks[picks["max_side"].isna() & picks["crops_mean"].isna()]
+    cropped = picks[picks["crops_images"] > 0]
+    missing = picks[picks["tokens_mean"].isna()]
     if not projected["complete"] or pd.isna(projected["monthly_usd"]):
         names = ", ".join(missing["category"]) or "some categories"
         text = (
@@ -208,8 +210,11 @@ def finding(projected: Mapping, picks: pd.DataFrame, rules: DecisionRules) -> st
                 f"{_usd_text(projected['monthly_usd_high'])} for the corpus this folder samples."
             )
     if len(cropped):
-        text += " Sent as crops the model keeps whole, because no single image keeps the text "
-        text += f"legible: {', '.join(cropped['category'])}."
+        sent = ", ".join(f"{int(r.crops_images)} {r.category}" for r in cropped.itertuples())
+        text += (
+            f" Images whose text no setting keeps legible go as crops the model keeps whole "
+            f"({sent}); their crops are in the dollars."
+        )
     few = picks[picks["images"] < FEW_IMAGES]
     categories = int(projected["categories"])
     text += (

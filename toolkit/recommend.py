@@ -18,9 +18,13 @@ Decision rules (`DecisionRules`), applied to each image of a category:
 
 A setting qualifies when it succeeds on every image of the category and no image fails its
 rule. The pick is the cheapest qualifying setting by mean dollars per image (a bill is a sum),
-ties going to fewer bytes. `binding` names what stopped the next cheaper setting. A category
-with no qualifying setting gets null settings, the reason, and, for text, the price of sending
-each image as crops the model keeps whole (`toolkit.crops`).
+ties going to fewer bytes. `binding` names what stopped the next cheaper setting. An image
+whose text no setting keeps legible (a 2560x1440 code screenshot on a model that keeps
+1365x768) is not allowed to drag its category to the most expensive setting, nor passed: it
+goes as crops the model keeps whole (`toolkit.crops`), the way users send such images, and
+the category's tokens and dollars include those crops (`crops_images`, `cropped_images`). A
+category where some image fails otherwise (fidelity, a provider refusal) gets null settings and
+the reason.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ COLUMNS = [
     "seen_ssim_min",
     "binding",
     "binding_detail",
+    "crops_images",
+    "cropped_images",
     "crops_detail",
     "crops_mean",
     "crops_tokens_mean",
@@ -228,6 +234,41 @@ def _widest_detail(group: pd.DataFrame) -> str:
     return str(kept.groupby("detail")["px"].max().idxmax())
 
 
+def _beyond_any_setting(judged: pd.DataFrame, rules: DecisionRules) -> list[str]:
+    """Paths of the images with text that no setting keeps legible: they go as crops."""
+    legible = judged["seen_word_recall"] >= rules.min_legibility
+    kept = judged[legible | ~judged["has_text"]].groupby("path").size()
+    with_text = judged.loc[judged["has_text"], "path"].unique()
+    return sorted(set(with_text) - set(kept.index))
+
+
+def _crops(images: pd.DataFrame, model: str, level: str, tier: str, prices) -> dict:
+    """Crops, tokens and dollars per image for `images` sent as crops kept whole."""
+    crops, tokens = zip(*crop_tokens(images, model, level), strict=True)
+    return {
+        "crops_images": len(images),
+        "cropped_images": "; ".join(images["image"]),
+        "crops_detail": level,
+        "crops_mean": sum(crops) / len(crops),
+        "crops_tokens_mean": sum(tokens) / len(tokens),
+        "crops_cost_usd_per_1k": _mean_cost_per_1k(tokens, model, tier, prices),
+    }
+
+
+def _candidates(served: pd.DataFrame) -> list[tuple]:
+    """(mean dollars, mean bytes, qualifies, setting, rows) per setting, cheapest first; a
+    setting qualifies when it succeeds and keeps its rule on every image in `served`."""
+    n = served["path"].nunique()
+    candidates = []
+    for setting, group in served.groupby(SETTINGS, dropna=False, sort=False):
+        complete = group["path"].nunique() == n and group["failure"].isna().all()
+        candidates.append(
+            (group["cost_usd"].mean(), group["bytes"].mean(), complete, setting, group)
+        )
+    candidates.sort(key=lambda c: (_nan_last(c[0]), _nan_last(c[1]), _nan_last(c[3][0])))
+    return candidates
+
+
 def _recommend_one(
     rows: pd.DataFrame, model: str, category: str, rules: DecisionRules, prices
 ) -> dict:
@@ -262,47 +303,51 @@ def _recommend_one(
         "seed_cost_usd_per_1k": _mean_cost_per_1k(seeds, model, tier, prices),
         "rules": first["rules"],
         "tier": tier,
+        "crops_images": 0,
     }
-    candidates = []
-    for setting, group in judged.groupby(SETTINGS, dropna=False, sort=False):
-        complete = group["path"].nunique() == n and group["failure"].isna().all()
-        candidates.append(
-            (group["cost_usd"].mean(), group["bytes"].mean(), complete, setting, group)
-        )
-    candidates.sort(key=lambda c: (_nan_last(c[0]), _nan_last(c[1]), _nan_last(c[3][0])))
+    cropped = _beyond_any_setting(judged, rules)
+    served = judged[~judged["path"].isin(cropped)]
+    crop_tokens_sum = crop_cost_sum = 0.0
+    if cropped:
+        level = _widest_detail(judged[judged["error"].isna()])
+        pick.update(_crops(images[images["path"].isin(cropped)], model, level, tier, prices))
+        crop_tokens_sum = pick["crops_tokens_mean"] * len(cropped)
+        crop_cost_sum = pick["crops_cost_usd_per_1k"] / 1000 * len(cropped)
+    candidates = _candidates(served)
     chosen = next((i for i, c in enumerate(candidates) if c[2]), None)
-    if chosen is None:
+    if served.empty:  # every image goes as crops
+        pick.update(
+            tokens_mean=crop_tokens_sum / n,
+            cost_usd_per_1k=1000 * crop_cost_sum / n,
+            binding="legibility",
+            binding_detail="no setting keeps the text of any image legible: all go as crops",
+        )
+    elif chosen is None:
         best = max(candidates, key=lambda c: _score(c[4]))
         binding, detail = _failure_text(best[4], best[3], rules)
         pick.update(binding=binding, binding_detail=f"no setting qualifies; best: {detail}")
-        if binding == "legibility":
-            level = _widest_detail(judged[judged["error"].isna()])
-            crops, tokens = zip(*crop_tokens(images, model, level), strict=True)
-            pick.update(
-                crops_detail=level,
-                crops_mean=sum(crops) / n,
-                crops_tokens_mean=sum(tokens) / n,
-                crops_cost_usd_per_1k=_mean_cost_per_1k(tokens, model, tier, prices),
-            )
         return pick
-    cost, size, _, setting, group = candidates[chosen]
-    texts = group[group["has_text"]]
-    pick.update(zip(SETTINGS, setting, strict=True))
-    pick.update(
-        bytes_mean=size,
-        tokens_mean=group["tokens"].mean(),
-        cost_usd_per_1k=1000 * cost,
-        ocr_relative_min=texts["seen_word_recall"].min() if len(texts) else math.nan,
-        fidelity_relative_min=group.loc[~group["has_text"], "fidelity_relative"].min(),
-        seen_ssim_min=group["seen_ssim"].min(),
-    )
+    else:
+        _, size, _, setting, group = candidates[chosen]
+        texts = group[group["has_text"]]
+        pick.update(zip(SETTINGS, setting, strict=True))
+        pick.update(
+            bytes_mean=size,
+            tokens_mean=(group["tokens"].sum() + crop_tokens_sum) / n,
+            cost_usd_per_1k=1000 * (group["cost_usd"].sum() + crop_cost_sum) / n,
+            ocr_relative_min=texts["seen_word_recall"].min() if len(texts) else math.nan,
+            fidelity_relative_min=group.loc[~group["has_text"], "fidelity_relative"].min(),
+            seen_ssim_min=group["seen_ssim"].min(),
+        )
+        if chosen == 0:
+            pick.update(
+                binding="grid", binding_detail="the cheapest setting in the grid qualifies"
+            )
+        else:
+            _, _, _, cheaper, cheaper_group = candidates[chosen - 1]
+            pick["binding"], pick["binding_detail"] = _failure_text(cheaper_group, cheaper, rules)
     seed = pick["seed_cost_usd_per_1k"]
     pick["saving_pct"] = 100 * (seed - pick["cost_usd_per_1k"]) / seed if seed else math.nan
-    if chosen == 0:
-        pick.update(binding="grid", binding_detail="the cheapest setting in the grid qualifies")
-    else:
-        _, _, _, cheaper, cheaper_group = candidates[chosen - 1]
-        pick["binding"], pick["binding_detail"] = _failure_text(cheaper_group, cheaper, rules)
     return pick
 
 

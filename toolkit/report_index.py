@@ -53,14 +53,17 @@ def _markdown_bold(text: str) -> str:
 
 
 def _send_as(row: pd.Series) -> str:
-    if pd.notna(row["max_side"]):
-        quality = "" if row["format"] == "png" else f" {int(row['quality'])}"
-        return (
-            f"{int(row['max_side'])} px · {str(row['format']).upper()}{quality} · {row['detail']}"
+    crops = ""
+    if row.get("crops_images", 0) > 0:
+        crops = (
+            f"{int(row['crops_images'])} as crops kept whole ({row['crops_mean']:.1f} each: "
+            f"{row['cropped_images']})"
         )
-    if pd.notna(row.get("crops_mean")):
-        return f"as crops kept whole ({row['crops_mean']:.1f} per image): no single image works"
-    return "no setting keeps the floors"
+    if pd.isna(row["max_side"]):
+        return crops.replace(" as crops", " all as crops", 1) or "no setting keeps the floors"
+    quality = "" if row["format"] == "png" else f" {int(row['quality'])}"
+    setting = f"{int(row['max_side'])} px · {str(row['format']).upper()}{quality} · "
+    return setting + str(row["detail"]) + (f"; {crops}" if crops else "")
 
 
 def _recommendations(table: pd.DataFrame) -> str:
@@ -73,8 +76,6 @@ def _recommendations(table: pd.DataFrame) -> str:
     rows = []
     for _, row in table.iterrows():
         cost = row["cost_usd_per_1k"]
-        if pd.isna(cost) and pd.notna(row.get("crops_cost_usd_per_1k")):
-            cost = row["crops_cost_usd_per_1k"]
         few = " *" if row["images"] < 3 else ""
         if row.get("unreadable_images", 0) > 0:
             few += f" (+{int(row['unreadable_images'])} unreadable)"
