@@ -142,3 +142,11 @@ def test_save_figure_writes_a_png_under_figures(tmp_path, sweep):
     assert path == tmp_path / "figures" / "bytes.png"
     with Image.open(path) as image:
         assert image.format == "PNG" and image.width > 100
+
+
+def test_a_zero_keeps_the_axis_linear():
+    fig, (ax,) = axes()
+    plots.auto_log(ax, [0, 1, 100, 1000])
+    assert ax.get_yscale() == "linear"
+    plots.auto_log(ax, [1, 100, 1000])
+    assert ax.get_yscale() == "log"

@@ -61,10 +61,11 @@ def bytes_axis(ax: Axes, axis: str = "y") -> None:
 
 
 def auto_log(ax: Axes, values: Sequence[float] | pd.Series, axis: str = "y") -> None:
-    """Use a log scale on `axis` when the positive values span `LOG_SPAN` or more."""
+    """Use a log scale on `axis` when the values are all positive and span `LOG_SPAN` or more
+    (a log axis cannot show a zero)."""
     values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values) & (values > 0)]
-    if values.size and values.max() >= LOG_SPAN * values.min():
+    values = values[np.isfinite(values)]
+    if values.size and values.min() > 0 and values.max() >= LOG_SPAN * values.min():
         (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
 
 
