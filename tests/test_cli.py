@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import quadrants
+from helpers import quadrants
 
 from toolkit.cli import COMMANDS, build_parser, main
 

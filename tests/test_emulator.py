@@ -10,7 +10,7 @@ from collections import Counter
 
 import openai
 import pytest
-from conftest import frames, quadrants, to_bytes
+from helpers import frames, quadrants, to_bytes
 
 from toolkit.emulator import Emulator, FaultPlan, text_tokens
 from toolkit.errors import SettingsError

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx2
 import openai
 import pytest
-from conftest import quadrants, to_bytes
+from helpers import quadrants, to_bytes
 from openai.types.chat.chat_completion_content_part_image_param import ImageURL
 from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 from openai.types.responses.image_detail import ImageDetail

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import run_cli
-from helpers import descendants, png, running, toolkit, without_dac_override
+from helpers import descendants, png, run_cli, running, toolkit, without_dac_override
 from PIL import Image
 from videogen import ramp, write_video
 
