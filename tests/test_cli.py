@@ -8,10 +8,17 @@ from helpers import quadrants
 from toolkit.cli import COMMANDS, build_parser, main
 
 
-def test_every_listed_subcommand_is_registered():
-    (subparsers,) = (a for a in build_parser()._actions if a.dest == "command")
-    assert set(COMMANDS) <= set(subparsers.choices)
-    assert {"models"} <= set(subparsers.choices)  # a module may register more than one
+def _subcommands(parser):
+    (subparsers,) = (a for a in parser._actions if a.dest == "command")
+    return subparsers.choices
+
+
+def test_every_subcommand_is_listed_and_only_the_chosen_one_is_configured():
+    for name in COMMANDS:
+        commands = _subcommands(build_parser([name, "--help"]))
+        assert list(commands) == list(COMMANDS)
+        configured = [n for n, p in commands.items() if p.get_default("handler")]
+        assert configured == [name]
 
 
 def test_a_reader_that_stops_early_gets_no_traceback():

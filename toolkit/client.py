@@ -46,13 +46,14 @@ from openai import AsyncOpenAI
 from toolkit.errors import PayloadError, SettingsError
 from toolkit.files import open_regular
 from toolkit.payload import (
+    CONCURRENCY,
     OBSERVED_LIMITS,
     Request,
     RequestLimits,
     parse_response,
     split_requests,
-    usage_cost_usd,
 )
+from toolkit.pricing import usage_cost_usd
 
 ON_TOO_LARGE = ("split", "reencode", "error")
 RETRY_STATUSES = (408, 409, 429)
@@ -330,7 +331,7 @@ async def send_requests(
     *,
     client: AsyncOpenAI,
     results_path: str | os.PathLike,
-    concurrency: int = 8,
+    concurrency: int = CONCURRENCY,
     retry: RetryPolicy = RetryPolicy(),
     timeout: float | None = None,
     limits: RequestLimits = OBSERVED_LIMITS,

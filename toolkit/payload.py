@@ -15,13 +15,15 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from io import BytesIO
 from pathlib import Path
+from typing import TypedDict
 
 from PIL import Image
 
-from toolkit import pricing
 from toolkit.dataurl import base64_chars, parse_data_url, sniff_mime, to_data_url
 from toolkit.errors import PayloadError, RulesError, SettingsError
 from toolkit.images import DEFAULT_SETTINGS, EncodedImage, EncodeSettings, encode_image
+from toolkit.pricing import cost_or_none, usage_cost_usd
+from toolkit.rulesets import DEFAULT_DETAIL
 from toolkit.tokens import image_tokens
 
 # `detail` values of the SDK's `ImageDetail` literal and the API guide (OAI-VIS, §1.5 of
@@ -30,6 +32,7 @@ DETAILS = ("auto", "low", "high", "original")
 ENDPOINTS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
 API_BY_ENDPOINT = {endpoint: api for api, endpoint in ENDPOINTS.items()}
 ON_OVERSIZE = ("error", "reencode")
+CONCURRENCY = 8  # requests in flight at once when sending (`toolkit.client.send_requests`)
 # Re-encoding aims this far under the byte budget: bytes grow roughly with the pixel count,
 # so one pass at sqrt(budget / bytes) of the side usually fits.
 _SHRINK_MARGIN = 0.9
@@ -123,7 +126,7 @@ class ImagePart:
     data: bytes | None = field(default=None, repr=False)
     url: str | None = None
     file_id: str | None = None
-    detail: str = "high"
+    detail: str = DEFAULT_DETAIL
     width: int | None = None
     height: int | None = None
     name: str = ""
@@ -146,7 +149,7 @@ class ImagePart:
             object.__setattr__(self, "mime", sniffed)
 
     @classmethod
-    def from_encoded(cls, image: EncodedImage, detail: str = "high") -> "ImagePart":
+    def from_encoded(cls, image: EncodedImage, detail: str = DEFAULT_DETAIL) -> "ImagePart":
         return cls(
             data=image.data,
             detail=detail,
@@ -158,7 +161,7 @@ class ImagePart:
         )
 
     @classmethod
-    def from_bytes(cls, data: bytes, detail: str = "high", name: str = "") -> "ImagePart":
+    def from_bytes(cls, data: bytes, detail: str = DEFAULT_DETAIL, name: str = "") -> "ImagePart":
         """Image bytes sent as they are; the size is read from the header."""
         try:
             with Image.open(BytesIO(data)) as image:
@@ -168,7 +171,7 @@ class ImagePart:
         return cls(data=bytes(data), detail=detail, width=width, height=height, name=name)
 
     @classmethod
-    def from_data_url(cls, url: str, detail: str = "high", name: str = "") -> "ImagePart":
+    def from_data_url(cls, url: str, detail: str = DEFAULT_DETAIL, name: str = "") -> "ImagePart":
         return cls.from_bytes(parse_data_url(url).data, detail, name)
 
     @property
@@ -329,6 +332,27 @@ class RequestSpec:
         return self.base_bytes + sum(self.added_bytes(p, i) for i, p in enumerate(parts))
 
 
+class RequestSummary(TypedDict):
+    """What a request is, without its body: the fields a result record starts with."""
+
+    id: str
+    api: str
+    model: str
+    images: int
+    image_names: list[str]
+    body_bytes: int
+    estimated_image_tokens: int | None
+
+
+class ParsedResponse(TypedDict):
+    """The text and `usage` of an answer body (None where the body has no such field)."""
+
+    response_text: str | None
+    input_tokens: int | None
+    cached_tokens: int
+    output_tokens: int | None
+
+
 def request_id(spec: RequestSpec, parts: Sequence[ImagePart]) -> str:
     """A stable id from the settings and the image contents: same inputs, same id."""
     key = {"spec": asdict(spec), "images": [[p.kind, p.digest, p.detail] for p in parts]}
@@ -367,7 +391,7 @@ class Request:
     def body_bytes(self) -> int:
         return self.spec.body_bytes(self.parts)
 
-    def summary(self) -> dict:
+    def summary(self) -> RequestSummary:
         """Id, api, model, image count and names, body bytes and the image-token estimate."""
         return {
             "id": self.id,
@@ -464,7 +488,39 @@ def split_requests(
         yield Request(spec, tuple(batch))
 
 
-def parse_response(api: str, body: dict) -> dict:
+class RequestVolume(TypedDict):
+    """How a set of images travels in requests, and how many requests a month like them take."""
+
+    image_part_bytes: float  # mean bytes one image adds to a body (data URL and JSON)
+    folder_requests: int  # requests these images pack into
+    images_per_request: int  # images like these that fit in one request
+    monthly_requests: int  # requests for `monthly_images` such images
+
+
+def request_volume(
+    parts: Sequence[ImagePart],
+    spec: RequestSpec,
+    monthly_images: int,
+    *,
+    limits: RequestLimits = OBSERVED_LIMITS,
+) -> RequestVolume:
+    """Bytes per image in a body, requests for `parts`, and requests per month for
+    `monthly_images` images of the same mean size, all within `limits`."""
+    if not parts:
+        raise SettingsError("request_volume needs at least one image")
+    _positive("monthly_images", monthly_images)
+    sizes = [spec.part_bytes(p) for p in parts]
+    room = limits.max_request_bytes - spec.base_bytes
+    per_request = min(limits.max_images, room * len(sizes) // sum(sizes))
+    return {
+        "image_part_bytes": sum(sizes) / len(sizes),
+        "folder_requests": sum(1 for _ in split_requests(parts, spec, limits=limits)),
+        "images_per_request": per_request,
+        "monthly_requests": math.ceil(monthly_images / per_request),
+    }
+
+
+def parse_response(api: str, body: dict) -> ParsedResponse:
     """Text and `usage` of a Chat Completions or Responses answer body."""
     usage = body.get("usage") or {}
     if api == "chat":
@@ -488,26 +544,6 @@ def parse_response(api: str, body: dict) -> dict:
         "cached_tokens": details.get("cached_tokens") or 0,
         "output_tokens": tokens[1],
     }
-
-
-def usage_cost_usd(
-    model: str, input_tokens: int, cached_tokens: int, output_tokens: int, tier: str
-) -> float | None:
-    """Dollars for a `usage` at `tier` ("standard" or "batch"): uncached input and output at
-    the tier's rates, cached input at the cached rate (times the batch discount in batch).
-    None when the newest price table does not price the model."""
-    try:
-        cached = 0.0
-        if cached_tokens:
-            discount = pricing.load_prices().batch_discount if tier == "batch" else 1
-            cached = pricing.cost_usd(cached_tokens, model, "cached") * float(discount)
-        return (
-            pricing.cost_usd(input_tokens - cached_tokens, model, tier)
-            + cached
-            + pricing.output_cost_usd(output_tokens, model, tier)
-        )
-    except RulesError:
-        return None
 
 
 # ---- Batch API ----------------------------------------------------------------------------
@@ -574,9 +610,7 @@ class _BatchWriter:
             return
         self.handle.close()
         self.handle = None
-        cost = None
-        if self.tokens is not None:
-            cost = usage_cost_usd(self.model, self.tokens, 0, 0, "batch")
+        cost = None if self.tokens is None else cost_or_none(self.tokens, self.model, "batch")
         self.files.append(
             BatchFile(
                 self.path, self.lines, self.bytes, self.model, self.endpoint, self.tokens, cost

@@ -21,13 +21,12 @@ import hashlib
 import itertools
 import json
 import math
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -40,7 +39,6 @@ from toolkit.dataurl import base64_chars
 from toolkit.errors import (
     ImageError,
     ImageRejectedError,
-    RulesError,
     SettingsError,
     ToolkitError,
 )
@@ -55,12 +53,11 @@ from toolkit.images import (
     resize_image,
 )
 from toolkit.legibility import Reading, ocr_unavailable, read_text
-from toolkit.pricing import TIERS, cost_usd, load_prices
-from toolkit.rulesets import find_model
-from toolkit.runtime import available_cpus, init_worker
+from toolkit.pricing import TIERS, cost_or_none, load_prices
+from toolkit.rulesets import SEED_DETAIL, find_model
+from toolkit.runtime import ProcessPool, available_cpus
 from toolkit.tokens import image_tokens
 
-SEED = {"max_side": 800, "format": "jpeg", "quality": 85, "detail": "high"}  # the brief's recipe
 SWEPT = ("max_side", "format", "quality")  # EncodeSettings fields the grid sets per cell
 OBSERVATION = ["path", "max_side", "format", "quality", "model", "detail"]  # one row each
 # Columns in the order they appear; metrics are NaN when switched off.
@@ -172,7 +169,7 @@ class SweepGrid:
     formats: tuple[str, ...] = ("jpeg", "webp")
     qualities: tuple[int, ...] = (50, 60, 70, 80, 90, 95)
     models: tuple[str, ...] = ("gpt-4o",)
-    details: tuple[str, ...] = ("high",)
+    details: tuple[str, ...] = (SEED_DETAIL,)
     compression_metrics: bool = True
     seen_metrics: bool = True
     ocr: bool = False
@@ -417,7 +414,7 @@ def _metrics(grid, data, resized, compression_ref, originals: _Originals) -> dic
     """Compression metrics and, per provider-kept size, seen metrics of one encode."""
     if not (grid.compression_metrics or grid.seen_metrics or grid.ocr):
         return {}
-    decoded = quality.decode(data, resized.mode)  # a grey image's WebP comes back as RGB
+    decoded = quality.decode_image(data, resized.mode)  # a grey image's WebP comes back as RGB
     out: dict = {}
     if grid.compression_metrics:
         fidelity = _compare(compression_ref, decoded)
@@ -464,10 +461,8 @@ def estimate_or_error(width: int, height: int, model: str, detail: str, rules: s
 @lru_cache(maxsize=4096)
 def cost_or_nan(tokens: int, model: str, tier: str, prices: str | None) -> float:
     """Dollars for `tokens` input tokens; NaN when the price table has no price for `model`."""
-    try:
-        return cost_usd(tokens, model, tier=tier, prices=prices)
-    except RulesError:
-        return math.nan
+    cost = cost_or_none(tokens, model, tier, prices)
+    return math.nan if cost is None else cost
 
 
 def _provider_sizes(grid: SweepGrid, size: tuple[int, int]) -> set[tuple[int, int]]:
@@ -675,35 +670,10 @@ def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
     )
 
 
-class SweepPool(ProcessPoolExecutor):
-    """A process pool whose workers exit when this process dies, however it dies: each holds
-    the read end of a pipe whose only writer this process keeps (`runtime.init_worker`).
-    `terminate()` closes that pipe on purpose: the workers stop at once (Ctrl-C)."""
-
-    def __init__(self, workers: int, context):
-        reader, self._alive = multiprocessing.Pipe(duplex=False)
-        super().__init__(workers, context, initializer=init_worker, initargs=(reader,))
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        super().shutdown(wait, cancel_futures=cancel_futures)
-        if wait:
-            self._alive.close()
-
-    def terminate(self) -> None:
-        """Cancel what has not started and stop the running workers now."""
-        self._alive.close()
-        self.shutdown(wait=True, cancel_futures=True)
-
-
-def default_executor(workers: int | None = None) -> SweepPool:
-    """A process pool over the CPUs, started with `forkserver` (safe after threads or libvips
-    have started, unlike `fork`), workers preloaded with this module and allocator-tuned;
-    they ignore Ctrl-C (the parent stops the pool) and exit if the parent dies."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([__name__])
-    return SweepPool(workers or available_cpus(), context)
+def default_executor(workers: int | None = None) -> ProcessPool:
+    """The toolkit's process pool (`runtime.ProcessPool`) over `workers` CPUs (default: all),
+    its workers preloaded with this module."""
+    return ProcessPool(workers, preload=[__name__])
 
 
 def iter_sweep(
@@ -837,4 +807,56 @@ def run_sweep(
             bar.update()
     frame = to_frame([row for index in sorted(chunks) for row in chunks[index]])
     frame.attrs["sweep"] = asdict(stats)
+    return frame
+
+
+def partial_path(output: str | os.PathLike) -> Path:
+    """Where `write_sweep` keeps the rows of a sweep into `output` until it is complete."""
+    output = Path(output)
+    return output.with_name(output.name + ".partial")
+
+
+def write_sweep(
+    images: Iterable[str | os.PathLike] | str | os.PathLike,
+    grid: SweepGrid,
+    output: str | os.PathLike,
+    *,
+    cache: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    stats: SweepStats | None = None,
+) -> pd.DataFrame:
+    """`run_sweep` into a CSV file, resumably: rows are appended to `partial_path(output)` as
+    each image finishes, then put in input order and the file renamed to `output`; the rows
+    are returned as read back. An error removes the partial file. Ctrl-C stops the workers at
+    once, keeps the partial file (and the cache) and raises `KeyboardInterrupt` saying so."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = partial_path(output)
+    pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
+    order: list[int] = []
+    executor = default_executor(workers)
+    try:
+        results = iter_sweep(images, grid, executor, cache, stats=stats)
+        with tqdm(desc="sweep", unit="image", file=sys.stderr, disable=not progress) as bar:
+            for index, rows in results:
+                to_frame(rows).to_csv(partial, mode="a", header=False, index=False)
+                order.extend([index] * len(rows))
+                bar.update()
+    except KeyboardInterrupt:
+        executor.terminate()  # the images in flight are dropped; finished ones are kept
+        kept = "the cache and " if cache is not None else ""
+        raise KeyboardInterrupt(
+            f"{len(set(order))} images done are in {kept}{partial}; run again to resume"
+        ) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    frame = pd.read_csv(partial)
+    frame.index = order
+    frame = frame.sort_index(kind="stable").reset_index(drop=True)
+    frame.to_csv(partial, index=False)
+    os.replace(partial, output)
     return frame

@@ -390,4 +390,6 @@ def test_the_cli_refuses_bad_server_settings():
     result = toolkit("emulator", "--url-image-size", "big")
     assert result.returncode == 2 and "WIDTHxHEIGHT" in result.stderr
     result = toolkit("emulator", "--offline-urls", "maybe")
-    assert result.returncode == 2 and "offline_urls" in result.stderr
+    assert result.returncode == 2 and "invalid choice: 'maybe'" in result.stderr
+    result = toolkit("emulator", "--read-timeout", "0")
+    assert result.returncode == 2 and "read_timeout_s > 0" in result.stderr
