@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -253,7 +253,7 @@ def _scale_to_8bit(image: Image.Image) -> Image.Image:
     """16/32-bit integer or float pixels to `L`, stretched over their actual min..max."""
     if image.mode.startswith("I;16"):
         image = image.convert("I")
-    low, high = image.getextrema()
+    low, high = cast(tuple[float, float], image.getextrema())  # one band: (min, max)
     if high > low:
         scale = 255 / (high - low)
         return image.point(lambda v: v * scale - low * scale).convert("L")
@@ -295,6 +295,8 @@ def _to_srgb(image: Image.Image, icc: bytes, flags: list[str]) -> Image.Image:
         out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=out_mode)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        converted = None
+    if converted is None:
         flags.append("icc_ignored")
         return image
     flags.append("icc_converted")
@@ -355,7 +357,7 @@ def _decode(source: Source, settings: EncodeSettings, draft_side: int | None) ->
     if icc and image.mode in ("RGB", "RGBA"):
         image = _to_srgb(image, icc, flags)
     if image.mode in ("LA", "RGBA"):
-        if image.getchannel("A").getextrema()[0] < 255:
+        if cast(tuple[int, int], image.getchannel("A").getextrema())[0] < 255:
             flags.append("alpha_flattened")
             image = flatten_alpha(image, settings.background)
         else:  # an alpha channel that hides nothing

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from io import BytesIO
 from pathlib import Path
-from typing import TypedDict
+from typing import BinaryIO, TypedDict
 
 from PIL import Image
 
@@ -183,7 +183,7 @@ class ImagePart:
         """The string the body carries: a data URL, the URL or the file id."""
         if self.data is not None:
             return to_data_url(self.data, self.mime)
-        return self.url if self.url is not None else self.file_id
+        return self.url or self.file_id or ""
 
     @property
     def ref_bytes(self) -> int:
@@ -237,7 +237,10 @@ def chat_body(
     content = [{"type": "text", "text": prompt}] if prompt else []
     content += [chat_image_part(p) for p in parts]
     messages = [{"role": "system", "content": system}] if system else []
-    body = {"model": model, "messages": [*messages, {"role": "user", "content": content}]}
+    body: dict[str, object] = {
+        "model": model,
+        "messages": [*messages, {"role": "user", "content": content}],
+    }
     if json_format:
         body["response_format"] = {"type": "json_object"}
     if max_output_tokens is not None:
@@ -257,7 +260,7 @@ def responses_body(
     """A `responses.create` body: one user input with the prompt then the images in order."""
     content = [{"type": "input_text", "text": prompt}] if prompt else []
     content += [responses_image_part(p) for p in parts]
-    body = {"model": model, "input": [{"role": "user", "content": content}]}
+    body: dict[str, object] = {"model": model, "input": [{"role": "user", "content": content}]}
     if instructions:
         body["instructions"] = instructions
     if json_format:
@@ -407,34 +410,37 @@ class Request:
         """Image tokens from `toolkit.tokens` (with this request's image count, which lowers
         Anthropic's pixel limit above 20 images), or None when a size or the model is unknown
         or the provider would reject an image."""
-        if any(p.width is None or p.height is None for p in self.parts):
-            return None
-        n = len(self.parts)
-        try:
-            return sum(
-                image_tokens(p.width, p.height, self.model, p.detail, images_in_request=n).tokens
-                for p in self.parts
-            )
-        except RulesError:
-            return None
+        total, n = 0, len(self.parts)
+        for part in self.parts:
+            if part.width is None or part.height is None:
+                return None
+            try:
+                estimate = image_tokens(
+                    part.width, part.height, self.model, part.detail, images_in_request=n
+                )
+            except RulesError:
+                return None
+            total += estimate.tokens
+        return total
 
 
 def shrink_image(part: ImagePart, max_bytes: int) -> ImagePart:
     """Re-encode a data image smaller (same settings, smaller `max_side`) to fit `max_bytes`."""
     label = part.name or "image"
-    if part.data is None:
+    data = part.data
+    if data is None:
         raise PayloadError(f"{label}: only image bytes can be re-encoded, not a {part.kind}")
-    if len(part.data) <= max_bytes:
+    if len(data) <= max_bytes:
         return part
     settings = part.settings or DEFAULT_SETTINGS
     if part.width is None or part.height is None:
-        part = ImagePart.from_bytes(part.data, part.detail, part.name)
-    side, size = max(part.width, part.height), len(part.data)
+        part = ImagePart.from_bytes(data, part.detail, part.name)
+    side, size = max(part.width or 1, part.height or 1), len(data)
     while size > max_bytes:
         side = math.floor(side * math.sqrt(max(max_bytes, 0) / size) * _SHRINK_MARGIN)
         if side < 1:
             raise PayloadError(f"{label}: cannot be re-encoded under {max_bytes} bytes")
-        encoded = encode_image(part.data, replace(settings, max_side=side))
+        encoded = encode_image(data, replace(settings, max_side=side))
         size = encoded.bytes
     return replace(ImagePart.from_encoded(encoded, part.detail), name=part.name or encoded.name)
 
@@ -579,27 +585,29 @@ class _BatchWriter:
     def __init__(self, out_dir: Path, prefix: str, limits: BatchLimits):
         self.out_dir, self.prefix, self.limits = out_dir, prefix, limits
         self.files: list[BatchFile] = []
-        self.handle = None
+        self.handle: BinaryIO | None = None
 
-    def _open(self, request: Request) -> None:
+    def _open(self, request: Request) -> BinaryIO:
         self.close()
         self.path = self.out_dir / f"{self.prefix}-{len(self.files) + 1:04d}.jsonl"
-        self.handle = self.path.open("wb")
+        self.handle = handle = self.path.open("wb")
         self.lines = self.bytes = 0
         self.tokens: int | None = 0
         self.model, self.endpoint = request.model, request.endpoint
+        return handle
 
     def write(self, request: Request, line: bytes) -> None:
         if len(line) > self.limits.max_file_bytes:
             raise PayloadError(f"{request.id}: one line is larger than a Batch file may be")
+        handle = self.handle
         if (
-            self.handle is None
+            handle is None
             or (request.model, request.endpoint) != (self.model, self.endpoint)
             or self.lines >= self.limits.max_lines
             or self.bytes + len(line) > self.limits.max_file_bytes
         ):
-            self._open(request)
-        self.handle.write(line)
+            handle = self._open(request)
+        handle.write(line)
         self.lines += 1
         self.bytes += len(line)
         tokens = request.estimated_image_tokens()

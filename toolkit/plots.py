@@ -33,14 +33,15 @@ def _model_palette() -> dict[str, str]:
     from toolkit.rulesets import known_models, rule_sets
 
     models = sorted({m for rules in rule_sets() for m in known_models(rules)})
-    colors = [*mcolors.TABLEAU_COLORS.values(), *_tab("tab20b")]
+    colors = [*map(str, mcolors.TABLEAU_COLORS.values()), *_tab("tab20b")]
     return {m: colors[i % len(colors)] for i, m in enumerate(models)}
 
 
 def _tab(name: str) -> list[str]:
     import matplotlib
 
-    return [mcolors.to_hex(c) for c in matplotlib.colormaps[name].colors]
+    colormap = matplotlib.colormaps[name]
+    return [mcolors.to_hex(colormap(i)) for i in range(colormap.N)]
 
 
 def color_for(name: str) -> str:

@@ -142,10 +142,11 @@ def input_rate(model: str, tier: str = "standard", prices: PricesSpec = None) ->
     _check_tier(tier)
     table = load_prices(prices)
     price = table.price(model)
-    rate = {"standard": price.input, "batch": price.batch_input, "cached": price.cached_input}
-    if rate[tier] is None:
+    rates = {"standard": price.input, "batch": price.batch_input, "cached": price.cached_input}
+    rate = rates[tier]
+    if rate is None:
         raise RulesError(f"{table.id} lists no {tier} input price for {model!r}")
-    return rate[tier]
+    return rate
 
 
 def output_rate(model: str, tier: str = "standard", prices: PricesSpec = None) -> Fraction:

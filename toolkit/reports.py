@@ -324,7 +324,7 @@ def build_report(
     (out / "index.html").write_text(render_index(manifest, out), encoding="utf-8")
     failed = [r for r in runs if r.status != "ok"]
     if failed:
-        names = ", ".join(f"{r.name} ({r.error['type']})" for r in failed)
+        names = ", ".join(f"{r.name} ({(r.error or {}).get('type')})" for r in failed)
         raise ReportError(f"{len(failed)} of {len(runs)} notebooks failed: {names}; see {out}")
     return out
 

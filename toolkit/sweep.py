@@ -30,6 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 from tqdm import tqdm
@@ -131,6 +132,60 @@ FLOATS = (
     "seen_char_accuracy",
 )  # NaN when switched off or failed
 TIMINGS = ("load_ms", "reference_ms", "resize_ms", "encode_ms", "metrics_ms")
+
+
+class SourceRecord(TypedDict, total=False):
+    """What a cache entry keeps about the image itself (per-image values of `COLUMNS`)."""
+
+    source_width: int
+    source_height: int
+    source_bytes: int
+    source_format: str
+    flags: str  # ";"-joined
+    load_ms: float
+    reference_ms: float
+    reference_width: int  # seen metrics: the size the original is compared at
+    reference_height: int
+    ceiling: dict[str, float]  # "WxH" kept -> seen SSIM of the original sent whole
+    text_words: int  # OCR: confident words read in the full-resolution original
+
+
+class EncodeRecord(TypedDict, total=False):
+    """One encode (max side x format x quality) of an image, with its metrics; `seen` maps
+    each size a provider keeps ("WxH") to the seen metrics of that view."""
+
+    width: int
+    height: int
+    bytes: int
+    base64_chars: int
+    resize_ms: float
+    encode_ms: float
+    metrics_ms: float
+    compression_ssim: float
+    compression_psnr_db: float
+    seen: dict[str, dict[str, float]]
+    error: str
+
+
+class ImageResult(TypedDict, total=False):
+    """One image's results: its `source` values and `encodes` by key ("800/jpeg/85"), or the
+    `error` that stopped it."""
+
+    source: SourceRecord
+    encodes: dict[str, EncodeRecord]
+    error: str
+
+
+class CacheEntry(TypedDict):
+    """One image's cache file: its results, the settings they were computed with
+    (`SweepGrid.cache_settings`) and the SHA-256 of the three."""
+
+    settings: dict
+    source: SourceRecord
+    encodes: dict[str, EncodeRecord]
+    sha256: str
+
+
 Category = Callable[[Path], str] | Mapping[str, str] | None
 
 
@@ -216,7 +271,8 @@ class SweepGrid:
         """Longest side of the reference (None: the original's own size)."""
         if self.reference_side is not None:
             return self.reference_side
-        return None if None in self.max_sides else max(self.max_sides)
+        sides = [side for side in self.max_sides if side is not None]
+        return None if len(sides) < len(self.max_sides) else max(sides)
 
     def encode_keys(self) -> list[tuple[int | None, str, int | None]]:
         """(max side, format, quality) of each distinct encode; PNG's quality is None."""
@@ -319,7 +375,7 @@ class _Originals:
     size: tuple[int, int] = (0, 0)  # the original's (width, height)
 
 
-def run_job(job: _Job) -> dict:
+def run_job(job: _Job) -> ImageResult:
     """One image's missing encodes with their metrics, as a JSON-ready dict (worker side)."""
     grid = job.grid
     try:
@@ -328,7 +384,7 @@ def run_job(job: _Job) -> dict:
         )
     except (ToolkitError, OSError, MemoryError) as exc:
         return {"error": _error_text(exc)}
-    entry = {
+    entry: ImageResult = {
         "source": {
             "source_width": source.source_width,
             "source_height": source.source_height,
@@ -367,9 +423,13 @@ def _same_pixels(keys, size: tuple[int, int]) -> list[list]:
     return list(groups.values())
 
 
-def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str) -> dict:
+def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str) -> EncodeRecord:
     """One encode of `resized` with its size, timings and metrics."""
-    result = {"width": resized.width, "height": resized.height, "resize_ms": resize_ms}
+    result: EncodeRecord = {
+        "width": resized.width,
+        "height": resized.height,
+        "resize_ms": resize_ms,
+    }
     try:
         data, result["encode_ms"] = _timed(encode_pixels, resized, grid.settings(key), name=name)
     except ToolkitError as exc:
@@ -383,7 +443,7 @@ def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str
     return result
 
 
-def _originals(grid: SweepGrid, image, source: dict) -> _Originals:
+def _originals(grid: SweepGrid, image, source: SourceRecord) -> _Originals:
     """Reference statistics, OCR truth and ceilings of one image; records them in `source`."""
     originals = _Originals(size=image.size)
     if grid.seen_metrics:
@@ -410,12 +470,12 @@ def _side_order(key) -> tuple:
     return (key[0] is None, -(key[0] or 0))
 
 
-def _metrics(grid, data, resized, compression_ref, originals: _Originals) -> dict:
+def _metrics(grid, data, resized, compression_ref, originals: _Originals) -> EncodeRecord:
     """Compression metrics and, per provider-kept size, seen metrics of one encode."""
     if not (grid.compression_metrics or grid.seen_metrics or grid.ocr):
         return {}
     decoded = quality.decode_image(data, resized.mode)  # a grey image's WebP comes back as RGB
-    out: dict = {}
+    out: EncodeRecord = {}
     if grid.compression_metrics:
         fidelity = _compare(compression_ref, decoded)
         out["compression_ssim"], out["compression_psnr_db"] = fidelity["ssim"], fidelity["psnr_db"]
@@ -492,8 +552,8 @@ def _ceiling_size(
 
 
 def _ceiling_sizes(grid: SweepGrid, size: tuple[int, int]) -> set[tuple[int, int]]:
-    sizes = {_ceiling_size(*size, model, grid.rules, grid.max_sides) for model in grid.models}
-    return sizes - {None}
+    sizes = (_ceiling_size(*size, model, grid.rules, grid.max_sides) for model in grid.models)
+    return {kept for kept in sizes if kept is not None}
 
 
 # --- parent side: cache, scheduling, rows ------------------------------------------------
@@ -520,7 +580,7 @@ class _Cache:
     def _file(self, digest: str) -> Path:
         return self.root / digest[:2] / f"{digest}.json"
 
-    def load(self, digest: str) -> dict | None:
+    def load(self, digest: str) -> ImageResult | None:
         """The entry (`source`, `encodes`); {} when there is none, None when it is unusable."""
         try:
             text = self._file(digest).read_text(encoding="utf-8")
@@ -545,12 +605,13 @@ class _Cache:
             and entry["sha256"] == _content_sha256(entry)
         )
 
-    def store(self, digest: str, entry: dict) -> None:
-        merged = self.load(digest) or {}  # keep what a concurrent sweep added meanwhile
-        merged = {
+    def store(self, digest: str, entry: ImageResult) -> None:
+        previous = self.load(digest) or {}  # keep what a concurrent sweep added meanwhile
+        merged: CacheEntry = {
             "settings": self.settings,
             "source": entry["source"],
-            "encodes": {**merged.get("encodes", {}), **entry["encodes"]},
+            "encodes": {**previous.get("encodes", {}), **entry["encodes"]},
+            "sha256": "",
         }
         merged["sha256"] = _content_sha256(merged)
         target = self._file(digest)
@@ -561,12 +622,12 @@ class _Cache:
         os.replace(temp, target)
 
 
-def _content_sha256(entry: dict) -> str:
+def _content_sha256(entry: Mapping[str, object]) -> str:
     content = {key: entry[key] for key in ("settings", "source", "encodes")}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _source_complete(grid: SweepGrid, source: dict | None) -> bool:
+def _source_complete(grid: SweepGrid, source: SourceRecord | None) -> bool:
     """True when a cached image entry holds the per-image values this grid asks for."""
     if not source:
         return False
@@ -578,7 +639,7 @@ def _source_complete(grid: SweepGrid, source: dict | None) -> bool:
     return not grid.ocr or "text_words" in source
 
 
-def _complete(grid: SweepGrid, has_text: bool, result: dict | None) -> bool:
+def _complete(grid: SweepGrid, has_text: bool, result: EncodeRecord | None) -> bool:
     """True when a cached encode holds every value this grid asks of it."""
     if not result or "error" in result:
         return False
@@ -616,7 +677,9 @@ class SweepStats:
     invalid_cache_entries: int = 0  # malformed, altered or other settings: recomputed
 
 
-def _rows(path: Path, digest: str | None, category: str, grid: SweepGrid, entry: dict) -> list:
+def _rows(
+    path: Path, digest: str | None, category: str, grid: SweepGrid, entry: ImageResult
+) -> list[dict]:
     """The grid's rows for one image, in grid order."""
     source = entry.get("source", {})
     image_error = entry.get("error")
@@ -637,7 +700,7 @@ def _rows(path: Path, digest: str | None, category: str, grid: SweepGrid, entry:
     return rows
 
 
-def _ceiling(grid: SweepGrid, source: dict, model: str) -> float | None:
+def _ceiling(grid: SweepGrid, source: SourceRecord, model: str) -> float | None:
     """Seen SSIM of the original sent whole at the model's most generous detail."""
     if "ceiling" not in source:
         return None
@@ -647,7 +710,7 @@ def _ceiling(grid: SweepGrid, source: dict, model: str) -> float | None:
     return None if size is None else source["ceiling"].get(_size_text(size))
 
 
-def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
+def _fill(row: dict, grid: SweepGrid, result: EncodeRecord) -> None:
     row.update({k: v for k, v in result.items() if k in row and k != "error"})
     if "error" in result:
         row["error"] = result["error"]
@@ -692,7 +755,7 @@ def iter_sweep(
         images = [images]
     stats = stats if stats is not None else SweepStats()
     owned = executor is None
-    executor = default_executor() if owned else executor
+    executor = default_executor() if executor is None else executor
     limit = max_in_flight or 2 * available_cpus()
     store = _Cache(cache, grid) if cache is not None else None
     keys = grid.encode_keys()
@@ -701,7 +764,7 @@ def iter_sweep(
     def finish(future: Future) -> tuple[int, list[dict]]:
         index, path, digest, label, entry = pending.pop(future)
         try:
-            new = future.result()
+            new: ImageResult = future.result()
         except Exception as exc:  # a worker died or could not run: record, carry on
             new = {"error": _error_text(exc)}
         if "error" in new:
@@ -710,7 +773,7 @@ def iter_sweep(
         stats.computed_encodes += len(new["encodes"])
         if store is not None:
             store.store(digest, new)
-        merged = {
+        merged: ImageResult = {
             "source": new["source"],
             "encodes": {**entry.get("encodes", {}), **new["encodes"]},
         }

@@ -9,12 +9,12 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from toolkit.errors import ImageRejectedError, SettingsError
 from toolkit.rulesets import DEFAULT_DETAIL, RuleSet, RulesSpec, Settings, find_model
 
-Params = Mapping[str, int | Fraction | bool]
+Params = Mapping[str, Any]  # a level's numbers, validated as the rule file loads
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from toolkit.cli.args import (
 )
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import RulesError, ToolkitError
-from toolkit.images import EncodeSettings
+from toolkit.images import EncodedImage, EncodeSettings
 from toolkit.tokens import image_tokens
 from toolkit.video import (
     DEFAULT_DEDUPE_THRESHOLD,
     DEFAULT_SCENE_THRESHOLD,
+    Frame,
     SamplingPlan,
     open_video,
 )
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         for item in map(totals.add, costs):
             row = frame_row(item)
             if args.out is not None and item.encoded is not None:
-                row["file"] = str(_write(args.out, item, settings.format))
+                row["file"] = str(_write(args.out, item.frame, item.encoded, settings.format))
             rows.append(row)
             if args.json:
                 print_json_lines([row], sys.stdout)
@@ -149,12 +150,12 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failure else 0
 
 
-def _write(folder: Path, item: FrameCost, fmt: str) -> Path:
+def _write(folder: Path, frame: Frame, encoded: EncodedImage, fmt: str) -> Path:
     """Save an encoded frame as `frame_<index>_<seconds>s.<ext>`."""
-    name = f"frame_{item.frame.index:04d}_{item.frame.timestamp_s:09.3f}s{SUFFIXES[fmt]}"
+    name = f"frame_{frame.index:04d}_{frame.timestamp_s:09.3f}s{SUFFIXES[fmt]}"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    target.write_bytes(item.encoded.data)
+    target.write_bytes(encoded.data)
     return target
 
 

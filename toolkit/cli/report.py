@@ -50,19 +50,21 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         out = build_report(args.preset, args.images, args.out, on_notebook=on_notebook)
-        failure = None
-    except ReportError as exc:
-        out, failure = None, exc
-    if not args.json and rows:
-        print_table(rows, COLUMNS)
-    if failure is not None:
+    except ReportError as failure:
+        _print_table(args, rows)
         if args.json:
             print_json_lines([{"error": {"type": "ReportError", "message": str(failure)}}])
         else:
             print(f"toolkit report: error: {failure}", file=sys.stderr)
         return 1 if rows else 2  # no notebook ran: the preset or the inputs are wrong
+    _print_table(args, rows)
     if args.json:
         print_json_lines([{"report": str(out / "index.html")}])
     else:
         print(f"report: {out / 'index.html'}")
     return 0
+
+
+def _print_table(args: argparse.Namespace, rows: list[dict]) -> None:
+    if not args.json and rows:
+        print_table(rows, COLUMNS)
