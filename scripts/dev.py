@@ -1,7 +1,7 @@
 """Set up the project's virtual environment and run its main job or its tests.
 
     python3 scripts/dev.py report   # set up, then build the reports on data/samples
-    python3 scripts/dev.py test     # set up, then lint and run the whole test suite
+    python3 scripts/dev.py test     # set up, then lint, type-check and run the whole test suite
 
 Needs only Python 3.11+. Everything else is installed here: the venv (pip upgraded first, the
 machine's pip is old), the package with its notebook and test extras, and, for the tests, the
@@ -66,6 +66,7 @@ def tests() -> None:
     env = {**os.environ, "MPLBACKEND": "agg", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
     run(BIN / "ruff", "check", ROOT, cwd=ROOT)
     run(BIN / "ruff", "format", "--check", ROOT, cwd=ROOT)
+    run(BIN / "mypy", cwd=ROOT)  # over toolkit/, configured in pyproject.toml
     notebooks = sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
     if notebooks:
         run(BIN / "nbstripout", "--verify", *notebooks, cwd=ROOT)

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import quadrants, run_cli
+from helpers import quadrants, run_cli
 from PIL import Image
 
 from toolkit.cli import main

@@ -4,10 +4,11 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import openai
 import pytest
-from conftest import quadrants
+from helpers import quadrants
 from PIL import Image
 
 from toolkit.cli import main
@@ -79,26 +80,22 @@ def test_batch_writes_files(images, tmp_path, capsys):
     assert main([*argv, "-o", str(tmp_path / "batch"), "--json"]) == 0
     (row,) = lines(capsys.readouterr().out)
     assert row["lines"] == 3 and row["endpoint"] == "/v1/responses"
-    batch = [json.loads(x) for x in open(row["path"], "rb")]
+    batch = [json.loads(x) for x in Path(row["path"]).read_bytes().splitlines()]
     assert {b["url"] for b in batch} == {"/v1/responses"}
     assert len({b["custom_id"] for b in batch}) == 3
 
 
 def test_emulator_command_serves_until_stopped():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "toolkit", "emulator", "--faults", "seed=1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        info = json.loads(process.stdout.readline())
-        assert info["base_url"].startswith("http://127.0.0.1:")
-        with openai.OpenAI(api_key="k", base_url=info["base_url"], max_retries=0) as client:
-            with pytest.raises(openai.NotFoundError):
-                client.chat.completions.create(model="nope", messages=[])
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    argv = [sys.executable, "-m", "toolkit", "emulator", "--faults", "seed=1"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            info = json.loads(process.stdout.readline())
+            assert info["base_url"].startswith("http://127.0.0.1:")
+            with openai.OpenAI(api_key="k", base_url=info["base_url"], max_retries=0) as client:
+                with pytest.raises(openai.NotFoundError):
+                    client.chat.completions.create(model="nope", messages=[])
+        finally:
+            process.terminate()
 
 
 @pytest.mark.parametrize("argv", [["--port", "99999"], ["--faults", "429=abc"]])

@@ -8,9 +8,12 @@ import pytest
 from PIL import Image, ImageFile
 
 from toolkit.cli import main
-from toolkit.cli.tokens import TOKEN_FIELDS, header_size, token_fields
+from toolkit.cli.encode import token_fields
+from toolkit.cli.tokens import TOKEN_FIELDS
 from toolkit.errors import NotAnImageError
-from toolkit.tokens import image_tokens, known_models
+from toolkit.images import read_size
+from toolkit.rulesets import known_models
+from toolkit.tokens import image_tokens
 
 
 def _lines(capsys) -> list[dict]:
@@ -71,12 +74,12 @@ def test_paths_read_headers_with_exif_rotation(tmp_path, capsys, monkeypatch):
         raise AssertionError("pixels were decoded")
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
-    assert header_size(upright) == (400, 200)
-    assert header_size(rotated) == (200, 400)
-    assert header_size(mirrored) == (400, 200)
-    assert header_size(png) == (200, 400)
+    assert read_size(upright) == (400, 200)
+    assert read_size(rotated) == (200, 400)
+    assert read_size(mirrored) == (400, 200)
+    assert read_size(png) == (200, 400)
     with pytest.raises(NotAnImageError):
-        header_size(not_image)
+        read_size(not_image)
 
     paths = [str(p) for p in (upright, rotated, not_image, tmp_path / "missing.png")]
     assert main(["tokens", *paths, "1x1", "--model", "gpt-5.4", "--json"]) == 1
@@ -220,7 +223,7 @@ def test_encode_with_model_adds_tokens_and_cost(tmp_path, capsys):
 
 
 def test_encode_flags_a_size_the_api_would_reject():
-    fields = token_fields(8040, 3900, "gpt-6-astra")  # auto = original: 252 x 122 patches
+    fields = token_fields(8040, 3900, "gpt-6-astra", "auto")  # auto = original: 252 x 122 patches
     assert fields["tokens"] is None and fields["cost_usd"] is None
     assert "30744 patches" in fields["tokens_error"]
-    assert token_fields(800, 600, "gpt-6-astra") == {"tokens": 570, "cost_usd": 0.0057}
+    assert token_fields(800, 600, "gpt-6-astra", "auto") == {"tokens": 570, "cost_usd": 0.0057}

@@ -5,7 +5,7 @@ import json
 import logging
 
 import pytest
-from conftest import quadrants, to_bytes
+from helpers import quadrants, to_bytes
 
 from toolkit.client import (
     RetryPolicy,

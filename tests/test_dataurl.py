@@ -3,7 +3,7 @@
 import base64
 
 import pytest
-from conftest import quadrants, to_bytes
+from helpers import quadrants, to_bytes
 from hypothesis import given
 from hypothesis import strategies as st
 

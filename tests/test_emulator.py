@@ -10,7 +10,7 @@ from collections import Counter
 
 import openai
 import pytest
-from conftest import frames, quadrants, to_bytes
+from helpers import frames, quadrants, to_bytes
 
 from toolkit.emulator import Emulator, FaultPlan, text_tokens
 from toolkit.errors import SettingsError
@@ -259,7 +259,7 @@ def test_images_by_file_id_and_url(client):
     described = json.loads(client.responses.create(**body).output_text)["images"]
     assert [(d["source"], d["width"], d["detail"]) for d in described] == [
         ("file_id", 120, "low"),
-        ("url", 1024, "high"),
+        ("url", 1024, "auto"),  # the default detail
     ]
     sized = client.responses.create(**body, extra_headers={"X-Emulator-Image-Size": "300x200"})
     assert json.loads(sized.output_text)["images"][1]["width"] == 300

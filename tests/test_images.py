@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import BLUE, GREEN, RED, STORE, WHITE, frames, png_header, quadrants, to_bytes
+from helpers import BLUE, GREEN, RED, STORE, WHITE, frames, png_header, quadrants, to_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageCms, JpegImagePlugin
@@ -278,7 +278,8 @@ def test_other_colour_spaces_become_rgb(write, mode):
 
 
 def test_non_srgb_icc_profile_is_converted_to_srgb(write):
-    profile = Image.open(SAMPLES_DIR / "screenshot/jupyter_notebook_edit.png").info["icc_profile"]
+    with Image.open(SAMPLES_DIR / "screenshot/jupyter_notebook_edit.png") as sample:
+        profile = sample.info["icc_profile"]
     image = Image.new("RGB", (16, 16), (200, 40, 40))
     loaded = load_image(write("display.png", image, icc_profile=profile))
     expected = ImageCms.profileToProfile(

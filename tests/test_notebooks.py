@@ -54,6 +54,34 @@ def test_notebook_structure(path):
     assert {"out_dir", "show_progress"} <= set(papermill.inspect_notebook(str(path)))
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_notebooks_use_only_the_public_api(path):
+    import toolkit
+
+    nb = nbformat.read(path, as_version=4)
+    source = "\n".join(
+        line for c in code_cells(nb) for line in c.source.splitlines() if not line.startswith("%")
+    )
+    tree = ast.parse(source)
+    modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    modules |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert {m for m in modules if m.split(".")[0] == "toolkit"} <= {"toolkit"}
+    imported = {
+        a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module == "toolkit"
+        for a in n.names
+    }
+    used = {
+        n.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute)
+        and isinstance(n.value, ast.Name)
+        and n.value.id == "toolkit"
+    }
+    assert imported | used <= set(toolkit.__all__), "a name outside toolkit.__all__"
+
+
 @pytest.mark.parametrize("preset", PRESETS, ids=[p.stem for p in PRESETS])
 def test_presets_only_set_declared_parameters(preset):
     config = load_preset(preset.stem)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx2
 import openai
 import pytest
-from conftest import quadrants, to_bytes
+from helpers import quadrants, to_bytes
 from openai.types.chat.chat_completion_content_part_image_param import ImageURL
 from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 from openai.types.responses.image_detail import ImageDetail
@@ -40,6 +40,7 @@ from toolkit.payload import (
     write_batch_files,
 )
 from toolkit.pricing import cost_usd
+from toolkit.rulesets import DEFAULT_DETAIL
 
 ADAPTERS = {
     "chat": TypeAdapter(CompletionCreateParamsNonStreaming),
@@ -116,7 +117,8 @@ def test_content_part_shapes_per_endpoint():
     responses = responses_body([image], model="gpt-4o")["input"][0]["content"][0]
     assert responses == {"type": "input_image", "image_url": image.ref, "detail": "low"}
     by_id = responses_body([ImagePart(file_id="file-1")], model="gpt-4o")["input"][0]
-    assert by_id["content"][0] == {"type": "input_image", "file_id": "file-1", "detail": "high"}
+    default = {"type": "input_image", "file_id": "file-1", "detail": DEFAULT_DETAIL}
+    assert by_id["content"][0] == default
     with pytest.raises(PayloadError, match="Responses API"):
         chat_body([ImagePart(file_id="file-1")], model="gpt-4o")
 

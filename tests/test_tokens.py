@@ -18,16 +18,15 @@ from toolkit.errors import (
     UnknownModelError,
     UnsupportedDetailError,
 )
-from toolkit.rulesets import SCHEME_PARAMS, default_rule_sets, parse_rules
-from toolkit.tokens import (
-    SCHEMES,
-    TokenEstimate,
-    image_tokens,
+from toolkit.rulesets import (
+    SCHEME_PARAMS,
+    default_rule_sets,
     known_models,
     load_rules,
-    max_useful_size,
+    parse_rules,
     rule_sets,
 )
+from toolkit.tokens import SCHEMES, TokenEstimate, image_tokens, max_useful_size
 
 # ---- Official worked examples (DOC): section 2 and the Test vectors section ------------------
 

@@ -10,8 +10,8 @@ from fractions import Fraction
 import pytest
 
 from toolkit.errors import ImageRejectedError, SettingsError, UnknownModelError
-from toolkit.rulesets import load_rules
-from toolkit.tokens import image_tokens, known_models
+from toolkit.rulesets import known_models, load_rules
+from toolkit.tokens import image_tokens
 
 LEGACY = "anthropic-2025-10"
 CLAUDE = [(rules, m) for rules in ("anthropic-2026-11", LEGACY) for m in known_models(rules)]

@@ -1,220 +1,239 @@
-"""toolkit: how should we encode our images for vision LLMs, and what will it cost?"""
+"""toolkit: how should we encode our images for vision LLMs, and what will it cost?
 
-from toolkit.crops import CropPlan, split_for_legibility
-from toolkit.dataurl import parse_data_url, sniff_mime, to_data_url
-from toolkit.errors import (
-    CorruptImageError,
-    DataURLError,
-    DecompressionBombError,
-    EmptyImageError,
-    ImageError,
-    ImageRejectedError,
-    NotAnImageError,
-    PayloadError,
-    ReportError,
-    RulesError,
-    SettingsError,
-    SourceError,
-    ToolkitError,
-    UnknownModelError,
-    UnsupportedDetailError,
-    UnsupportedImageError,
-    VideoError,
-)
-from toolkit.images import (
-    EncodedImage,
-    EncodeSettings,
-    SourceImage,
-    encode_image,
-    encode_pixels,
-    encode_source,
-    fit_size,
-    iter_image_files,
-    load_image,
-    resize_image,
-)
-from toolkit.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_DIR, REPORTS_DIR, SAMPLES_DIR
-from toolkit.payload import (
-    DOCUMENTED_LIMITS,
-    OBSERVED_LIMITS,
-    BatchLimits,
-    ImagePart,
-    Request,
-    RequestLimits,
-    RequestSpec,
-    body_bytes,
-    chat_body,
-    read_batch_output,
-    responses_body,
-    split_requests,
-    write_batch_files,
-)
-from toolkit.pricing import (
-    DatasetCost,
-    ImageCost,
-    PriceTable,
-    cost_usd,
-    dataset_cost,
-    image_cost,
-    load_prices,
-    output_cost_usd,
-)
-from toolkit.projection import monthly_projection
-from toolkit.quality import psnr, ssim
-from toolkit.recommend import DecisionRules, pareto_front, recommend, search_settings
-from toolkit.summary import summarize
-from toolkit.sweep import SweepGrid, iter_sweep, run_sweep
-from toolkit.tokens import (
-    RuleSet,
-    TokenEstimate,
-    image_tokens,
-    known_models,
-    load_rules,
-    max_useful_size,
-    rule_sets,
-)
-from toolkit.video import SamplingPlan, VideoInfo, encode_frame, open_video, sample_frames
-from toolkit.video_cost import VideoCost, cost_by_fps, video_cost, video_requests
+The public API is every name in `__all__`, by pipeline stage in `API` (group -> module ->
+names). Each loads its module on first use, so `import toolkit` is cheap: pandas, SciPy,
+PyAV, the openai SDK, matplotlib and Tesseract load only when something that needs them is
+used. Errors: `ToolkitError` and the few a caller catches at top level are here; the whole
+tree is `toolkit.errors`. Plots: `toolkit.plots`. Other modules are internal.
+"""
 
-__version__ = "0.1.0"
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
 
-# The openai SDK takes about 2 s to import, so its modules load on first use.
-_LAZY = {
-    "Emulator": "toolkit.emulator",
-    "FaultPlan": "toolkit.emulator",
-    "RetryPolicy": "toolkit.client",
-    "make_client": "toolkit.client",
-    "read_results": "toolkit.client",
-    "run_requests": "toolkit.client",
-    "send_requests": "toolkit.client",
-    # matplotlib and papermill load on first use too
-    "build_report": "toolkit.reports",
-    "save_table": "toolkit.reports",
-    "color_for": "toolkit.plots",
-    "facet_axes": "toolkit.plots",
-    "plot_billed_vs_estimate": "toolkit.plots",
-    "plot_by_quality": "toolkit.plots",
-    "plot_cost_by_model": "toolkit.plots",
-    "plot_detail_grid": "toolkit.plots",
-    "plot_fidelity": "toolkit.plots",
-    "plot_latency_vs_bytes": "toolkit.plots",
-    "plot_tokens_vs_max_side": "toolkit.plots",
-    "save_figure": "toolkit.plots",
+from toolkit import errors
+from toolkit.errors import ImageError, RulesError, SettingsError, ToolkitError
+
+API: dict[str, dict[str, tuple[str, ...]]] = {
+    "images": {
+        "toolkit.images": (
+            "DEFAULT_SETTINGS",
+            "EncodeSettings",
+            "EncodedImage",
+            "SourceImage",
+            "encode_image",
+            "encode_pixels",
+            "encode_source",
+            "fit_size",
+            "iter_image_files",
+            "load_image",
+            "read_size",
+            "resize_image",
+        ),
+        "toolkit.quality": ("decode_image",),
+    },
+    "data URLs": {
+        "toolkit.dataurl": ("data_url_size", "parse_data_url", "sniff_mime", "to_data_url"),
+    },
+    "tokens and prices": {
+        "toolkit.rulesets": (
+            "DEFAULT_DETAIL",
+            "SEED_DETAIL",
+            "RuleSet",
+            "check_detail",
+            "find_model",
+            "known_models",
+            "load_rules",
+            "rule_sets",
+        ),
+        "toolkit.tokens": ("TokenEstimate", "image_tokens", "max_useful_size"),
+        "toolkit.pricing": (
+            "TIERS",
+            "DatasetCost",
+            "ImageCost",
+            "PriceTable",
+            "cost_or_none",
+            "cost_usd",
+            "dataset_cost",
+            "image_cost",
+            "load_prices",
+            "output_cost_usd",
+            "usage_cost_usd",
+        ),
+    },
+    "requests": {
+        "toolkit.payload": (
+            "BatchLimits",
+            "DOCUMENTED_LIMITS",
+            "ImagePart",
+            "OBSERVED_LIMITS",
+            "Request",
+            "RequestLimits",
+            "RequestSpec",
+            "body_bytes",
+            "chat_body",
+            "parse_response",
+            "read_batch_output",
+            "request_volume",
+            "responses_body",
+            "split_requests",
+            "write_batch_files",
+        ),
+        "toolkit.client": (
+            "RetryPolicy",
+            "make_client",
+            "read_results",
+            "run_requests",
+            "send_requests",
+        ),
+        "toolkit.emulator": ("Emulator", "FaultPlan", "text_tokens"),
+    },
+    "sweeps and recommendations": {
+        "toolkit.sweep": ("SweepGrid", "iter_sweep", "run_sweep", "write_sweep"),
+        "toolkit.quality": ("busiest_box", "psnr", "seen_view", "ssim"),
+        "toolkit.legibility": ("ocr_unavailable", "read_text"),
+        "toolkit.recommend": ("DecisionRules", "pareto_front", "recommend", "search_settings"),
+        "toolkit.crops": ("CropPlan", "split_for_legibility"),
+        "toolkit.projection": ("assumptions", "finding", "monthly_projection"),
+        "toolkit.summary": ("summarize",),
+    },
+    "reports": {
+        "toolkit.reports": ("build_report", "notebook_images", "notebook_output", "save_table"),
+        "toolkit.paths": ("PROJECT_DIR", "SAMPLES_DIR"),
+    },
+    "video": {
+        "toolkit.video": (
+            "SamplingPlan",
+            "VideoInfo",
+            "encode_frame",
+            "open_video",
+            "sample_frames",
+        ),
+        "toolkit.video_cost": ("VideoCost", "cost_by_fps", "video_cost", "video_requests"),
+    },
 }
+ERRORS = ("ImageError", "RulesError", "SettingsError", "ToolkitError")
+SUBMODULES = ("errors", "plots")  # public modules: the whole error tree, the plot helpers
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
-
-
+_SOURCE = {
+    name: module for group in API.values() for module, names in group.items() for name in names
+}
 __all__ = [
-    "BatchLimits",
-    "DOCUMENTED_LIMITS",
-    "Emulator",
-    "FaultPlan",
-    "ImagePart",
-    "OBSERVED_LIMITS",
-    "Request",
-    "RequestLimits",
-    "RequestSpec",
-    "RetryPolicy",
-    "body_bytes",
-    "build_report",
-    "chat_body",
-    "color_for",
-    "facet_axes",
-    "make_client",
-    "plot_billed_vs_estimate",
-    "plot_by_quality",
-    "plot_cost_by_model",
-    "plot_detail_grid",
-    "plot_fidelity",
-    "plot_latency_vs_bytes",
-    "plot_tokens_vs_max_side",
-    "read_batch_output",
-    "read_results",
-    "responses_body",
-    "run_requests",
-    "save_figure",
-    "save_table",
-    "send_requests",
-    "split_requests",
-    "write_batch_files",
-    "CorruptImageError",
-    "DATA_DIR",
-    "DataURLError",
-    "DecompressionBombError",
-    "EncodeSettings",
-    "EncodedImage",
-    "EmptyImageError",
-    "ImageError",
-    "ImageRejectedError",
-    "NOTEBOOKS_DIR",
-    "NotAnImageError",
-    "PROJECT_DIR",
-    "PayloadError",
-    "REPORTS_DIR",
-    "ReportError",
-    "RulesError",
-    "SAMPLES_DIR",
-    "SamplingPlan",
-    "SourceImage",
-    "SweepGrid",
-    "SettingsError",
-    "SourceError",
-    "ToolkitError",
-    "UnknownModelError",
-    "UnsupportedDetailError",
-    "UnsupportedImageError",
-    "VideoCost",
-    "VideoError",
-    "VideoInfo",
+    *(
+        name
+        for group in API.values()
+        for name in sorted(n for names in group.values() for n in names)
+    ),
+    *ERRORS,
+    *SUBMODULES,
     "__version__",
-    "cost_by_fps",
-    "encode_frame",
-    "encode_image",
-    "encode_pixels",
-    "encode_source",
-    "fit_size",
-    "iter_image_files",
-    "iter_sweep",
-    "load_image",
-    "open_video",
-    "pareto_front",
-    "monthly_projection",
-    "search_settings",
-    "summarize",
-    "split_for_legibility",
-    "CropPlan",
-    "DecisionRules",
-    "parse_data_url",
-    "psnr",
-    "recommend",
-    "resize_image",
-    "run_sweep",
-    "sample_frames",
-    "sniff_mime",
-    "ssim",
-    "to_data_url",
-    "video_cost",
-    "video_requests",
-    "DatasetCost",
-    "ImageCost",
-    "PriceTable",
-    "cost_usd",
-    "dataset_cost",
-    "image_cost",
-    "load_prices",
-    "output_cost_usd",
-    "RuleSet",
-    "TokenEstimate",
-    "image_tokens",
-    "known_models",
-    "load_rules",
-    "max_useful_size",
-    "rule_sets",
 ]
+
+if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (tests compare)
+    from toolkit import plots
+    from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
+    from toolkit.crops import CropPlan, split_for_legibility
+    from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
+    from toolkit.emulator import Emulator, FaultPlan, text_tokens
+    from toolkit.images import (
+        DEFAULT_SETTINGS,
+        EncodedImage,
+        EncodeSettings,
+        SourceImage,
+        encode_image,
+        encode_pixels,
+        encode_source,
+        fit_size,
+        iter_image_files,
+        load_image,
+        read_size,
+        resize_image,
+    )
+    from toolkit.legibility import ocr_unavailable, read_text
+    from toolkit.paths import PROJECT_DIR, SAMPLES_DIR
+    from toolkit.payload import (
+        DOCUMENTED_LIMITS,
+        OBSERVED_LIMITS,
+        BatchLimits,
+        ImagePart,
+        Request,
+        RequestLimits,
+        RequestSpec,
+        body_bytes,
+        chat_body,
+        parse_response,
+        read_batch_output,
+        request_volume,
+        responses_body,
+        split_requests,
+        write_batch_files,
+    )
+    from toolkit.pricing import (
+        TIERS,
+        DatasetCost,
+        ImageCost,
+        PriceTable,
+        cost_or_none,
+        cost_usd,
+        dataset_cost,
+        image_cost,
+        load_prices,
+        output_cost_usd,
+        usage_cost_usd,
+    )
+    from toolkit.projection import assumptions, finding, monthly_projection
+    from toolkit.quality import busiest_box, decode_image, psnr, seen_view, ssim
+    from toolkit.recommend import DecisionRules, pareto_front, recommend, search_settings
+    from toolkit.reports import build_report, notebook_images, notebook_output, save_table
+    from toolkit.rulesets import (
+        DEFAULT_DETAIL,
+        SEED_DETAIL,
+        RuleSet,
+        check_detail,
+        find_model,
+        known_models,
+        load_rules,
+        rule_sets,
+    )
+    from toolkit.summary import summarize
+    from toolkit.sweep import SweepGrid, iter_sweep, run_sweep, write_sweep
+    from toolkit.tokens import TokenEstimate, image_tokens, max_useful_size
+    from toolkit.video import SamplingPlan, VideoInfo, encode_frame, open_video, sample_frames
+    from toolkit.video_cost import VideoCost, cost_by_fps, video_cost, video_requests
+
+    __version__: str
+
+
+def __getattr__(name: str) -> object:
+    """Load a public name's module on first use (and keep the name)."""
+    if name in _SOURCE:
+        value = getattr(importlib.import_module(_SOURCE[name]), name)
+    elif name in SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    elif name == "__version__":
+        from importlib.metadata import version
+
+        value = version(__name__)  # one source: the project's metadata (pyproject.toml)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Every public name, loaded or not (tab completion lists the lazy ones too)."""
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """Importing a submodule binds it to the package under its own name; where that name is a
+    public function (`toolkit.recommend`, the module of `recommend`), the function stays."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if isinstance(value, types.ModuleType) and name in _SOURCE:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

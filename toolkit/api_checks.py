@@ -39,7 +39,8 @@ PARAMS = {
 ROLES = ("system", "developer", "user", "assistant")
 FORMAT_TYPES = ("text", "json_object", "json_schema")  # response_format / text.format types
 URL_SCHEMES = ("http", "https")
-_TYPE_NAMES = {str: "a string", list: "an array", dict: "an object"}
+_TYPE_NAMES: dict[type, str] = {str: "a string", list: "an array", dict: "an object"}
+T = typing.TypeVar("T")
 
 
 class ApiError(Exception):
@@ -58,7 +59,7 @@ class ApiError(Exception):
         }
 
 
-def expect(value, kind: type, param: str):
+def expect(value: object, kind: type[T], param: str) -> T:
     """`value` if it is a `kind` (str, list or dict), else a 400 `invalid_type`."""
     if not isinstance(value, kind):
         got = _TYPE_NAMES.get(type(value), "another type")
@@ -149,7 +150,8 @@ def _check_json_word(texts: list[str], fmt_type: str | None, message: str, param
 
 
 def _chat_parts(body: dict) -> tuple[list[str], list[ImageRef]]:
-    texts, images = [], []
+    texts: list[str] = []
+    images: list[ImageRef] = []
     messages = expect(body.get("messages"), list, "messages")
     if not messages:
         raise ApiError(400, "'messages' must contain at least one message.", param="messages")
@@ -236,7 +238,7 @@ def check_body(
     api: str, body: object, limits: RequestLimits
 ) -> tuple[str, list[str], list[ImageRef]]:
     """The model, text blocks and images of a `chat` or `responses` body, checked."""
-    expect(body, dict, "body")
+    body = expect(body, dict, "body")
     unknown = sorted(set(body) - PARAMS[api])
     if unknown:
         raise ApiError(
@@ -335,7 +337,7 @@ def image_size(
         raise _too_large(param, f"Image has too many pixels: {exc}") from None
     except DECODE_ERRORS as exc:
         raise _unreadable(param, exc) from None
-    if Image.MIME.get(fmt) != declared:
+    if Image.MIME.get(fmt or "") != declared:
         raise ApiError(
             400, f"The image is {fmt}, not {declared}.", param=param, code="invalid_image_format"
         )

@@ -46,13 +46,15 @@ from openai import AsyncOpenAI
 from toolkit.errors import PayloadError, SettingsError
 from toolkit.files import open_regular
 from toolkit.payload import (
+    CONCURRENCY,
     OBSERVED_LIMITS,
     Request,
     RequestLimits,
+    RequestSummary,
     parse_response,
     split_requests,
-    usage_cost_usd,
 )
+from toolkit.pricing import usage_cost_usd
 
 ON_TOO_LARGE = ("split", "reencode", "error")
 RETRY_STATUSES = (408, 409, 429)
@@ -78,10 +80,10 @@ def make_client(
     The key comes from `api_key` or `OPENAI_API_KEY`; `base_url` from the argument or
     `OPENAI_BASE_URL` (for example an `Emulator().base_url`).
     """
-    options = {"timeout": timeout} if timeout is not None else {}
-    return AsyncOpenAI(
-        api_key=resolve_api_key(api_key), base_url=base_url, max_retries=0, **options
-    )
+    key = resolve_api_key(api_key)
+    if timeout is None:  # the SDK's own default
+        return AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0)
+    return AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class _ResultsFile:
         if _last_byte(path) not in (None, b"\n"):  # a torn last line: start on a fresh one
             self.handle.write("\n")
 
-    def write(self, record: dict) -> None:
+    def write(self, record: "ResultRecord") -> None:
         self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         self.handle.flush()
 
@@ -180,42 +182,67 @@ class _ResultsFile:
         self.handle.close()
 
 
-def _success(record: dict, request: Request, answer: dict) -> dict:
-    record.update(status="ok", **parse_response(request.api, answer))
-    usage = (record["input_tokens"], record["cached_tokens"], record["output_tokens"])
-    if record["estimated_image_tokens"] is not None and usage[0] is not None:
-        record["input_minus_estimate_tokens"] = usage[0] - record["estimated_image_tokens"]
-    if None not in usage:
-        record["cost_usd"] = usage_cost_usd(request.model, *usage, "standard")
+class ResultRecord(RequestSummary, total=False):
+    """One line of a results file: the request's summary, then what became of it."""
+
+    status: str  # ok | error | failed | split
+    attempts: int
+    http_status: int | None
+    request_id: str | None  # the API's x-request-id
+    error_type: str
+    error_message: str
+    latency_ms: float  # of the answered attempt
+    elapsed_ms: float  # of all attempts and waits
+    children: list[str]  # the ids a 413 split this request into
+    response_text: str | None
+    input_tokens: int | None
+    cached_tokens: int
+    output_tokens: int | None
+    input_minus_estimate_tokens: int
+    cost_usd: float | None
+    response_json: object
+
+
+def _success(record: ResultRecord, request: Request, answer: dict) -> ResultRecord:
+    parsed = parse_response(request.api, answer)
+    record.update({"status": "ok", **parsed})
+    estimate, billed = record["estimated_image_tokens"], parsed["input_tokens"]
+    if estimate is not None and billed is not None:
+        record["input_minus_estimate_tokens"] = billed - estimate
+    if billed is not None and parsed["output_tokens"] is not None:
+        record["cost_usd"] = usage_cost_usd(
+            request.model, billed, parsed["cached_tokens"], parsed["output_tokens"], "standard"
+        )
     if request.spec.json_format:
         try:
-            record["response_json"] = json.loads(record["response_text"] or "")
+            record["response_json"] = json.loads(parsed["response_text"] or "")
         except ValueError as exc:
-            record.update(status="error", error_type="invalid_json", error_message=str(exc))
+            record.update(
+                {"status": "error", "error_type": "invalid_json", "error_message": str(exc)}
+            )
     return record
 
 
 class _Sender:
     """The state of one run: the work queue, the results file, the counters."""
 
-    def __init__(self, client, requests, results, done, *, retry, timeout, limits, on_too_large):
+    def __init__(
+        self, client, requests, results, done, summary, *, retry, timeout, limits, on_too_large
+    ):
         self.client, self.results, self.done = client, results, done
         self.retry, self.timeout, self.limits = retry, timeout, limits
         self.on_too_large = on_too_large
         self.source: Iterator[Request] = iter(requests)
         self.pending: deque[Request] = deque()
         self.claimed: set[str] = set()
-        self.summary: SendSummary | None = None
+        self.summary: SendSummary = summary
         self.stopping = asyncio.Event()  # set when interrupted: finish in-flight work only
 
     def _next(self) -> Request | None:
         while not self.stopping.is_set():
-            if self.pending:
-                request = self.pending.popleft()
-            else:
-                request = next(self.source, None)
-                if request is None:
-                    return None
+            request = self.pending.popleft() if self.pending else next(self.source, None)
+            if request is None:
+                return None
             if request.id in self.done or request.id in self.claimed:
                 self.summary.skipped += 1
                 continue
@@ -234,7 +261,7 @@ class _Sender:
                 raise
             self._record(record)
 
-    def _record(self, record: dict) -> None:
+    def _record(self, record: ResultRecord) -> None:
         self.results.write(record)
         self.summary.statuses[record["status"]] += 1
         self.summary.attempts += record["attempts"]
@@ -256,9 +283,9 @@ class _Sender:
         )
         return json.loads(raw.content), raw.headers.get("x-request-id")
 
-    async def send(self, request: Request) -> dict:
+    async def send(self, request: Request) -> ResultRecord:
         """Send one request, retrying; return its record."""
-        record = request.summary()
+        record = ResultRecord(**request.summary())
         started = time.perf_counter()
         for attempt in range(1, self.retry.max_attempts + 1):
             record["attempts"] = attempt
@@ -268,10 +295,12 @@ class _Sender:
                 answer, request_id = await self._post(request)
             except openai.APIStatusError as exc:
                 record.update(
-                    http_status=exc.status_code,
-                    request_id=exc.request_id,
-                    error_type=type(exc).__name__,
-                    error_message=exc.message,
+                    {
+                        "http_status": exc.status_code,
+                        "request_id": exc.request_id,
+                        "error_type": type(exc).__name__,
+                        "error_message": exc.message,
+                    }
                 )
                 if exc.status_code == 413 and self.on_too_large != "error":
                     return self._split(record, request)
@@ -285,13 +314,15 @@ class _Sender:
                     break
             except openai.APIConnectionError as exc:
                 record.update(
-                    http_status=None,
-                    request_id=None,
-                    error_type=type(exc).__name__,
-                    error_message=str(exc),
+                    {
+                        "http_status": None,
+                        "request_id": None,
+                        "error_type": type(exc).__name__,
+                        "error_message": str(exc),
+                    }
                 )
             else:
-                record.update(http_status=200, request_id=request_id)
+                record.update({"http_status": 200, "request_id": request_id})
                 record.pop("error_type", None)
                 record.pop("error_message", None)
                 record["latency_ms"] = round((time.perf_counter() - sent) * 1000, 3)
@@ -309,7 +340,7 @@ class _Sender:
         record["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 3)
         return record
 
-    def _split(self, record: dict, request: Request) -> dict:
+    def _split(self, record: ResultRecord, request: Request) -> ResultRecord:
         """After a 413: repack the images under half the refused size and queue them."""
         limits = replace(self.limits, max_request_bytes=math.ceil(request.body_bytes / 2))
         on_oversize = "reencode" if self.on_too_large == "reencode" else "error"
@@ -318,10 +349,12 @@ class _Sender:
                 split_requests(request.parts, request.spec, limits=limits, on_oversize=on_oversize)
             )
         except PayloadError as exc:
-            record.update(status="error", error_type="PayloadError", error_message=str(exc))
+            record.update(
+                {"status": "error", "error_type": "PayloadError", "error_message": str(exc)}
+            )
             return record
         self.pending.extendleft(reversed(children))
-        record.update(status="split", children=[c.id for c in children])
+        record.update({"status": "split", "children": [c.id for c in children]})
         return record
 
 
@@ -330,7 +363,7 @@ async def send_requests(
     *,
     client: AsyncOpenAI,
     results_path: str | os.PathLike,
-    concurrency: int = 8,
+    concurrency: int = CONCURRENCY,
     retry: RetryPolicy = RetryPolicy(),
     timeout: float | None = None,
     limits: RequestLimits = OBSERVED_LIMITS,
@@ -357,12 +390,12 @@ async def send_requests(
         requests,
         results,
         done,
+        SendSummary(path),
         retry=retry,
         timeout=timeout,
         limits=limits,
         on_too_large=on_too_large,
     )
-    sender.summary = SendSummary(path)
     started = time.perf_counter()
     try:
         async with asyncio.TaskGroup() as group:

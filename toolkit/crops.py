@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from toolkit.errors import ImageRejectedError, SettingsError
-from toolkit.rulesets import RulesSpec
+from toolkit.rulesets import DEFAULT_DETAIL, RulesSpec
 from toolkit.tokens import image_tokens
 
 DEFAULT_OVERLAP = 32  # px shared by neighbouring crops
@@ -74,7 +74,7 @@ def split_for_legibility(
     width: int,
     height: int,
     model: str,
-    detail: str = "high",
+    detail: str = DEFAULT_DETAIL,
     rules: RulesSpec = None,
     overlap: int = DEFAULT_OVERLAP,
 ) -> CropPlan:

@@ -41,6 +41,7 @@ from dataclasses import dataclass, fields
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from toolkit.api_checks import (
     ApiError,
@@ -111,7 +112,7 @@ class FaultPlan:
                     "retry_after_s, slow_s, hang_s, seed"
                 )
             values[name] = int(value) if name == "seed" else float(value)
-        return cls(**values)
+        return cls(**values)  # type: ignore[arg-type]  # names checked against the fields
 
     def draw(self, rng: random.Random) -> str | None:
         roll = rng.random()
@@ -204,7 +205,7 @@ class _State:
             return f"{prefix}{self.serial:08d}"
 
     def store_file(self, filename: str, purpose: str, content: bytes) -> dict:
-        meta = {
+        meta: dict[str, Any] = {
             "id": self.next_id("file-emu"),
             "object": "file",
             "bytes": len(content),
@@ -276,7 +277,7 @@ class _State:
 
 
 def _answer(
-    api: str, model: str, body: dict, text: str, input_tokens: int, output_tokens: int
+    api: str, model: str, body: object, text: str, input_tokens: int, output_tokens: int
 ) -> dict:
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
     now = int(time.time())
@@ -340,12 +341,15 @@ def _multipart(content_type: str, raw: bytes) -> tuple[dict[str, str], tuple[str
     message = BytesParser(policy=policy.HTTP).parsebytes(head + raw)
     if not message.is_multipart():
         raise ApiError(400, "Expected a multipart/form-data body.")
-    form, upload = {}, None
+    form: dict[str, str] = {}
+    upload = None
     for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
+        name = str(part.get_param("name", header="content-disposition"))
         payload = part.get_payload(decode=True) or b""
-        if part.get_filename() is not None:
-            upload = (part.get_filename(), payload)
+        assert isinstance(payload, bytes)  # decode=True on a non-multipart part
+        filename = part.get_filename()
+        if filename is not None:
+            upload = (filename, payload)
             continue
         try:
             form[name] = payload.decode()
@@ -399,7 +403,7 @@ class _Batches:
 
     def create(self, body: object) -> dict:
         state = self.state
-        expect(body, dict, "body")
+        body = expect(body, dict, "body")
         endpoint = one_of(body.get("endpoint"), tuple(API_BY_ENDPOINT), "endpoint")
         one_of(body.get("completion_window"), ("24h",), "completion_window")
         file_id = expect(body.get("input_file_id"), str, "input_file_id")
@@ -515,10 +519,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def state(self) -> _State:
+        assert isinstance(self.server, _Server)
         return self.server.state
 
     def setup(self) -> None:
-        self.timeout = self.state.settings.read_timeout_s  # applied to the socket by setup()
+        self.timeout = self.state.settings.read_timeout_s  # type: ignore[misc]  # setup() applies it
         super().setup()
 
     def handle_one_request(self) -> None:
@@ -715,6 +720,7 @@ _POLL_S = 0.05  # how fast `close()` stops the accept loop
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # listen backlog: 32 concurrent clients connect at once
+    state: _State
 
 
 class Emulator:

@@ -6,9 +6,9 @@ into their own typed error). Opening never blocks: the check happens on the open
 """
 
 import errno
+import io
 import os
 import stat
-from typing import BinaryIO
 
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
@@ -32,7 +32,7 @@ def check_regular(path: str | os.PathLike) -> None:
     _refuse_irregular(os.stat(path).st_mode, path)
 
 
-def open_regular(path: str | os.PathLike) -> BinaryIO:
+def open_regular(path: str | os.PathLike) -> io.BufferedReader:
     """`path` opened for binary reading; `OSError` if it cannot be or is not a regular file."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
@@ -37,6 +37,7 @@ MIME_TYPES = {"jpeg": "image/jpeg", "webp": "image/webp", "png": "image/png"}
 RESAMPLING = {r.name.lower(): r for r in Image.Resampling}
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
 JPEG_FORMATS = ("JPEG", "MPO")
+SWAPPED = range(5, 9)  # EXIF orientations that swap width and height
 # Pillow's plugins raise any of these on malformed or truncated data.
 DECODE_ERRORS = (
     OSError,
@@ -183,11 +184,11 @@ def _read(source: Source) -> tuple[bytes, str]:
         return bytes(source), "<bytes>"
     if isinstance(source, str | os.PathLike):
         name = os.fspath(source)
-        try:
-            with open_regular(name) as handle:
+        with _open_file(name) as handle:
+            try:
                 return handle.read(), name
-        except OSError as exc:
-            raise ImageError(name, f"cannot read: {exc.strerror or exc}") from exc
+            except OSError as exc:
+                raise ImageError(name, f"cannot read: {exc.strerror or exc}") from exc
     name = str(getattr(source, "name", "<stream>"))
     try:
         data = source.read()
@@ -198,20 +199,33 @@ def _read(source: Source) -> tuple[bytes, str]:
     return data, name
 
 
-def _open(data: bytes, name: str, settings: EncodeSettings) -> Image.Image:
-    """Identify the format from the bytes and enforce the pixel limit."""
-    if not data:
-        raise EmptyImageError(name, "file is empty (0 bytes)")
+def _open_file(name: str) -> BinaryIO:
+    """A regular file opened for reading; anything else an `ImageError` naming it."""
+    try:
+        return open_regular(name)
+    except OSError as exc:
+        raise ImageError(name, f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _identify(fp: BinaryIO, name: str) -> Image.Image:
+    """Pillow's lazy open (the header only); its failures as `ImageError`s naming `name`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            return Image.open(fp)
     except UnidentifiedImageError:
         raise NotAnImageError(name, "bytes are not an image format Pillow recognises") from None
     except Image.DecompressionBombError as exc:
         raise DecompressionBombError(name, str(exc)) from None
     except DECODE_ERRORS as exc:
         raise CorruptImageError(name, f"cannot read header: {exc}") from exc
+
+
+def _open(data: bytes, name: str, settings: EncodeSettings) -> Image.Image:
+    """Identify the format from the bytes and enforce the pixel limit."""
+    if not data:
+        raise EmptyImageError(name, "file is empty (0 bytes)")
+    image = _identify(io.BytesIO(data), name)
     width, height = image.size
     if width * height > settings.max_pixels:
         raise DecompressionBombError(
@@ -239,7 +253,7 @@ def _scale_to_8bit(image: Image.Image) -> Image.Image:
     """16/32-bit integer or float pixels to `L`, stretched over their actual min..max."""
     if image.mode.startswith("I;16"):
         image = image.convert("I")
-    low, high = image.getextrema()
+    low, high = cast(tuple[float, float], image.getextrema())  # one band: (min, max)
     if high > low:
         scale = 255 / (high - low)
         return image.point(lambda v: v * scale - low * scale).convert("L")
@@ -281,6 +295,8 @@ def _to_srgb(image: Image.Image, icc: bytes, flags: list[str]) -> Image.Image:
         out_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode=out_mode)
     except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        converted = None
+    if converted is None:
         flags.append("icc_ignored")
         return image
     flags.append("icc_converted")
@@ -333,7 +349,7 @@ def _decode(source: Source, settings: EncodeSettings, draft_side: int | None) ->
         if orientation in range(2, 9):
             image = ImageOps.exif_transpose(image)
             flags.append("exif_rotated")
-            if orientation >= 5:
+            if orientation in SWAPPED:
                 src_w, src_h = src_h, src_w
         image = _to_working_mode(image, name, flags)
     except DECODE_ERRORS as exc:
@@ -341,7 +357,7 @@ def _decode(source: Source, settings: EncodeSettings, draft_side: int | None) ->
     if icc and image.mode in ("RGB", "RGBA"):
         image = _to_srgb(image, icc, flags)
     if image.mode in ("LA", "RGBA"):
-        if image.getchannel("A").getextrema()[0] < 255:
+        if cast(tuple[int, int], image.getchannel("A").getextrema())[0] < 255:
             flags.append("alpha_flattened")
             image = flatten_alpha(image, settings.background)
         else:  # an alpha channel that hides nothing
@@ -419,6 +435,24 @@ def encode_pixels(
     except (OSError, ValueError) as exc:
         raise UnsupportedImageError(name, f"cannot encode as {settings.format}: {exc}") from exc
     return buffer.getvalue()
+
+
+def read_size(path: str | os.PathLike) -> tuple[int, int]:
+    """Width and height of an image file as displayed (EXIF orientations 5-8 swap them), from
+    its header alone: no pixel is decoded. Failures are `ImageError`s, as `encode_image`'s."""
+    name = os.fspath(path)
+    with _open_file(name) as handle:
+        if not handle.read(1):
+            raise EmptyImageError(name, "file is empty (0 bytes)")
+        handle.seek(0)
+        with _identify(handle, name) as image:
+            width, height = image.size
+            try:  # PNG keeps eXIf after the pixels unless it is in the header: not read
+                exif = image.getexif() if image.format != "PNG" or "exif" in image.info else {}
+                orientation = exif.get(ExifTags.Base.Orientation, 1)
+            except DECODE_ERRORS as exc:
+                raise CorruptImageError(name, f"cannot read header: {exc}") from exc
+    return (height, width) if orientation in SWAPPED else (width, height)
 
 
 def load_image(

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.util
 import math
 import os
 import re
@@ -120,10 +121,8 @@ def tessdata_dir() -> Path | None:
 
 
 def ocr_unavailable() -> str | None:
-    """Why OCR cannot run here, or None when it can."""
-    try:
-        import tesserocr  # noqa: F401
-    except ImportError:
+    """Why OCR cannot run here, or None when it can (tesserocr is looked for, not loaded)."""
+    if importlib.util.find_spec("tesserocr") is None:
         return "the Python package tesserocr is not installed (pip install tesserocr)"
     if tessdata_dir() is None:
         return (

@@ -15,13 +15,15 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO, TypedDict
 
 from PIL import Image
 
-from toolkit import pricing
 from toolkit.dataurl import base64_chars, parse_data_url, sniff_mime, to_data_url
 from toolkit.errors import PayloadError, RulesError, SettingsError
 from toolkit.images import DEFAULT_SETTINGS, EncodedImage, EncodeSettings, encode_image
+from toolkit.pricing import cost_or_none, usage_cost_usd
+from toolkit.rulesets import DEFAULT_DETAIL
 from toolkit.tokens import image_tokens
 
 # `detail` values of the SDK's `ImageDetail` literal and the API guide (OAI-VIS, §1.5 of
@@ -30,6 +32,7 @@ DETAILS = ("auto", "low", "high", "original")
 ENDPOINTS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
 API_BY_ENDPOINT = {endpoint: api for api, endpoint in ENDPOINTS.items()}
 ON_OVERSIZE = ("error", "reencode")
+CONCURRENCY = 8  # requests in flight at once when sending (`toolkit.client.send_requests`)
 # Re-encoding aims this far under the byte budget: bytes grow roughly with the pixel count,
 # so one pass at sqrt(budget / bytes) of the side usually fits.
 _SHRINK_MARGIN = 0.9
@@ -123,7 +126,7 @@ class ImagePart:
     data: bytes | None = field(default=None, repr=False)
     url: str | None = None
     file_id: str | None = None
-    detail: str = "high"
+    detail: str = DEFAULT_DETAIL
     width: int | None = None
     height: int | None = None
     name: str = ""
@@ -146,7 +149,7 @@ class ImagePart:
             object.__setattr__(self, "mime", sniffed)
 
     @classmethod
-    def from_encoded(cls, image: EncodedImage, detail: str = "high") -> "ImagePart":
+    def from_encoded(cls, image: EncodedImage, detail: str = DEFAULT_DETAIL) -> "ImagePart":
         return cls(
             data=image.data,
             detail=detail,
@@ -158,7 +161,7 @@ class ImagePart:
         )
 
     @classmethod
-    def from_bytes(cls, data: bytes, detail: str = "high", name: str = "") -> "ImagePart":
+    def from_bytes(cls, data: bytes, detail: str = DEFAULT_DETAIL, name: str = "") -> "ImagePart":
         """Image bytes sent as they are; the size is read from the header."""
         try:
             with Image.open(BytesIO(data)) as image:
@@ -168,7 +171,7 @@ class ImagePart:
         return cls(data=bytes(data), detail=detail, width=width, height=height, name=name)
 
     @classmethod
-    def from_data_url(cls, url: str, detail: str = "high", name: str = "") -> "ImagePart":
+    def from_data_url(cls, url: str, detail: str = DEFAULT_DETAIL, name: str = "") -> "ImagePart":
         return cls.from_bytes(parse_data_url(url).data, detail, name)
 
     @property
@@ -180,7 +183,7 @@ class ImagePart:
         """The string the body carries: a data URL, the URL or the file id."""
         if self.data is not None:
             return to_data_url(self.data, self.mime)
-        return self.url if self.url is not None else self.file_id
+        return self.url or self.file_id or ""
 
     @property
     def ref_bytes(self) -> int:
@@ -234,7 +237,10 @@ def chat_body(
     content = [{"type": "text", "text": prompt}] if prompt else []
     content += [chat_image_part(p) for p in parts]
     messages = [{"role": "system", "content": system}] if system else []
-    body = {"model": model, "messages": [*messages, {"role": "user", "content": content}]}
+    body: dict[str, object] = {
+        "model": model,
+        "messages": [*messages, {"role": "user", "content": content}],
+    }
     if json_format:
         body["response_format"] = {"type": "json_object"}
     if max_output_tokens is not None:
@@ -254,7 +260,7 @@ def responses_body(
     """A `responses.create` body: one user input with the prompt then the images in order."""
     content = [{"type": "input_text", "text": prompt}] if prompt else []
     content += [responses_image_part(p) for p in parts]
-    body = {"model": model, "input": [{"role": "user", "content": content}]}
+    body: dict[str, object] = {"model": model, "input": [{"role": "user", "content": content}]}
     if instructions:
         body["instructions"] = instructions
     if json_format:
@@ -329,6 +335,27 @@ class RequestSpec:
         return self.base_bytes + sum(self.added_bytes(p, i) for i, p in enumerate(parts))
 
 
+class RequestSummary(TypedDict):
+    """What a request is, without its body: the fields a result record starts with."""
+
+    id: str
+    api: str
+    model: str
+    images: int
+    image_names: list[str]
+    body_bytes: int
+    estimated_image_tokens: int | None
+
+
+class ParsedResponse(TypedDict):
+    """The text and `usage` of an answer body (None where the body has no such field)."""
+
+    response_text: str | None
+    input_tokens: int | None
+    cached_tokens: int
+    output_tokens: int | None
+
+
 def request_id(spec: RequestSpec, parts: Sequence[ImagePart]) -> str:
     """A stable id from the settings and the image contents: same inputs, same id."""
     key = {"spec": asdict(spec), "images": [[p.kind, p.digest, p.detail] for p in parts]}
@@ -367,7 +394,7 @@ class Request:
     def body_bytes(self) -> int:
         return self.spec.body_bytes(self.parts)
 
-    def summary(self) -> dict:
+    def summary(self) -> RequestSummary:
         """Id, api, model, image count and names, body bytes and the image-token estimate."""
         return {
             "id": self.id,
@@ -383,34 +410,37 @@ class Request:
         """Image tokens from `toolkit.tokens` (with this request's image count, which lowers
         Anthropic's pixel limit above 20 images), or None when a size or the model is unknown
         or the provider would reject an image."""
-        if any(p.width is None or p.height is None for p in self.parts):
-            return None
-        n = len(self.parts)
-        try:
-            return sum(
-                image_tokens(p.width, p.height, self.model, p.detail, images_in_request=n).tokens
-                for p in self.parts
-            )
-        except RulesError:
-            return None
+        total, n = 0, len(self.parts)
+        for part in self.parts:
+            if part.width is None or part.height is None:
+                return None
+            try:
+                estimate = image_tokens(
+                    part.width, part.height, self.model, part.detail, images_in_request=n
+                )
+            except RulesError:
+                return None
+            total += estimate.tokens
+        return total
 
 
 def shrink_image(part: ImagePart, max_bytes: int) -> ImagePart:
     """Re-encode a data image smaller (same settings, smaller `max_side`) to fit `max_bytes`."""
     label = part.name or "image"
-    if part.data is None:
+    data = part.data
+    if data is None:
         raise PayloadError(f"{label}: only image bytes can be re-encoded, not a {part.kind}")
-    if len(part.data) <= max_bytes:
+    if len(data) <= max_bytes:
         return part
     settings = part.settings or DEFAULT_SETTINGS
     if part.width is None or part.height is None:
-        part = ImagePart.from_bytes(part.data, part.detail, part.name)
-    side, size = max(part.width, part.height), len(part.data)
+        part = ImagePart.from_bytes(data, part.detail, part.name)
+    side, size = max(part.width or 1, part.height or 1), len(data)
     while size > max_bytes:
         side = math.floor(side * math.sqrt(max(max_bytes, 0) / size) * _SHRINK_MARGIN)
         if side < 1:
             raise PayloadError(f"{label}: cannot be re-encoded under {max_bytes} bytes")
-        encoded = encode_image(part.data, replace(settings, max_side=side))
+        encoded = encode_image(data, replace(settings, max_side=side))
         size = encoded.bytes
     return replace(ImagePart.from_encoded(encoded, part.detail), name=part.name or encoded.name)
 
@@ -464,7 +494,39 @@ def split_requests(
         yield Request(spec, tuple(batch))
 
 
-def parse_response(api: str, body: dict) -> dict:
+class RequestVolume(TypedDict):
+    """How a set of images travels in requests, and how many requests a month like them take."""
+
+    image_part_bytes: float  # mean bytes one image adds to a body (data URL and JSON)
+    folder_requests: int  # requests these images pack into
+    images_per_request: int  # images like these that fit in one request
+    monthly_requests: int  # requests for `monthly_images` such images
+
+
+def request_volume(
+    parts: Sequence[ImagePart],
+    spec: RequestSpec,
+    monthly_images: int,
+    *,
+    limits: RequestLimits = OBSERVED_LIMITS,
+) -> RequestVolume:
+    """Bytes per image in a body, requests for `parts`, and requests per month for
+    `monthly_images` images of the same mean size, all within `limits`."""
+    if not parts:
+        raise SettingsError("request_volume needs at least one image")
+    _positive("monthly_images", monthly_images)
+    sizes = [spec.part_bytes(p) for p in parts]
+    room = limits.max_request_bytes - spec.base_bytes
+    per_request = min(limits.max_images, room * len(sizes) // sum(sizes))
+    return {
+        "image_part_bytes": sum(sizes) / len(sizes),
+        "folder_requests": sum(1 for _ in split_requests(parts, spec, limits=limits)),
+        "images_per_request": per_request,
+        "monthly_requests": math.ceil(monthly_images / per_request),
+    }
+
+
+def parse_response(api: str, body: dict) -> ParsedResponse:
     """Text and `usage` of a Chat Completions or Responses answer body."""
     usage = body.get("usage") or {}
     if api == "chat":
@@ -488,26 +550,6 @@ def parse_response(api: str, body: dict) -> dict:
         "cached_tokens": details.get("cached_tokens") or 0,
         "output_tokens": tokens[1],
     }
-
-
-def usage_cost_usd(
-    model: str, input_tokens: int, cached_tokens: int, output_tokens: int, tier: str
-) -> float | None:
-    """Dollars for a `usage` at `tier` ("standard" or "batch"): uncached input and output at
-    the tier's rates, cached input at the cached rate (times the batch discount in batch).
-    None when the newest price table does not price the model."""
-    try:
-        cached = 0.0
-        if cached_tokens:
-            discount = pricing.load_prices().batch_discount if tier == "batch" else 1
-            cached = pricing.cost_usd(cached_tokens, model, "cached") * float(discount)
-        return (
-            pricing.cost_usd(input_tokens - cached_tokens, model, tier)
-            + cached
-            + pricing.output_cost_usd(output_tokens, model, tier)
-        )
-    except RulesError:
-        return None
 
 
 # ---- Batch API ----------------------------------------------------------------------------
@@ -543,27 +585,29 @@ class _BatchWriter:
     def __init__(self, out_dir: Path, prefix: str, limits: BatchLimits):
         self.out_dir, self.prefix, self.limits = out_dir, prefix, limits
         self.files: list[BatchFile] = []
-        self.handle = None
+        self.handle: BinaryIO | None = None
 
-    def _open(self, request: Request) -> None:
+    def _open(self, request: Request) -> BinaryIO:
         self.close()
         self.path = self.out_dir / f"{self.prefix}-{len(self.files) + 1:04d}.jsonl"
-        self.handle = self.path.open("wb")
+        self.handle = handle = self.path.open("wb")
         self.lines = self.bytes = 0
         self.tokens: int | None = 0
         self.model, self.endpoint = request.model, request.endpoint
+        return handle
 
     def write(self, request: Request, line: bytes) -> None:
         if len(line) > self.limits.max_file_bytes:
             raise PayloadError(f"{request.id}: one line is larger than a Batch file may be")
+        handle = self.handle
         if (
-            self.handle is None
+            handle is None
             or (request.model, request.endpoint) != (self.model, self.endpoint)
             or self.lines >= self.limits.max_lines
             or self.bytes + len(line) > self.limits.max_file_bytes
         ):
-            self._open(request)
-        self.handle.write(line)
+            handle = self._open(request)
+        handle.write(line)
         self.lines += 1
         self.bytes += len(line)
         tokens = request.estimated_image_tokens()
@@ -574,9 +618,7 @@ class _BatchWriter:
             return
         self.handle.close()
         self.handle = None
-        cost = None
-        if self.tokens is not None:
-            cost = usage_cost_usd(self.model, self.tokens, 0, 0, "batch")
+        cost = None if self.tokens is None else cost_or_none(self.tokens, self.model, "batch")
         self.files.append(
             BatchFile(
                 self.path, self.lines, self.bytes, self.model, self.endpoint, self.tokens, cost

@@ -9,7 +9,7 @@ aggregation named in the column), so a figure shows exactly what its table shows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -30,17 +30,18 @@ FIGURE_DPI = 110  # modest: figures are embedded in every report page
 @cache
 def _model_palette() -> dict[str, str]:
     """One colour per model the rule sets know, assigned in sorted order (tab10, then tab20b)."""
-    from toolkit.tokens import known_models, rule_sets
+    from toolkit.rulesets import known_models, rule_sets
 
     models = sorted({m for rules in rule_sets() for m in known_models(rules)})
-    colors = [*mcolors.TABLEAU_COLORS.values(), *_tab("tab20b")]
+    colors = [*map(str, mcolors.TABLEAU_COLORS.values()), *_tab("tab20b")]
     return {m: colors[i % len(colors)] for i, m in enumerate(models)}
 
 
 def _tab(name: str) -> list[str]:
     import matplotlib
 
-    return [mcolors.to_hex(c) for c in matplotlib.colormaps[name].colors]
+    colormap = matplotlib.colormaps[name]
+    return [mcolors.to_hex(colormap(i)) for i in range(colormap.N)]
 
 
 def color_for(name: str) -> str:
@@ -83,6 +84,32 @@ def facet_axes(axes, n: int) -> list[Axes]:
     for ax in axes[n:]:
         ax.set_visible(False)
     return axes[:n]
+
+
+def plot_facets(
+    fig: Figure,
+    summary: pd.DataFrame,
+    by: str,
+    plot: Callable[..., list],
+    *,
+    title: str = "",
+    columns: int = 3,
+    panel: tuple[float, float] = (4.2, 3.2),
+    **options,
+) -> list[Axes]:
+    """One panel in `fig` per value of `by` (sorted), at most `columns` a row, each `panel`
+    inches (the figure sized to fit, with room for a legend): `plot(ax, rows, legend=...,
+    **options)` with the legend beside the first row's last panel, and the value followed by
+    `title` as the panel's title. Returns the panels."""
+    keys = sorted(summary[by].unique())
+    ncols = min(columns, len(keys))
+    nrows = -(-len(keys) // ncols)
+    fig.set_size_inches(panel[0] * ncols + 1.2, panel[1] * nrows)
+    axes = facet_axes(fig.subplots(nrows, ncols, squeeze=False), len(keys))
+    for i, (ax, key) in enumerate(zip(axes, keys, strict=True)):
+        plot(ax, summary[summary[by] == key], legend=i == ncols - 1, **options)
+        ax.set_title(f"{key}{title}")
+    return axes
 
 
 def _lines(ax: Axes, data: pd.DataFrame, by, x: str, y: str, style) -> list:

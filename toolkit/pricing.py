@@ -6,13 +6,14 @@ Rates are USD per 1M tokens, kept as exact fractions; results are floats rounded
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from toolkit.errors import ImageRejectedError, RulesError, SettingsError, UnknownModelError
 from toolkit.rulesets import (
+    DEFAULT_DETAIL,
     RulesSpec,
     builtin_files,
     builtin_or_file,
@@ -52,16 +53,21 @@ class PriceTable:
     models: Mapping[str, Price]
     path: Path | None = field(default=None, compare=False)
 
-    def price(self, model: str) -> Price:
-        """The rates for `model`: its own row, else the row of the model its alias names."""
+    def get(self, model: str) -> Price | None:
+        """The rates for `model`: its own row, else the row of the model its alias names; None
+        when the table prices neither."""
         name = model.strip().lower()
-        for key in (name, canonical_model(name)):
-            if key in self.models:
-                return self.models[key]
-        raise UnknownModelError(
-            f"no price for model {model!r} in {self.id}; priced models: "
-            f"{', '.join(sorted(self.models))}"
-        )
+        return self.models.get(name) or self.models.get(canonical_model(name))
+
+    def price(self, model: str) -> Price:
+        """The rates for `model` as `get` finds them; `UnknownModelError` when there are none."""
+        price = self.get(model)
+        if price is None:
+            raise UnknownModelError(
+                f"no price for model {model!r} in {self.id}; priced models: "
+                f"{', '.join(sorted(self.models))}"
+            )
+        return price
 
 
 PricesSpec = str | Path | PriceTable | None  # a price-table id, a TOML path, a table, or newest
@@ -136,10 +142,11 @@ def input_rate(model: str, tier: str = "standard", prices: PricesSpec = None) ->
     _check_tier(tier)
     table = load_prices(prices)
     price = table.price(model)
-    rate = {"standard": price.input, "batch": price.batch_input, "cached": price.cached_input}
-    if rate[tier] is None:
+    rates = {"standard": price.input, "batch": price.batch_input, "cached": price.cached_input}
+    rate = rates[tier]
+    if rate is None:
         raise RulesError(f"{table.id} lists no {tier} input price for {model!r}")
-    return rate[tier]
+    return rate
 
 
 def output_rate(model: str, tier: str = "standard", prices: PricesSpec = None) -> Fraction:
@@ -170,6 +177,48 @@ def output_cost_usd(
     return _usd(tokens, output_rate(model, tier, prices))
 
 
+def _or_none(cost: Callable[[], float]) -> float | None:
+    """`cost()`, or None when the price table has no price for the model or tier: a bill row
+    without dollars rather than a failed row (tokens are still right)."""
+    try:
+        return cost()
+    except RulesError:
+        return None
+
+
+def cost_or_none(
+    tokens: int, model: str, tier: str = "standard", prices: PricesSpec = None
+) -> float | None:
+    """`cost_usd`, or None when the price table does not price `model` at `tier`."""
+    return _or_none(lambda: cost_usd(tokens, model, tier, prices))
+
+
+def usage_cost_usd(
+    model: str,
+    input_tokens: int,
+    cached_tokens: int = 0,
+    output_tokens: int = 0,
+    tier: str = "standard",
+    prices: PricesSpec = None,
+) -> float | None:
+    """Dollars for a `usage` at `tier` ("standard" or "batch"): uncached input and output at
+    the tier's rates, cached input at the cached rate (times the batch discount in batch).
+    None when the price table does not price the model."""
+
+    def cost() -> float:
+        cached = 0.0
+        if cached_tokens:
+            discount = load_prices(prices).batch_discount if tier == "batch" else 1
+            cached = cost_usd(cached_tokens, model, "cached", prices) * float(discount)
+        return (
+            cost_usd(input_tokens - cached_tokens, model, tier, prices)
+            + cached
+            + output_cost_usd(output_tokens, model, tier, prices)
+        )
+
+    return _or_none(cost)
+
+
 @dataclass(frozen=True)
 class ImageCost:
     estimate: TokenEstimate
@@ -189,7 +238,7 @@ def image_cost(
     width: int,
     height: int,
     model: str,
-    detail: str = "auto",
+    detail: str = DEFAULT_DETAIL,
     tier: str = "standard",
     rules: RulesSpec = None,
     prices: PricesSpec = None,
@@ -210,7 +259,7 @@ class DatasetCost:
 def dataset_cost(
     sizes: Iterable[tuple[int, int]],
     model: str,
-    detail: str = "auto",
+    detail: str = DEFAULT_DETAIL,
     tier: str = "standard",
     rules: RulesSpec = None,
     prices: PricesSpec = None,

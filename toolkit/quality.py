@@ -167,7 +167,7 @@ def psnr(reference: Image.Image | np.ndarray, other: Image.Image | np.ndarray) -
     return psnr_from_mse(mse(as_array(reference), as_array(other)))
 
 
-def decode(data: bytes, mode: str | None = None) -> Image.Image:
+def decode_image(data: bytes, mode: str | None = None) -> Image.Image:
     """Encoded bytes back to pixels: in `mode` if given, else RGB (or L for a grey encode)."""
     with Image.open(io.BytesIO(data)) as image:
         image.load()

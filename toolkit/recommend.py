@@ -37,12 +37,12 @@ import pandas as pd
 
 from toolkit.crops import split_for_legibility
 from toolkit.errors import SettingsError, UnsupportedDetailError
-from toolkit.images import fit_size
+from toolkit.images import DEFAULT_SETTINGS, fit_size
 from toolkit.legibility import MIN_TEXT_WORDS
+from toolkit.rulesets import DEFAULT_DETAIL, SEED_DETAIL
 from toolkit.summary import FEW_IMAGES
 from toolkit.sweep import (
     OBSERVATION,
-    SEED,
     SweepGrid,
     cost_or_nan,
     default_executor,
@@ -206,11 +206,11 @@ def _failure_text(group: pd.DataFrame, setting: tuple, rules: DecisionRules) -> 
 def seed_tokens(source_width: int, source_height: int, model: str, rules) -> int | None:
     """Image tokens of the seed recipe (800 px, `high`) for one image (None: refused); a model
     with no `high` level (Claude, Gemini 2.0: one level only) is priced at its `auto`."""
-    size = fit_size(int(source_width), int(source_height), SEED["max_side"])
+    size = fit_size(int(source_width), int(source_height), DEFAULT_SETTINGS.max_side)
     try:
-        estimate = estimate_or_error(*size, model, SEED["detail"], rules)
+        estimate = estimate_or_error(*size, model, SEED_DETAIL, rules)
     except UnsupportedDetailError:
-        estimate = estimate_or_error(*size, model, "auto", rules)
+        estimate = estimate_or_error(*size, model, DEFAULT_DETAIL, rules)
     return None if isinstance(estimate, str) else estimate.tokens
 
 

@@ -37,9 +37,16 @@ import pandas as pd
 import yaml
 
 from toolkit import __version__
-from toolkit.errors import ImageError, ReportError
+from toolkit.errors import ImageError, ReportError, SettingsError
 from toolkit.images import iter_image_files, load_image
-from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, REPORTS_DIR
+from toolkit.paths import (
+    INTERACTIVE_DIR,
+    NOTEBOOKS_DIR,
+    PARAMS_DIR,
+    PROJECT_DIR,
+    REPORTS_DIR,
+    presets,
+)
 from toolkit.report_index import WATERMARK_CSS, render_index, watermark_html
 from toolkit.sweep import file_sha256
 
@@ -76,6 +83,22 @@ class NotebookRun:
     figures: list[str] = field(default_factory=list)
 
 
+def notebook_output(out_dir: str | Path = "") -> Path:
+    """Where a notebook writes its tables/ and figures/: `out_dir` (the report folder the
+    runner passes; relative paths are relative to the project folder), else
+    reports/interactive when it is run by hand."""
+    return PROJECT_DIR / (out_dir or INTERACTIVE_DIR)
+
+
+def notebook_images(images_dir: str | Path, limit: int = 0) -> list[Path]:
+    """The image files a notebook works on: under `images_dir` (relative to the project
+    folder), sorted, the first `limit` of them (0: all). `SettingsError` when there is none."""
+    images = list(iter_image_files([PROJECT_DIR / images_dir]))[: limit or None]
+    if not images:
+        raise SettingsError(f"no images in {images_dir}")
+    return images
+
+
 def save_table(df: pd.DataFrame, name: str, out_dir: str | Path) -> Path:
     """Write `df` to `<out_dir>/tables/<name>.csv` (no index) and return the path."""
     path = Path(out_dir) / "tables" / f"{name}.csv"
@@ -93,8 +116,7 @@ def load_preset(preset: str | Path) -> dict:
     """
     path = _preset_path(preset)
     if not path.is_file():
-        known = sorted(p.stem for p in PARAMS_DIR.glob("*.yaml"))
-        raise ReportError(f"no preset {str(preset)!r}; known presets: {', '.join(known)}")
+        raise ReportError(f"no preset {str(preset)!r}; known presets: {', '.join(presets())}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: not UTF-8
@@ -302,7 +324,7 @@ def build_report(
     (out / "index.html").write_text(render_index(manifest, out), encoding="utf-8")
     failed = [r for r in runs if r.status != "ok"]
     if failed:
-        names = ", ".join(f"{r.name} ({r.error['type']})" for r in failed)
+        names = ", ".join(f"{r.name} ({(r.error or {}).get('type')})" for r in failed)
         raise ReportError(f"{len(failed)} of {len(runs)} notebooks failed: {names}; see {out}")
     return out
 

@@ -11,9 +11,10 @@ Numbers become exact `Fraction`s (1.62 -> 81/50), so no float rounding leaks int
 """
 
 import datetime as dt
+import difflib
 import functools
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -40,6 +41,16 @@ SCHEME_PARAMS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "fixed": (frozenset({"tokens"}), frozenset()),
 }
 ROUNDINGS = ("nearest", "floor", "ceil")
+# The detail level estimates and requests use unless told otherwise, everywhere (image_tokens,
+# prices, ImagePart, video, the CLI): `auto`, because it is what the API does when a request
+# names no level, so an estimate made without one prices what such a request is billed; it is
+# the one level every model of every rule set accepts (Claude and Gemini 2.0 have no other);
+# and it is never silent: each rule set says which level `auto` stands for per model, and every
+# estimate reports the resolved level (`TokenEstimate.detail`).
+DEFAULT_DETAIL = "auto"
+# The seed recipe's level (the brief sends every image at `high`): the baseline
+# recommendations are priced against, and the level a sweep grid uses unless told otherwise.
+SEED_DETAIL = "high"
 LIMITS = (
     "reject_above_patches",
     "reject_above_side",
@@ -102,7 +113,7 @@ class ModelRule:
 
     def resolve_detail(self, detail: str | None) -> str:
         """The level `detail` stands for; None (omitted) is `auto`, as in the APIs."""
-        level = "auto" if detail is None else detail.strip().lower()
+        level = DEFAULT_DETAIL if detail is None else detail.strip().lower()
         if level == "auto" and self.auto:
             return self.auto
         if level not in self.details:
@@ -136,8 +147,8 @@ class RuleSet:
         name = self.canonical(model)
         if name is None:
             raise UnknownModelError(
-                f"unknown model {model!r} in rule set {self.id}; "
-                f"known models: {', '.join(sorted(self.models))}"
+                f"unknown model {model!r} in rule set {self.id}{_suggestion(model, self.models)}"
+                f"; known models: {', '.join(sorted(self.models))}"
             )
         return self.models[name]
 
@@ -368,9 +379,17 @@ def find_model(model: str, rules: RulesSpec = None) -> tuple[RuleSet, ModelRule]
             return ruleset, ruleset.model(model)
     older = [r.id for r in rule_sets() if r not in defaults and r.canonical(model)]
     hint = f" (older rule sets know it: {', '.join(older)}; pass rules=<id>)" if older else ""
+    known = known_models()
     raise UnknownModelError(
-        f"unknown model {model!r}{hint}; known models: {', '.join(known_models())}"
+        f"unknown model {model!r}{hint or _suggestion(model, known)}; "
+        f"known models: {', '.join(known)}"
     )
+
+
+def _suggestion(model: str, known: Iterable[str]) -> str:
+    """` (did you mean 'gpt-4o'?)` for the closest known names, or nothing."""
+    close = difflib.get_close_matches(model.strip().lower(), known, n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
 
 
 def known_models(rules: RulesSpec = None) -> list[str]:
@@ -386,3 +405,9 @@ def canonical_model(model: str) -> str:
         if name in rules.aliases:
             return rules.aliases[name]
     return name
+
+
+def check_detail(model: str, detail: str | None, rules: RulesSpec = None) -> str:
+    """The level `detail` stands for on `model`; `RulesError` when the rule sets do not know
+    the model or it has no such level (a whole run's settings, checked once before any work)."""
+    return find_model(model, rules)[1].resolve_detail(detail)

@@ -1,16 +1,24 @@
-"""Process-level tuning and worker pools for entry points (CLI commands, pool workers).
+"""Process-level tuning and the process pool, for entry points (CLI commands, pool workers).
 
 Nothing here runs at import: a library must not change its host process's allocator.
 """
 
 import ctypes
+import functools
 import multiprocessing
 import os
 import signal
 import sys
 import threading
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
+from typing import TypeVar
+
+from toolkit.errors import ToolkitError
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # glibc <malloc.h> parameter numbers.
 _M_TRIM_THRESHOLD = -1
@@ -62,16 +70,61 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def process_pool(workers: int) -> Executor:
-    """A process pool whose workers are allocator-tuned.
+class ProcessPool(ProcessPoolExecutor):
+    """The toolkit's process pool (sweeps, `toolkit encode`): `workers` processes started with
+    `forkserver`, allocator-tuned, leaving Ctrl-C to the parent, and gone when this process
+    dies, however it dies.
 
-    On Linux the workers fork (milliseconds, not the ~0.3 s of re-importing per worker); the
-    CLI parent has started no threads and no libvips, the cases where fork is unsafe.
+    Why `forkserver`: each worker is forked from a small server process that imported
+    `preload` once (the first pool of a process decides what), so workers start in
+    milliseconds as with `fork`, not the ~0.3 s of a fresh interpreter per worker (`spawn`); yet
+    nothing of this process is copied into them: `fork` after threads or libvips have started
+    deadlocks the workers (research/perf-anchors.md), and a notebook or a caller of the library
+    may have started either. `spawn` where there is no `forkserver` (Windows).
+
+    Each worker holds the read end of a pipe whose only writer this process keeps
+    (`init_worker`); `terminate()` closes it on purpose and the workers stop at once.
     """
-    methods = multiprocessing.get_all_start_methods()
-    method = "fork" if sys.platform.startswith("linux") and "fork" in methods else None
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context(method),
-        initializer=init_worker,
-    )
+
+    def __init__(self, workers: int | None = None, preload: Sequence[str] = ()):
+        methods = multiprocessing.get_all_start_methods()
+        method = "forkserver" if "forkserver" in methods else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver" and preload:
+            context.set_forkserver_preload(list(preload))
+        reader, self._alive = multiprocessing.Pipe(duplex=False)
+        super().__init__(
+            workers or available_cpus(), context, initializer=init_worker, initargs=(reader,)
+        )
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait, cancel_futures=cancel_futures)
+        if wait:
+            self._alive.close()
+
+    def terminate(self) -> None:
+        """Cancel what has not started and stop the running workers now."""
+        self._alive.close()
+        self.shutdown(wait=True, cancel_futures=True)
+
+
+def _result_or_error(fn: Callable[[T], R], item: T) -> R | ToolkitError:
+    try:
+        return fn(item)
+    except ToolkitError as exc:
+        return exc
+
+
+def map_in_order(
+    fn: Callable[[T], R], items: Sequence[T], workers: int, preload: Sequence[str] = ()
+) -> Iterator[R | ToolkitError]:
+    """`fn` over `items`, results in input order, a `ToolkitError` it raises in place of its
+    result; in a `ProcessPool` when there is more than one worker and item (`fn` must then be
+    picklable: a module-level function or a `functools.partial` of one)."""
+    call = functools.partial(_result_or_error, fn)
+    workers = min(workers, len(items))
+    if workers <= 1:
+        yield from map(call, items)
+        return
+    with ProcessPool(workers, preload) as pool:
+        yield from pool.map(call, items)

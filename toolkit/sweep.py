@@ -21,16 +21,16 @@ import hashlib
 import itertools
 import json
 import math
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TypedDict
 
 import pandas as pd
 from tqdm import tqdm
@@ -40,7 +40,6 @@ from toolkit.dataurl import base64_chars
 from toolkit.errors import (
     ImageError,
     ImageRejectedError,
-    RulesError,
     SettingsError,
     ToolkitError,
 )
@@ -55,12 +54,11 @@ from toolkit.images import (
     resize_image,
 )
 from toolkit.legibility import Reading, ocr_unavailable, read_text
-from toolkit.pricing import TIERS, cost_usd, load_prices
-from toolkit.rulesets import find_model
-from toolkit.runtime import available_cpus, init_worker
+from toolkit.pricing import TIERS, cost_or_none, load_prices
+from toolkit.rulesets import SEED_DETAIL, find_model
+from toolkit.runtime import ProcessPool, available_cpus
 from toolkit.tokens import image_tokens
 
-SEED = {"max_side": 800, "format": "jpeg", "quality": 85, "detail": "high"}  # the brief's recipe
 SWEPT = ("max_side", "format", "quality")  # EncodeSettings fields the grid sets per cell
 OBSERVATION = ["path", "max_side", "format", "quality", "model", "detail"]  # one row each
 # Columns in the order they appear; metrics are NaN when switched off.
@@ -134,6 +132,61 @@ FLOATS = (
     "seen_char_accuracy",
 )  # NaN when switched off or failed
 TIMINGS = ("load_ms", "reference_ms", "resize_ms", "encode_ms", "metrics_ms")
+
+
+class SourceRecord(TypedDict, total=False):
+    """What a cache entry keeps about the image itself (per-image values of `COLUMNS`)."""
+
+    source_width: int
+    source_height: int
+    source_bytes: int
+    source_format: str
+    flags: str  # ";"-joined
+    load_ms: float
+    reference_ms: float
+    reference_width: int  # seen metrics: the size the original is compared at
+    reference_height: int
+    ceiling: dict[str, float]  # "WxH" kept -> seen SSIM of the original sent whole
+    text_words: int  # OCR: confident words read in the full-resolution original
+    reading: dict  # OCR: the original's `legibility.Reading`, so it is never read again
+
+
+class EncodeRecord(TypedDict, total=False):
+    """One encode (max side x format x quality) of an image, with its metrics; `seen` maps
+    each size a provider keeps ("WxH") to the seen metrics of that view."""
+
+    width: int
+    height: int
+    bytes: int
+    base64_chars: int
+    resize_ms: float
+    encode_ms: float
+    metrics_ms: float
+    compression_ssim: float
+    compression_psnr_db: float
+    seen: dict[str, dict[str, float]]
+    error: str
+
+
+class ImageResult(TypedDict, total=False):
+    """One image's results: its `source` values and `encodes` by key ("800/jpeg/85"), or the
+    `error` that stopped it."""
+
+    source: SourceRecord
+    encodes: dict[str, EncodeRecord]
+    error: str
+
+
+class CacheEntry(TypedDict):
+    """One image's cache file: its results, the settings they were computed with
+    (`SweepGrid.cache_settings`) and the SHA-256 of the three."""
+
+    settings: dict
+    source: SourceRecord
+    encodes: dict[str, EncodeRecord]
+    sha256: str
+
+
 Category = Callable[[Path], str] | Mapping[str, str] | None
 
 
@@ -172,7 +225,7 @@ class SweepGrid:
     formats: tuple[str, ...] = ("jpeg", "webp")
     qualities: tuple[int, ...] = (50, 60, 70, 80, 90, 95)
     models: tuple[str, ...] = ("gpt-4o",)
-    details: tuple[str, ...] = ("high",)
+    details: tuple[str, ...] = (SEED_DETAIL,)
     compression_metrics: bool = True
     seen_metrics: bool = True
     ocr: bool = False
@@ -219,7 +272,8 @@ class SweepGrid:
         """Longest side of the reference (None: the original's own size)."""
         if self.reference_side is not None:
             return self.reference_side
-        return None if None in self.max_sides else max(self.max_sides)
+        sides = [side for side in self.max_sides if side is not None]
+        return None if len(sides) < len(self.max_sides) else max(sides)
 
     def encode_keys(self) -> list[tuple[int | None, str, int | None]]:
         """(max side, format, quality) of each distinct encode; PNG's quality is None."""
@@ -328,7 +382,7 @@ class _Originals:
     size: tuple[int, int] = (0, 0)  # the original's (width, height)
 
 
-def run_job(job: _Job) -> dict:
+def run_job(job: _Job) -> ImageResult:
     """One image's missing encodes with their metrics, as a JSON-ready dict (worker side)."""
     grid = job.grid
     try:
@@ -337,7 +391,7 @@ def run_job(job: _Job) -> dict:
         )
     except (ToolkitError, OSError, MemoryError) as exc:
         return {"error": _error_text(exc)}
-    entry = {
+    entry: ImageResult = {
         "source": {
             "source_width": source.source_width,
             "source_height": source.source_height,
@@ -376,9 +430,13 @@ def _same_pixels(keys, size: tuple[int, int]) -> list[list]:
     return list(groups.values())
 
 
-def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str) -> dict:
+def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str) -> EncodeRecord:
     """One encode of `resized` with its size, timings and metrics."""
-    result = {"width": resized.width, "height": resized.height, "resize_ms": resize_ms}
+    result: EncodeRecord = {
+        "width": resized.width,
+        "height": resized.height,
+        "resize_ms": resize_ms,
+    }
     try:
         data, result["encode_ms"] = _timed(encode_pixels, resized, grid.settings(key), name=name)
     except ToolkitError as exc:
@@ -392,7 +450,7 @@ def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str
     return result
 
 
-def _originals(grid: SweepGrid, image, source: dict, reading: dict | None) -> _Originals:
+def _originals(grid: SweepGrid, image, source: SourceRecord, reading: dict | None) -> _Originals:
     """Reference statistics, OCR truth and ceilings of one image; records them in `source`."""
     originals = _Originals(size=image.size)
     if grid.seen_metrics:
@@ -420,12 +478,12 @@ def _side_order(key) -> tuple:
     return (key[0] is None, -(key[0] or 0))
 
 
-def _metrics(grid, data, resized, compression_ref, originals: _Originals) -> dict:
+def _metrics(grid, data, resized, compression_ref, originals: _Originals) -> EncodeRecord:
     """Compression metrics and, per provider-kept size, seen metrics of one encode."""
     if not (grid.compression_metrics or grid.seen_metrics or grid.ocr):
         return {}
-    decoded = quality.decode(data, resized.mode)  # a grey image's WebP comes back as RGB
-    out: dict = {}
+    decoded = quality.decode_image(data, resized.mode)  # a grey image's WebP comes back as RGB
+    out: EncodeRecord = {}
     if grid.compression_metrics:
         fidelity = _compare(compression_ref, decoded)
         out["compression_ssim"], out["compression_psnr_db"] = fidelity["ssim"], fidelity["psnr_db"]
@@ -471,10 +529,8 @@ def estimate_or_error(width: int, height: int, model: str, detail: str, rules: s
 @lru_cache(maxsize=4096)
 def cost_or_nan(tokens: int, model: str, tier: str, prices: str | None) -> float:
     """Dollars for `tokens` input tokens; NaN when the price table has no price for `model`."""
-    try:
-        return cost_usd(tokens, model, tier=tier, prices=prices)
-    except RulesError:
-        return math.nan
+    cost = cost_or_none(tokens, model, tier, prices)
+    return math.nan if cost is None else cost
 
 
 def _provider_sizes(grid: SweepGrid, size: tuple[int, int]) -> set[tuple[int, int]]:
@@ -504,8 +560,8 @@ def _ceiling_size(
 
 
 def _ceiling_sizes(grid: SweepGrid, size: tuple[int, int]) -> set[tuple[int, int]]:
-    sizes = {_ceiling_size(*size, model, grid.rules, grid.max_sides) for model in grid.models}
-    return sizes - {None}
+    sizes = (_ceiling_size(*size, model, grid.rules, grid.max_sides) for model in grid.models)
+    return {kept for kept in sizes if kept is not None}
 
 
 # --- parent side: cache, scheduling, rows ------------------------------------------------
@@ -532,7 +588,7 @@ class _Cache:
     def _file(self, digest: str) -> Path:
         return self.root / digest[:2] / f"{digest}.json"
 
-    def load(self, digest: str) -> dict | None:
+    def load(self, digest: str) -> ImageResult | None:
         """The entry (`source`, `encodes`); {} when there is none, None when it is unusable."""
         try:
             text = self._file(digest).read_text(encoding="utf-8")
@@ -557,12 +613,13 @@ class _Cache:
             and entry["sha256"] == _content_sha256(entry)
         )
 
-    def store(self, digest: str, entry: dict) -> None:
-        merged = self.load(digest) or {}  # keep what a concurrent sweep added meanwhile
-        merged = {
+    def store(self, digest: str, entry: ImageResult) -> None:
+        previous = self.load(digest) or {}  # keep what a concurrent sweep added meanwhile
+        merged: CacheEntry = {
             "settings": self.settings,
             "source": entry["source"],
-            "encodes": {**merged.get("encodes", {}), **entry["encodes"]},
+            "encodes": {**previous.get("encodes", {}), **entry["encodes"]},
+            "sha256": "",
         }
         merged["sha256"] = _content_sha256(merged)
         target = self._file(digest)
@@ -573,12 +630,12 @@ class _Cache:
         os.replace(temp, target)
 
 
-def _content_sha256(entry: dict) -> str:
+def _content_sha256(entry: Mapping[str, object]) -> str:
     content = {key: entry[key] for key in ("settings", "source", "encodes")}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _source_complete(grid: SweepGrid, source: dict | None) -> bool:
+def _source_complete(grid: SweepGrid, source: SourceRecord | None) -> bool:
     """True when a cached image entry holds the per-image values this grid asks for."""
     if not source:
         return False
@@ -590,7 +647,7 @@ def _source_complete(grid: SweepGrid, source: dict | None) -> bool:
     return not grid.ocr or "text_words" in source
 
 
-def _complete(grid: SweepGrid, has_text: bool, result: dict | None) -> bool:
+def _complete(grid: SweepGrid, has_text: bool, result: EncodeRecord | None) -> bool:
     """True when a cached encode holds every value this grid asks of it."""
     if not result or "error" in result:
         return False
@@ -628,7 +685,9 @@ class SweepStats:
     invalid_cache_entries: int = 0  # malformed, altered or other settings: recomputed
 
 
-def _rows(path: Path, digest: str | None, category: str, grid: SweepGrid, entry: dict) -> list:
+def _rows(
+    path: Path, digest: str | None, category: str, grid: SweepGrid, entry: ImageResult
+) -> list[dict]:
     """The grid's rows for one image, in grid order."""
     source = entry.get("source", {})
     image_error = entry.get("error")
@@ -649,7 +708,7 @@ def _rows(path: Path, digest: str | None, category: str, grid: SweepGrid, entry:
     return rows
 
 
-def _ceiling(grid: SweepGrid, source: dict, model: str) -> float | None:
+def _ceiling(grid: SweepGrid, source: SourceRecord, model: str) -> float | None:
     """Seen SSIM of the original sent whole at the model's most generous detail."""
     if "ceiling" not in source:
         return None
@@ -659,7 +718,7 @@ def _ceiling(grid: SweepGrid, source: dict, model: str) -> float | None:
     return None if size is None else source["ceiling"].get(_size_text(size))
 
 
-def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
+def _fill(row: dict, grid: SweepGrid, result: EncodeRecord) -> None:
     row.update({k: v for k, v in result.items() if k in row and k != "error"})
     if "error" in result:
         row["error"] = result["error"]
@@ -682,35 +741,10 @@ def _fill(row: dict, grid: SweepGrid, result: dict) -> None:
     )
 
 
-class SweepPool(ProcessPoolExecutor):
-    """A process pool whose workers exit when this process dies, however it dies: each holds
-    the read end of a pipe whose only writer this process keeps (`runtime.init_worker`).
-    `terminate()` closes that pipe on purpose: the workers stop at once (Ctrl-C)."""
-
-    def __init__(self, workers: int, context):
-        reader, self._alive = multiprocessing.Pipe(duplex=False)
-        super().__init__(workers, context, initializer=init_worker, initargs=(reader,))
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        super().shutdown(wait, cancel_futures=cancel_futures)
-        if wait:
-            self._alive.close()
-
-    def terminate(self) -> None:
-        """Cancel what has not started and stop the running workers now."""
-        self._alive.close()
-        self.shutdown(wait=True, cancel_futures=True)
-
-
-def default_executor(workers: int | None = None) -> SweepPool:
-    """A process pool over the CPUs, started with `forkserver` (safe after threads or libvips
-    have started, unlike `fork`), workers preloaded with this module and allocator-tuned;
-    they ignore Ctrl-C (the parent stops the pool) and exit if the parent dies."""
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([__name__])
-    return SweepPool(workers or available_cpus(), context)
+def default_executor(workers: int | None = None) -> ProcessPool:
+    """The toolkit's process pool (`runtime.ProcessPool`) over `workers` CPUs (default: all),
+    its workers preloaded with this module."""
+    return ProcessPool(workers, preload=[__name__])
 
 
 def iter_sweep(
@@ -729,7 +763,7 @@ def iter_sweep(
         images = [images]
     stats = stats if stats is not None else SweepStats()
     owned = executor is None
-    executor = default_executor() if owned else executor
+    executor = default_executor() if executor is None else executor
     limit = max_in_flight or 2 * available_cpus()
     store = _Cache(cache, grid) if cache is not None else None
     keys = grid.encode_keys()
@@ -738,7 +772,7 @@ def iter_sweep(
     def finish(future: Future) -> tuple[int, list[dict]]:
         index, path, digest, label, entry = pending.pop(future)
         try:
-            new = future.result()
+            new: ImageResult = future.result()
         except Exception as exc:  # a worker died or could not run: record, carry on
             new = {"error": _error_text(exc)}
         if "error" in new:
@@ -747,7 +781,7 @@ def iter_sweep(
         stats.computed_encodes += len(new["encodes"])
         if store is not None:
             store.store(digest, new)
-        merged = {
+        merged: ImageResult = {
             "source": new["source"],
             "encodes": {**entry.get("encodes", {}), **new["encodes"]},
         }
@@ -845,4 +879,56 @@ def run_sweep(
             bar.update()
     frame = to_frame([row for index in sorted(chunks) for row in chunks[index]])
     frame.attrs["sweep"] = asdict(stats)
+    return frame
+
+
+def partial_path(output: str | os.PathLike) -> Path:
+    """Where `write_sweep` keeps the rows of a sweep into `output` until it is complete."""
+    output = Path(output)
+    return output.with_name(output.name + ".partial")
+
+
+def write_sweep(
+    images: Iterable[str | os.PathLike] | str | os.PathLike,
+    grid: SweepGrid,
+    output: str | os.PathLike,
+    *,
+    cache: str | os.PathLike | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    stats: SweepStats | None = None,
+) -> pd.DataFrame:
+    """`run_sweep` into a CSV file, resumably: rows are appended to `partial_path(output)` as
+    each image finishes, then put in input order and the file renamed to `output`; the rows
+    are returned as read back. An error removes the partial file. Ctrl-C stops the workers at
+    once, keeps the partial file (and the cache) and raises `KeyboardInterrupt` saying so."""
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = partial_path(output)
+    pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
+    order: list[int] = []
+    executor = default_executor(workers)
+    try:
+        results = iter_sweep(images, grid, executor, cache, stats=stats)
+        with tqdm(desc="sweep", unit="image", file=sys.stderr, disable=not progress) as bar:
+            for index, rows in results:
+                to_frame(rows).to_csv(partial, mode="a", header=False, index=False)
+                order.extend([index] * len(rows))
+                bar.update()
+    except KeyboardInterrupt:
+        executor.terminate()  # the images in flight are dropped; finished ones are kept
+        kept = "the cache and " if cache is not None else ""
+        raise KeyboardInterrupt(
+            f"{len(set(order))} images done are in {kept}{partial}; run again to resume"
+        ) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+    frame = pd.read_csv(partial)
+    frame.index = order
+    frame = frame.sort_index(kind="stable").reset_index(drop=True)
+    frame.to_csv(partial, index=False)
+    os.replace(partial, output)
     return frame

@@ -9,30 +9,12 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from toolkit.errors import ImageRejectedError, SettingsError
-from toolkit.rulesets import (
-    RuleSet,
-    RulesSpec,
-    Settings,
-    find_model,
-    known_models,
-    load_rules,
-    rule_sets,
-)
+from toolkit.rulesets import DEFAULT_DETAIL, RuleSet, RulesSpec, Settings, find_model
 
-__all__ = [
-    "RuleSet",
-    "TokenEstimate",
-    "image_tokens",
-    "known_models",
-    "load_rules",
-    "max_useful_size",
-    "rule_sets",
-]
-
-Params = Mapping[str, int | Fraction | bool]
+Params = Mapping[str, Any]  # a level's numbers, validated as the rule file loads
 
 
 @dataclass(frozen=True)
@@ -222,7 +204,7 @@ def image_tokens(
     width: int,
     height: int,
     model: str,
-    detail: str | None = "auto",
+    detail: str | None = DEFAULT_DETAIL,
     rules: RulesSpec = None,
     images_in_request: int = 1,
 ) -> TokenEstimate:
@@ -255,7 +237,11 @@ def image_tokens(
 
 
 def max_useful_size(
-    width: int, height: int, model: str, detail: str | None = "auto", rules: RulesSpec = None
+    width: int,
+    height: int,
+    model: str,
+    detail: str | None = DEFAULT_DETAIL,
+    rules: RulesSpec = None,
 ) -> tuple[int, int]:
     """The largest size of this image worth sending: the size the provider keeps.
 

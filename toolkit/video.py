@@ -198,7 +198,9 @@ def sample_frames(
         thumb = _Thumbnailer()
         if plan.mode == "scenes":
             frames = _decode(container, stream, path)
-            candidates = _scene_changes(frames, plan.scene_threshold, thumb)
+            threshold = plan.scene_threshold
+            assert threshold is not None  # mode "scenes": SamplingPlan checked it
+            candidates = _scene_changes(frames, threshold, thumb)
         else:
             duration = _duration_s(container, stream)
             tick = float(stream.time_base or 0)
@@ -302,10 +304,11 @@ def _targets(plan: SamplingPlan, start: float, duration: float, tick: float) -> 
     """Target times of a count or rate plan. Frame times are whole multiples of the stream's
     `tick` (its time base), so targets closer than a tick pick every frame, as targets one
     tick apart do: denser plans (`--fps 1e9`, a count above the ticks) walk ticks instead."""
-    if plan.mode == "count" and duration / plan.count >= tick:
-        step = duration / plan.count
-        return (start + (k + 0.5) * step for k in range(plan.count))
-    rate = plan.fps if plan.mode == "fps" else math.inf
+    count, fps = plan.count, plan.fps  # exactly one is set, or neither (scenes)
+    if count is not None and duration / count >= tick:
+        step = duration / count
+        return (start + (k + 0.5) * step for k in range(count))
+    rate = fps if fps is not None else math.inf
     if tick > 0:
         rate = min(rate, 1 / tick)
     n = math.ceil(duration * rate - _EPS) if duration > 0 else None
@@ -383,6 +386,13 @@ def _scene_changes(
         previous = thumb
 
 
+def _seconds(frame: av.VideoFrame) -> float:
+    """The frame's timestamp (`_decode` yields only frames that have one)."""
+    pts, time_base = frame.pts, frame.time_base
+    assert pts is not None and time_base is not None
+    return float(Fraction(pts) * time_base)
+
+
 def _mark_duplicates(
     candidates: Iterable[tuple[av.VideoFrame, np.ndarray]],
     threshold: float | None,
@@ -399,7 +409,7 @@ def _mark_duplicates(
             source=source,
             codec=codec,
             index=index,
-            timestamp_s=float(Fraction(frame.pts) * frame.time_base),
+            timestamp_s=_seconds(frame),
             difference=difference,
             duplicate=duplicate,
             rotation=frame.rotation % 360,

@@ -16,7 +16,8 @@ from toolkit.errors import PayloadError, VideoError
 from toolkit.images import DEFAULT_SETTINGS, EncodedImage, EncodeSettings
 from toolkit.payload import OBSERVED_LIMITS, ImagePart, Request, RequestLimits, RequestSpec
 from toolkit.payload import split_requests as split_parts
-from toolkit.pricing import cost_usd
+from toolkit.pricing import PricesSpec, cost_or_none, cost_usd
+from toolkit.rulesets import DEFAULT_DETAIL, RulesSpec
 from toolkit.tokens import TokenEstimate, image_tokens
 from toolkit.video import (
     DEFAULT_DEDUPE_THRESHOLD,
@@ -66,16 +67,47 @@ class VideoCost:
     base64_chars: int
 
 
+@dataclass
+class FrameTotals:
+    """Running totals over the frames `frame_costs` yields: frames kept (encoded) and dropped,
+    their bytes, Base64 characters and tokens; `last` is the last kept frame."""
+
+    frames: int = 0
+    duplicates_dropped: int = 0
+    bytes: int = 0
+    base64_chars: int = 0
+    tokens: int = 0
+    last: FrameCost | None = None
+
+    def add(self, item: FrameCost) -> FrameCost:
+        """Count `item` in; returns it, so a loop can total frames as it goes."""
+        if item.encoded is None:
+            self.duplicates_dropped += 1
+            return item
+        self.frames += 1
+        self.bytes += item.encoded.bytes
+        self.base64_chars += item.encoded.base64_chars
+        self.tokens += item.tokens or 0
+        self.last = item
+        return item
+
+    def cost_usd(
+        self, model: str, tier: str = "standard", prices: PricesSpec = None
+    ) -> float | None:
+        """Dollars for the total tokens (priced once, on the total); None without a price."""
+        return cost_or_none(self.tokens, model, tier, prices)
+
+
 def frame_costs(
     path: str | Path,
     plan: SamplingPlan,
     settings: EncodeSettings = DEFAULT_SETTINGS,
     model: str | None = None,
-    detail: str = "auto",
+    detail: str = DEFAULT_DETAIL,
     *,
     tier: str = "standard",
-    rules=None,
-    prices=None,
+    rules: RulesSpec = None,
+    prices: PricesSpec = None,
 ) -> Iterator[FrameCost]:
     """Sample, encode and price frame by frame; duplicates are yielded unencoded."""
     for frame in sample_frames(path, plan, include_duplicates=True):
@@ -94,27 +126,20 @@ def video_cost(
     path: str | Path,
     plan: SamplingPlan,
     model: str,
-    detail: str = "auto",
+    detail: str = DEFAULT_DETAIL,
     settings: EncodeSettings = DEFAULT_SETTINGS,
     *,
     tier: str = "standard",
-    rules=None,
-    prices=None,
+    rules: RulesSpec = None,
+    prices: PricesSpec = None,
 ) -> VideoCost:
     """Tokens, dollars and bytes of the frames a plan would send to `model` at `detail`."""
-    frames = dropped = tokens = nbytes = chars = 0
-    last = None
+    totals = FrameTotals()
     items = frame_costs(path, plan, settings, model, detail, tier=tier, rules=rules, prices=prices)
     for item in items:
-        if item.encoded is None:
-            dropped += 1
-            continue
-        frames += 1
-        tokens += item.tokens
-        nbytes += item.encoded.bytes
-        chars += item.encoded.base64_chars
-        last = item
-    if last is None:
+        totals.add(item)
+    last = totals.last
+    if last is None or last.encoded is None or last.estimate is None:
         raise VideoError(str(path), "no frame could be sampled")
     return VideoCost(
         path=str(path),
@@ -123,14 +148,14 @@ def video_cost(
         detail=last.estimate.detail,
         tier=tier,
         rules=last.estimate.rules,
-        frames=frames,
-        duplicates_dropped=dropped,
+        frames=totals.frames,
+        duplicates_dropped=totals.duplicates_dropped,
         width=last.encoded.width,
         height=last.encoded.height,
-        tokens=tokens,
-        cost_usd=cost_usd(tokens, model, tier, prices),
-        bytes=nbytes,
-        base64_chars=chars,
+        tokens=totals.tokens,
+        cost_usd=cost_usd(totals.tokens, model, tier, prices),
+        bytes=totals.bytes,
+        base64_chars=totals.base64_chars,
     )
 
 
@@ -138,13 +163,13 @@ def cost_by_fps(
     path: str | Path,
     fps_values: Iterable[float],
     model: str,
-    detail: str = "auto",
+    detail: str = DEFAULT_DETAIL,
     settings: EncodeSettings = DEFAULT_SETTINGS,
     *,
     dedupe_threshold: float | None = DEFAULT_DEDUPE_THRESHOLD,
     tier: str = "standard",
-    rules=None,
-    prices=None,
+    rules: RulesSpec = None,
+    prices: PricesSpec = None,
 ) -> list[dict]:
     """One row per sampling rate: frames, duplicates dropped, tokens, dollars, bytes."""
     rows = []
@@ -168,7 +193,7 @@ def video_requests(
     plan: SamplingPlan,
     spec: RequestSpec,
     settings: EncodeSettings = DEFAULT_SETTINGS,
-    detail: str = "high",
+    detail: str = DEFAULT_DETAIL,
     *,
     limits: RequestLimits = OBSERVED_LIMITS,
     on_oversize: str = "error",

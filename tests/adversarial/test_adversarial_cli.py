@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import run_cli
-from helpers import descendants, png, running, toolkit, without_dac_override
+from helpers import descendants, png, run_cli, running, toolkit, without_dac_override
 from PIL import Image
 from videogen import ramp, write_video
 
@@ -205,7 +204,7 @@ def test_batch_caps_images_per_request_at_the_request_limit(tmp_path, good, caps
 def send_argv(image: Path, emu: Emulator, results: Path) -> list:
     """`toolkit request IMAGE --send` to the emulator, recording into `results`."""
     sending = ["--send", "--base-url", emu.base_url, "--results", results]
-    return ["request", image, "--model", "gpt-4o", *sending]
+    return ["request", image, "--model", "gpt-4o", "--prompt", "Describe", *sending]
 
 
 def test_a_results_file_that_is_not_ours_is_refused_before_sending(
@@ -240,7 +239,7 @@ SWEEP = ["--max-sides", "64", "--formats", "jpeg", "--qualities", "80", "--no-pr
         (["-o", "/dev/null"], "not a regular file"),
         (["-o", "{tmp}/file.png/out.csv"], "Not a directory"),
         (["--cache", "{tmp}/file.png"], "Not a directory"),
-        (["--tier", "gold"], "tier must be one of"),
+        (["--tier", "gold"], "invalid choice: 'gold'"),
     ],
 )
 def test_sweep_checks_outputs_and_settings_before_any_work(tmp_path, capsys, argv, message):
@@ -260,7 +259,7 @@ def test_an_error_during_a_sweep_leaves_no_partial_file(tmp_path, monkeypatch, c
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device", str(out) + ".partial")
 
-    monkeypatch.setattr("toolkit.cli.sweep.to_frame", broken)
+    monkeypatch.setattr("toolkit.sweep.to_frame", broken)
     code = run_cli("sweep", tmp_path / "a.png", *SWEEP, "--workers", "1", "--no-cache", "-o", out)
     assert code == 2 and "No space left on device" in capsys.readouterr().err
     assert not list(tmp_path.glob("out.csv*"))

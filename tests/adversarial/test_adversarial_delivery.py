@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from conftest import quadrants, to_bytes
+from helpers import quadrants, to_bytes
 
 from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
 from toolkit.emulator import Emulator, FaultPlan

@@ -8,8 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import run_cli
-from helpers import png
+from helpers import png, run_cli
 
 from toolkit.errors import ReportError
 from toolkit.reports import build_report, load_preset

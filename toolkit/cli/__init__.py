@@ -1,33 +1,75 @@
-"""The `toolkit` command: one subcommand module per job, each with `register(subparsers)`."""
+"""The `toolkit` command: one module per subcommand, imported only when that subcommand runs."""
 
 import argparse
 import importlib
 import os
 import sys
 
-from toolkit import __version__
 from toolkit.errors import ToolkitError
 
-# Each name is a module in this package that defines `register(subparsers)`.
-COMMANDS = (
-    "encode",
-    "report",
-    "tokens",
-    "frames",
-    "request",
-    "batch",
-    "emulator",
-    "sweep",
-    "recommend",
-)
+DESCRIPTION = """\
+How should images be encoded for vision LLM APIs, and what will it cost? Encode images the
+way they are sent, count their image tokens and dollars per model and detail level, build and
+send request bodies (or Batch API files), sweep settings over a folder, get the cheapest
+settings that keep text legible, and write the HTML report.
+
+Every command takes --help. Failed items print as error rows and exit 1 after the rest; a bad
+setting is one line and exit 2."""
+
+# Subcommand -> the line `toolkit --help` shows. Each is a module of this package (`models`
+# too) defining `configure(parser)` and `run(args) -> exit code`; its docstring is its help.
+COMMANDS = {
+    "encode": "encode images for a vision API and report their sizes",
+    "tokens": "image tokens and dollars for sizes or image files",
+    "models": "every model with its token scheme, constants, details and price",
+    "frames": "sample and encode video frames and price them",
+    "request": "build vision request bodies; --send sends them",
+    "batch": "write Batch API input files for images",
+    "emulator": "run a local OpenAI-compatible API emulator",
+    "sweep": "sweep encode settings x models over images",
+    "recommend": "cheapest settings per model and category that keep text legible",
+    "report": "run the notebooks headlessly and write reports/<run-id>/",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="toolkit", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"toolkit {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"toolkit.cli.{name}").register(subparsers)
+class _Version(argparse.Action):
+    """`--version`, read from the package metadata only when asked for."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from toolkit import __version__
+
+        parser.exit(message=f"toolkit {__version__}\n")
+
+
+def _chosen(argv: list[str]) -> str | None:
+    """The subcommand named on the command line (the first argument that is not an option)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    """The parser for `argv`: every subcommand listed, only the one named configured (its
+    module imported), so start-up never pays for the others' libraries."""
+    from toolkit.cli.args import HelpFormatter
+
+    parser = argparse.ArgumentParser(
+        prog="toolkit", description=DESCRIPTION, formatter_class=HelpFormatter
+    )
+    parser.add_argument("--version", action=_Version)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chosen = _chosen(argv)
+    for name, summary in COMMANDS.items():
+        if name != chosen:
+            subparsers.add_parser(name, help=summary)
+            continue
+        module = importlib.import_module(f"toolkit.cli.{name}")
+        command = subparsers.add_parser(
+            name, help=summary, description=module.__doc__, formatter_class=HelpFormatter
+        )
+        module.configure(command)
+        command.set_defaults(handler=module.run)
     return parser
 
 
@@ -38,9 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     setting (`ToolkitError`) or an output that cannot be written (`OSError`) exit 2, Ctrl-C
     exits 130 (with what was kept, when the command says so in its `KeyboardInterrupt`).
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     command = "toolkit"
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         command = f"toolkit {args.command}"
         return args.handler(args)
     except KeyboardInterrupt as exc:

@@ -7,35 +7,35 @@ estimated image tokens and their cost at batch prices.
 
 import argparse
 import dataclasses
-import sys
 from pathlib import Path
 
-from toolkit.cli.args import check_output, positive_int
+from toolkit.cli.args import (
+    add_request_arguments,
+    check_output,
+    image_parts,
+    positive_int,
+    request_spec,
+)
 from toolkit.cli.output import print_rows
-from toolkit.cli.request import add_request_arguments, image_parts, request_spec
-from toolkit.errors import SettingsError, ToolkitError
+from toolkit.errors import SettingsError
 from toolkit.payload import OBSERVED_LIMITS, split_requests, write_batch_files
 
 COLUMNS = ("path", "lines", "bytes", "model", "estimated_image_tokens", "estimated_cost_usd")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "batch", help="write Batch API input files for images", description=__doc__
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
     add_request_arguments(parser)
-    parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("-o", "--out", type=Path, required=True, metavar="DIR", help="folder")
     parser.add_argument(
         "--images-per-request",
         type=positive_int,
         default=1,
         help=f"at most {OBSERVED_LIMITS.max_images} (the observed per-request limit)",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    spec = request_spec(args)
+    spec = request_spec(args, "batch")
     if args.images_per_request > OBSERVED_LIMITS.max_images:
         raise SettingsError(
             f"--images-per-request {args.images_per_request} is over the "
@@ -43,13 +43,9 @@ def run(args: argparse.Namespace) -> int:
         )
     check_output(args.out, folder=True)
     failures: list[dict] = []
-    try:
-        limits = dataclasses.replace(OBSERVED_LIMITS, max_images=args.images_per_request)
-        requests = split_requests(image_parts(args, failures), spec, limits=limits)
-        files = write_batch_files(requests, args.out)
-    except ToolkitError as exc:
-        print(f"toolkit batch: error: {exc}", file=sys.stderr)
-        return 2
+    limits = dataclasses.replace(OBSERVED_LIMITS, max_images=args.images_per_request)
+    requests = split_requests(image_parts(args, failures), spec, limits=limits)
+    files = write_batch_files(requests, args.out)
     rows = [{**dataclasses.asdict(f), "path": str(f.path)} for f in files] + failures
     print_rows(rows, args.json, COLUMNS)
     return 1 if failures else 0

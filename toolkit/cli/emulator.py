@@ -10,54 +10,62 @@ is billed as `--url-image-size` (or a request's `X-Emulator-Image-Size` header) 
 import argparse
 import sys
 
+from toolkit.cli.args import positive_int
 from toolkit.cli.output import print_json_lines
+from toolkit.emulator import OFFLINE_URLS, Emulator, FaultPlan, ServerSettings, parse_size
 from toolkit.errors import SettingsError
 
+DEFAULTS = ServerSettings()
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "emulator", help="run a local OpenAI-compatible API emulator", description=__doc__
-    )
+
+def size(text: str) -> tuple[int, int]:
+    """A `WIDTHxHEIGHT` argument."""
+    try:
+        return parse_size(text)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    parser.add_argument("--faults", default="", help="fault rates and settings")
-    # Unset options keep toolkit.emulator.ServerSettings' defaults (not imported here: the
-    # emulator loads the SDK, seconds of start-up for every other command).
+    parser.add_argument("--faults", default="", help="fault rates and settings (none: no faults)")
     parser.add_argument(
         "--offline-urls",
-        metavar="accept|refuse",
-        help="accept http(s) image URLs without downloading them (default), or refuse them",
+        choices=OFFLINE_URLS,
+        default=DEFAULTS.offline_urls,
+        help="http(s) image URLs: accepted without downloading them, or refused",
     )
     parser.add_argument(
         "--url-image-size",
+        type=size,
         metavar="WxH",
-        help="size a URL image is billed at (default: ServerSettings.url_image_size)",
+        default="{}x{}".format(*DEFAULTS.url_image_size),
+        help="size a URL image is billed at",
     )
     parser.add_argument(
         "--read-timeout",
         type=float,
         metavar="S",
-        help="close a connection idle for S seconds (default: ServerSettings.read_timeout_s)",
+        default=DEFAULTS.read_timeout_s,
+        help="close a connection idle for S seconds",
     )
-    parser.set_defaults(handler=run)
-
-
-def _settings(args: argparse.Namespace):
-    from toolkit.emulator import ServerSettings, parse_size
-
-    given = {
-        "offline_urls": args.offline_urls,
-        "url_image_size": args.url_image_size and parse_size(args.url_image_size),
-        "read_timeout_s": args.read_timeout,
-    }
-    return ServerSettings(**{k: v for k, v in given.items() if v is not None})
+    parser.add_argument(
+        "--max-image-pixels",
+        type=positive_int,
+        default=DEFAULTS.max_image_pixels,
+        help="refuse images with more pixels (from their header)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from toolkit.emulator import Emulator, FaultPlan
-
     try:
-        faults = FaultPlan.parse(args.faults)
-        emulator = Emulator(args.port, faults=faults, settings=_settings(args))
+        settings = ServerSettings(
+            offline_urls=args.offline_urls,
+            url_image_size=args.url_image_size,
+            max_image_pixels=args.max_image_pixels,
+            read_timeout_s=args.read_timeout,
+        )
+        emulator = Emulator(args.port, faults=FaultPlan.parse(args.faults), settings=settings)
     except (SettingsError, ValueError, OverflowError, OSError) as exc:  # Overflow: bad port
         print(f"toolkit emulator: error: {exc}", file=sys.stderr)
         return 2

@@ -1,25 +1,35 @@
 """`toolkit encode PATH…`: encode images (folders walked) and report sizes, one row per image."""
 
 import argparse
+import functools
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from toolkit.cli.args import (
     PATHS_HELP,
     SUFFIXES,
+    add_detail_argument,
     add_encode_arguments,
+    add_json_argument,
     add_workers_argument,
     check_output,
     colour,
     from_args,
 )
 from toolkit.cli.output import error_row, print_json_lines, print_table
-from toolkit.cli.tokens import check_model, token_fields
 from toolkit.dataurl import to_data_url
-from toolkit.errors import SettingsError, ToolkitError
-from toolkit.images import EncodedImage, EncodeSettings, encode_image, iter_image_files
-from toolkit.runtime import process_pool, tune_malloc
+from toolkit.errors import ImageRejectedError, ToolkitError
+from toolkit.images import (
+    DEFAULT_SETTINGS,
+    EncodedImage,
+    EncodeSettings,
+    encode_image,
+    iter_image_files,
+)
+from toolkit.pricing import cost_or_none
+from toolkit.rulesets import check_detail
+from toolkit.runtime import map_in_order, tune_malloc
+from toolkit.tokens import image_tokens
 
 TABLE_COLUMNS = (
     "path",
@@ -36,24 +46,21 @@ TABLE_COLUMNS = (
 TOTALLED = ("source_bytes", "bytes", "base64_chars", "encode_ms")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "encode",
-        help="encode images for a vision API and report their sizes",
-        description=__doc__,
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help=PATHS_HELP)
     add_encode_arguments(parser)
     parser.add_argument(
-        "--background", type=colour, default=(255, 255, 255), help="colour under transparency"
+        "--background",
+        type=colour,
+        default=DEFAULT_SETTINGS.background,
+        help="colour under transparency",
     )
     parser.add_argument("--out", type=Path, metavar="DIR", help="write the encoded files here")
     parser.add_argument("--data-url", action="store_true", help="emit each image's data URL")
-    parser.add_argument("--json", action="store_true", help="one JSON object per image")
+    add_json_argument(parser, "image")
     parser.add_argument("--model", help="add each image's tokens and cost_usd for this model")
-    parser.add_argument("--detail", default="auto", help="detail level for --model")
+    add_detail_argument(parser, "detail level for --model")
     add_workers_argument(parser)
-    parser.set_defaults(handler=run)
 
 
 def encode_row(path: str, encoded: EncodedImage) -> dict:
@@ -73,12 +80,14 @@ def encode_row(path: str, encoded: EncodedImage) -> dict:
     }
 
 
-def _encode_one(job: tuple[Path, EncodeSettings]) -> EncodedImage | ToolkitError:
-    path, settings = job
+def token_fields(width: int, height: int, model: str, detail: str) -> dict:
+    """`tokens` and `cost_usd` for one image sent as is; an image the API would reject gets
+    nulls and a `tokens_error`."""
     try:
-        return encode_image(path, settings)
-    except ToolkitError as exc:
-        return exc
+        tokens = image_tokens(width, height, model, detail).tokens
+    except ImageRejectedError as exc:
+        return {"tokens": None, "cost_usd": None, "tokens_error": str(exc)}
+    return {"tokens": tokens, "cost_usd": cost_or_none(tokens, model)}
 
 
 def _jobs(paths: list[str], out: Path | None) -> list[tuple[Path, Path | None]]:
@@ -92,33 +101,18 @@ def _jobs(paths: list[str], out: Path | None) -> list[tuple[Path, Path | None]]:
     return jobs
 
 
-def _results(
-    files: list[Path], settings: EncodeSettings, workers: int
-) -> Iterator[EncodedImage | ToolkitError]:
-    """Encode in input order; a process pool when there is more than one worker and file."""
-    jobs = [(path, settings) for path in files]
-    workers = min(workers, len(jobs))
-    if workers <= 1:
-        yield from map(_encode_one, jobs)
-        return
-    with process_pool(workers) as pool:
-        yield from pool.map(_encode_one, jobs)
-
-
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = from_args(EncodeSettings, args)
-    except SettingsError as exc:
-        print(f"toolkit encode: error: {exc}", file=sys.stderr)
-        return 2
-    if args.model and not check_model("encode", args.model, args.detail):
-        return 2
+    settings = from_args(EncodeSettings, args)
+    if args.model:
+        check_detail(args.model, args.detail)
     check_output(args.out, folder=True)
     tune_malloc()
     jobs = _jobs(args.paths, args.out)
     rows = []
     failed = 0
-    results = _results([path for path, _ in jobs], settings, args.workers)
+    encode = functools.partial(encode_image, settings=settings)
+    files = [path for path, _ in jobs]
+    results = map_in_order(encode, files, args.workers, preload=["toolkit.images"])
     for (path, target), result in zip(jobs, results, strict=True):
         if isinstance(result, ToolkitError):
             row = error_row(path, result)

@@ -11,46 +11,37 @@ object per (model, category) with --json, a table without (rows marked * rest on
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import pandas as pd
 
-from toolkit.cli.args import add_rules_arguments, rules_from
+from toolkit.cli.args import add_json_argument, add_rules_arguments, rules_from
 from toolkit.cli.output import print_recommendations
-from toolkit.errors import ToolkitError
+from toolkit.errors import SettingsError
 from toolkit.recommend import recommend
 from toolkit.sweep import COLUMNS
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "recommend",
-        help="cheapest settings per model and category that keep text legible",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", type=Path, metavar="RESULTS.csv", help="a sweep's CSV")
     parser.add_argument("--models", nargs="+", help="models to recommend for (default: all)")
     add_rules_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.set_defaults(handler=run)
+    add_json_argument(parser, "model and category")
 
 
 def read_results(path: Path) -> pd.DataFrame:
     """A sweep CSV, checked to be one."""
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path)
+    except ValueError as exc:  # not CSV, or empty
+        raise SettingsError(f"{path}: not a CSV file: {exc}") from None
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        raise ToolkitError(f"{path} is not a toolkit sweep CSV (missing {missing[:4]}...)")
+        raise SettingsError(f"{path} is not a toolkit sweep CSV (missing {missing[:4]}...)")
     return frame
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        frame = recommend(read_results(args.results), rules_from(args), args.models, args.prices)
-    except (ToolkitError, OSError, ValueError) as exc:
-        print(f"toolkit recommend: error: {exc}", file=sys.stderr)
-        return 2
+    frame = recommend(read_results(args.results), rules_from(args), args.models, args.prices)
     print_recommendations(frame, args.json)
     return 0

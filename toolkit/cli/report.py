@@ -1,30 +1,31 @@
-"""`toolkit report`: run every notebook with a preset and write an HTML report."""
+"""`toolkit report`: run every notebook with a preset's parameters (papermill) and write an
+HTML report: reports/<run-id>/index.html with each notebook's page, figures, tables and a
+manifest. One line per notebook as it finishes; exit 1 if any failed (the report is still
+written), 2 if the preset or the images cannot be used."""
 
 import argparse
 import sys
 
+from toolkit.cli.args import add_json_argument
 from toolkit.cli.output import print_json_lines, print_table
 from toolkit.errors import ReportError
+from toolkit.paths import presets
 from toolkit.reports import NotebookRun, build_report
 
 COLUMNS = ("notebook", "status", "seconds")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "report",
-        help="run the notebooks headlessly and write reports/<run-id>/",
-        description=__doc__,
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--preset",
+        default="default",
+        help=f"a preset of notebooks/params ({', '.join(presets())}) or a YAML file",
     )
     parser.add_argument(
-        "--preset", default="default", help="name in notebooks/params or a YAML path"
-    )
-    parser.add_argument(
-        "--images", metavar="DIR", help="folder of input images (default: preset's)"
+        "--images", metavar="DIR", help="folder of input images (default: the preset's)"
     )
     parser.add_argument("--out", metavar="DIR", help="report folder (default: reports/<run-id>)")
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.set_defaults(handler=handle)
+    add_json_argument(parser, "notebook")
 
 
 def _row(run: NotebookRun) -> dict:
@@ -37,7 +38,7 @@ def _row(run: NotebookRun) -> dict:
     return row
 
 
-def handle(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     rows: list[dict] = []
 
     def on_notebook(run: NotebookRun) -> None:
@@ -49,19 +50,21 @@ def handle(args: argparse.Namespace) -> int:
 
     try:
         out = build_report(args.preset, args.images, args.out, on_notebook=on_notebook)
-        failure = None
-    except ReportError as exc:
-        out, failure = None, exc
-    if not args.json and rows:
-        print_table(rows, COLUMNS)
-    if failure is not None:
+    except ReportError as failure:
+        _print_table(args, rows)
         if args.json:
             print_json_lines([{"error": {"type": "ReportError", "message": str(failure)}}])
         else:
             print(f"toolkit report: error: {failure}", file=sys.stderr)
         return 1 if rows else 2  # no notebook ran: the preset or the inputs are wrong
+    _print_table(args, rows)
     if args.json:
         print_json_lines([{"report": str(out / "index.html")}])
     else:
         print(f"report: {out / 'index.html'}")
     return 0
+
+
+def _print_table(args: argparse.Namespace, rows: list[dict]) -> None:
+    if not args.json and rows:
+        print_table(rows, COLUMNS)

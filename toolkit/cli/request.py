@@ -6,77 +6,31 @@ and sent with `--send` (results appended to `--results`, resumable).
 """
 
 import argparse
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from toolkit.cli.args import (
-    PATHS_HELP,
-    add_encode_arguments,
+    add_request_arguments,
     check_output,
-    from_args,
+    image_parts,
     positive_int,
+    request_spec,
 )
-from toolkit.cli.output import error_row, print_rows
-from toolkit.errors import ToolkitError
-from toolkit.images import EncodeSettings, encode_image, iter_image_files
-from toolkit.payload import (
-    DETAILS,
-    ENDPOINTS,
-    ImagePart,
-    Request,
-    RequestSpec,
-    serialize,
-    split_requests,
-    usage_cost_usd,
-)
-from toolkit.rulesets import find_model
+from toolkit.cli.output import print_rows
+from toolkit.payload import CONCURRENCY, Request, serialize, split_requests
+from toolkit.pricing import cost_or_none
 
 COLUMNS = ("id", "images", "body_bytes", "estimated_image_tokens", "estimated_cost_usd", "path")
 RESULT_COLUMNS = ("id", "status", "attempts", "input_tokens", "output_tokens", "cost_usd")
 
 
-def add_request_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments shared by `request` and `batch`: images, endpoint, model, prompt, encoding."""
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help=PATHS_HELP)
-    parser.add_argument("--api", choices=sorted(ENDPOINTS), default="chat")
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--detail", choices=DETAILS, default="high")
-    parser.add_argument("--prompt", default="", help="text sent before the images")
-    parser.add_argument("--system", help="system message (Chat) or instructions (Responses)")
-    parser.add_argument("--json-format", action="store_true", help="ask for a JSON object answer")
-    add_encode_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="one JSON object per line")
-
-
-def request_spec(args: argparse.Namespace) -> RequestSpec:
-    """The request settings, checked before any image is encoded: a model the rule sets
-    know, at a detail it has (else `RulesError`: a typo would be sent, priced as null)."""
-    find_model(args.model)[1].resolve_detail(args.detail)
-    return from_args(RequestSpec, args)
-
-
-def image_parts(args: argparse.Namespace, failures: list[dict]) -> Iterator[ImagePart]:
-    """Encoded images in order; a file that fails becomes an error row in `failures`."""
-    settings = from_args(EncodeSettings, args)
-    for path in iter_image_files(args.images):
-        try:
-            yield ImagePart.from_encoded(encode_image(path, settings), args.detail)
-        except ToolkitError as exc:
-            failures.append(error_row(path, exc))
-
-
 def request_row(request: Request) -> dict:
-    row = request.summary()
-    tokens = row["estimated_image_tokens"]
-    cost = None if tokens is None else usage_cost_usd(request.model, tokens, 0, 0, "standard")
+    row = dict(request.summary())
+    tokens = request.estimated_image_tokens()
+    cost = None if tokens is None else cost_or_none(tokens, request.model)
     return {**row, "estimated_cost_usd": cost}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "request", help="build vision request bodies; --send sends them", description=__doc__
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
     add_request_arguments(parser)
     parser.add_argument("-o", "--out", type=Path, help="write the body here (body-2.json, …)")
     parser.add_argument("--send", action="store_true", help="send with the openai SDK")
@@ -84,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--results", type=Path, default=Path("toolkit-results.jsonl"), help="results JSONL"
     )
-    parser.add_argument("--concurrency", type=positive_int, default=8)
-    parser.set_defaults(handler=run)
+    parser.add_argument(
+        "--concurrency", type=positive_int, default=CONCURRENCY, help="requests in flight"
+    )
 
 
 def _body_path(out: Path, index: int) -> Path:
@@ -104,16 +59,12 @@ def _check_sending(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from toolkit.client import read_results, run_requests  # imports the SDK only when used
 
-    spec = request_spec(args)
+    spec = request_spec(args, "request")
     check_output(args.out)
     if args.send:
         _check_sending(args)
-    try:
-        failures: list[dict] = []
-        requests = list(split_requests(image_parts(args, failures), spec))
-    except ToolkitError as exc:
-        print(f"toolkit request: error: {exc}", file=sys.stderr)
-        return 2
+    failures: list[dict] = []
+    requests = list(split_requests(image_parts(args, failures), spec))
     rows = []
     for index, request in enumerate(requests, 1):
         row = request_row(request)

@@ -1,4 +1,5 @@
-"""Helpers shared by the adversarial tests: raw HTTP to the emulator, images, processes."""
+"""Helpers the tests share: generated images (the adversarial kinds users really send), the
+CLI in process and in a child process, raw HTTP to the emulator, and process inspection."""
 
 import base64
 import ctypes
@@ -14,6 +15,63 @@ import zlib
 from pathlib import Path
 
 from PIL import Image
+
+# EXIF orientation -> how the stored pixels relate to the upright picture. Storing
+# `upright.transpose(STORE[o])` makes a reader that applies orientation `o` see `upright`.
+STORE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_270,
+}
+RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
+
+
+def quadrants(size: tuple[int, int] = (120, 80)) -> Image.Image:
+    """An asymmetric RGB picture: red top-left, green top-right, blue bottom-left, white
+    bottom-right, so every flip and rotation is distinguishable."""
+    width, height = size
+    image = Image.new("RGB", size, WHITE)
+    image.paste(RED, (0, 0, width // 2, height // 2))
+    image.paste(GREEN, (width // 2, 0, width, height // 2))
+    image.paste(BLUE, (0, height // 2, width // 2, height))
+    return image
+
+
+def to_bytes(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk: length, type, body and CRC."""
+    crc = zlib.crc32(kind + body)
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG whose header declares `width` x `height` but carries no pixel data."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IEND", b"")
+
+
+def run_cli(*argv) -> int:
+    """`toolkit ARGV...` in this process: its exit code, argparse's usage errors (2) included."""
+    from toolkit.cli import main
+
+    try:
+        return main([str(arg) for arg in argv])
+    except SystemExit as exit_:
+        return exit_.code
+
+
+def frames(colours, size=(40, 30), mode="RGB"):
+    return [Image.new(mode, size, colour) for colour in colours]
+
 
 KEY_HEADER = {"Authorization": "Bearer sk-adversarial"}
 
@@ -31,18 +89,15 @@ def data_url(data: bytes, mime: str = "image/png") -> str:
 def huge_png(side: int) -> bytes:
     """A real, decodable greyscale PNG of side x side black pixels, compressed to a few
     hundred KB and built row by row (never holding the pixels)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-        )
-
     packer = zlib.compressobj(9)
     row = bytes(side + 1)  # filter byte 0, then the row
     data = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", data)
+        + png_chunk(b"IEND", b"")
     )
 
 
