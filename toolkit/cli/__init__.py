@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         command = f"toolkit {args.command}"
         return args.handler(args)
     except KeyboardInterrupt as exc:
+        # tasks cut off by the interrupt (a notebook cell's) fail as they are torn down;
+        # asyncio would log each "exception was never retrieved" after this line
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         note = f"; {exc}" if str(exc) else ""
         print(f"{command}: interrupted{note}", file=sys.stderr)
         return 130
