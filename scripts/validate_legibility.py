@@ -111,11 +111,15 @@ def recall(original: list[tuple[str, float]], view: list[tuple[str, float]]) -> 
 
 
 def kept_view(original: Image.Image, row: dict, pick: dict) -> Image.Image:
-    """Pillow alone: resize, encode, decode, shrink to the kept size, back to full size."""
-    image = original.copy()
-    image.thumbnail((int(pick["max_side"]),) * 2, Image.Resampling.LANCZOS)
+    """Pillow alone, with the recipe the README documents (longest side scaled down with
+    LANCZOS, JPEG with `optimize`, WebP method 4): encode, decode, shrink to the kept size,
+    back to full size."""
+    scale = min(1.0, int(pick["max_side"]) / max(original.size))
+    size = tuple(max(1, round(side * scale)) for side in original.size)
+    image = original if size == original.size else original.resize(size, Image.LANCZOS)
     encoded = io.BytesIO()
-    image.save(encoded, format=pick["format"].upper(), quality=int(pick["quality"]))
+    options = {"optimize": True} if pick["format"] == "jpeg" else {"method": 4}
+    image.save(encoded, format=pick["format"].upper(), quality=int(pick["quality"]), **options)
     sent = Image.open(io.BytesIO(encoded.getvalue())).convert("RGB")
     kept = sent.resize((int(row["provider_width"]), int(row["provider_height"])), Image.LANCZOS)
     return kept.resize(original.size, Image.Resampling.LANCZOS)

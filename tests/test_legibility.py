@@ -41,14 +41,13 @@ def test_edit_distance_and_char_accuracy():
 
 
 def test_word_recall_counts_confident_words_as_a_multiset_in_any_order():
-    words = ("total", "due", "total", "euros", "bank", "transfer", "reference", "acme")
-    truth = Reading(text="", confident_words=words, sample_words=words)
-    assert legibility.word_recall(truth, ["Total", "due", "euros.", "bank", "transfer"]) == 5 / 8
+    wanted = ("total", "due", "total", "euros", "bank", "transfer", "reference", "acme")
+    assert legibility.word_recall(wanted, ["Total", "due", "euros.", "bank", "transfer"]) == 5 / 8
     shuffled = ["acme", "reference", "transfer", "bank", "euros", "total", "due", "total"]
-    assert legibility.word_recall(truth, shuffled) == 1.0
-    assert legibility.word_recall(truth, ["total"] * 10) == 2 / 8  # extra copies add nothing
-    few = Reading(text="a b", confident_words=("ab", "cd"), sample_words=("ab", "cd"))
-    assert not few.has_text and math.isnan(legibility.word_recall(few, ["ab"]))
+    assert legibility.word_recall(wanted, shuffled) == 1.0
+    assert legibility.word_recall(wanted, ["total"] * 10) == 2 / 8  # extra copies add nothing
+    assert math.isnan(legibility.word_recall((), ["ab"]))
+    assert not Reading(text="ab cd", confident_words=("ab", "cd")).has_text
 
 
 @needs_ocr
@@ -68,7 +67,8 @@ def test_light_text_on_dark_reads_like_dark_on_light():
     for dark in (False, True):
         original = page(14, lines, dark=dark)
         truth = legibility.read_text(original)
-        assert len(truth.lines) == legibility.SAMPLE_LINES  # views are read on a sample
+        assert len(truth.sample.boxes) == legibility.SAMPLE_LINES  # views read on a sample
+        assert len(truth.every.boxes) == len(lines)  # and on every line near a floor
         assert legibility.legibility(truth, original).word_recall == 1.0
         half = (original.width // 2, original.height // 2)
         blurred = legibility.legibility(truth, quality.seen_view(original, half, original.size))
@@ -84,8 +84,8 @@ def test_a_sample_keeps_the_smallest_text():
         draw.text((30, 20 + 70 * i), line, fill=0, font=ImageFont.load_default(size=40))
     draw.text((30, 2140), "fine print about refunds", fill=0, font=ImageFont.load_default(12))
     truth = legibility.read_text(original)
-    smallest = min(truth.lines, key=lambda b: b[3] - b[1])
-    assert smallest[3] - smallest[1] < 20 and "refunds" in truth.sample_text
+    smallest = min(truth.sample.boxes, key=lambda b: b[3] - b[1])
+    assert smallest[3] - smallest[1] < 20 and "refunds" in truth.sample.text
 
 
 @needs_ocr
@@ -93,6 +93,7 @@ def test_an_image_without_text_has_no_legibility_not_zero():
     blank = Image.new("RGB", (400, 300), "white")
     truth = legibility.read_text(blank)
     assert truth == Reading(text="", confident_words=())
+    assert Reading.from_dict(truth.to_dict()) == truth
     assert not truth.has_text
     score = legibility.legibility(truth, blank)
     assert math.isnan(score.word_recall) and math.isnan(score.char_accuracy)
@@ -117,3 +118,20 @@ def test_native_library_messages_stay_out_of_the_terminal(capfd):
     screenshot = next(SAMPLES_DIR.rglob("jupyter_notebook_edit.png"))  # leptonica complains
     legibility.read_text(Image.open(screenshot).convert("RGB"))
     assert "Error in" not in capfd.readouterr().err
+
+
+@needs_ocr
+def test_views_near_a_floor_are_scored_on_every_line(monkeypatch):
+    lines = [f"{line} row {i}" for i in range(8) for line in LINES[:3]]
+    original = page(14, lines)
+    truth = legibility.read_text(original)
+    assert Reading.from_dict(truth.to_dict()) == truth  # what the sweep cache keeps
+    read = []
+    real = legibility._score
+    monkeypatch.setattr(legibility, "_score", lambda s, v: read.append(s) or real(s, v))
+    legibility.legibility(truth, original)  # sampled recall 1.0: no second read
+    assert read == [truth.sample]
+    monkeypatch.setattr(legibility, "EXACT_BAND", (0.0, 1.01))
+    read.clear()
+    assert legibility.legibility(truth, original).word_recall == 1.0
+    assert read == [truth.sample, truth.every]

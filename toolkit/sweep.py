@@ -307,6 +307,7 @@ class SweepGrid:
             legibility.MIN_CONFIDENCE,
             legibility.MIN_TEXT_WORDS,
             legibility.SAMPLE_LINES,
+            legibility.EXACT_BAND,
             legibility.LANGUAGE,
         ]
         settings = {
