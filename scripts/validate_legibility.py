@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -98,7 +99,8 @@ def line_words(image: Image.Image, boxes) -> list[tuple[str, float]]:
 
 
 def clean(word: str) -> str:
-    return word.strip(".,;:!?()[]{}\"'`").lower()
+    """Lower case, without leading or trailing punctuation (any script's quotes included)."""
+    return re.sub(r"^\W+|\W+$", "", word).lower()
 
 
 def recall(original: list[tuple[str, float]], view: list[tuple[str, float]]) -> float:
