@@ -100,6 +100,10 @@ _LAZY = {
     "plot_latency_vs_bytes": "toolkit.plots",
     "plot_tokens_vs_max_side": "toolkit.plots",
     "save_figure": "toolkit.plots",
+    # notebooks: the explorer (ipywidgets) and rich displays
+    "explore": "toolkit.explorer",
+    "SweepSummary": "toolkit.display",
+    "sweep_summary": "toolkit.display",
 }
 
 
@@ -142,6 +146,9 @@ __all__ = [
     "save_figure",
     "save_table",
     "send_requests",
+    "explore",
+    "SweepSummary",
+    "sweep_summary",
     "split_requests",
     "write_batch_files",
     "CorruptImageError",

@@ -176,6 +176,16 @@ class EncodedImage:
     def base64_chars(self) -> int:
         return 4 * math.ceil(len(self.data) / 3)
 
+    def _repr_html_(self) -> str:  # notebooks: a thumbnail and the facts
+        from toolkit.display import encoded_image_html
+
+        return encoded_image_html(self)
+
+    def _repr_png_(self) -> bytes:
+        from toolkit.display import thumbnail_png
+
+        return thumbnail_png(self.data)
+
 
 def _read(source: Source) -> tuple[bytes, str]:
     """The source's bytes and a name for messages."""

@@ -198,6 +198,7 @@ def run_notebook(
             progress_bar=False,
             cwd=str(out),
             execution_timeout=timeout_s,
+            store_widget_state=False,  # no live kernel in a report: widgets show their HTML
         )
         run.status = "ok"
     except PapermillExecutionError as exc:
