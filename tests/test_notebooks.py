@@ -26,7 +26,8 @@ def code_cells(nb) -> list:
 
 
 def test_the_notebooks_and_presets_exist():
-    assert {"01-quality", "02-max-size", "03-detail-levels", "04-cost-projection"} <= set(NAMES)
+    assert {"00-explore", "01-quality", "02-max-size", "03-detail-levels"} <= set(NAMES)
+    assert "04-cost-projection" in NAMES
     assert {"05-live-check", "06-video-frames"} <= set(NAMES)
     assert {"smoke", "default", "full"} <= {p.stem for p in PRESETS}
 
@@ -133,6 +134,22 @@ def test_smoke_report_tables(report):
     assert "not for citation" in (out / "01-quality.html").read_text()
     assert "not a validation of the token model" in index  # 05 ran against the emulator
     assert not (out / ".sweep-cache").exists()
+
+
+@pytest.mark.notebooks
+def test_the_explore_page_is_the_explorers_first_view(report):
+    out, manifest = report
+    page = (out / "00-explore.html").read_text()
+    run = next(r for r in manifest["notebooks"] if r["name"] == "00-explore")
+    first = run["parameters"].get("image", papermill_default("00-explore", "image"))
+    assert "original: " in page and 'data-key="tokens"' in page and "copy settings" in page
+    assert f"{first}" in page  # the image the parameters name, in the copy-settings box
+    assert "00-explore-sweep" in " ".join(run["tables"])
+
+
+def papermill_default(name: str, parameter: str):
+    declared = papermill.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"))
+    return ast.literal_eval(declared[parameter]["default"])
 
 
 @pytest.mark.notebooks

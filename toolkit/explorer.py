@@ -545,7 +545,12 @@ class Explorer:
         name = next(n for n, c in self.controls.items() if c is change["owner"])
         try:
             self.show(self._read_controls(name))
-        except ToolkitError as exc:
+        except ToolkitError as exc:  # nothing stale stays on screen beside the message
+            for widget in self.pictures:
+                widget.value = b""
+            for widget in (*self.captions, self.numbers, self.settings):
+                widget.value = ""
+            self._shown = None
             self.status.value = f'<span class="toolkit-error">{type(exc).__name__}: {exc}</span>'
 
     def show(self, choice: Choice) -> None:
@@ -659,6 +664,8 @@ def _check(choice: Choice, reference_side: int, models: Sequence[str]) -> None:
             f"max_side {choice.max_side} is above reference_side {reference_side}: seen SSIM "
             "would be blind to what that size keeps"
         )
+    for model in {choice.model, *models}:
+        find_model(model)  # an unknown model names the known ones
     if choice.model not in models:
         raise SettingsError(f"model {choice.model!r} is not among the models offered")
     find_model(choice.model)[1].resolve_detail(choice.detail)
