@@ -197,29 +197,43 @@ class Explorer:
             )
         )
 
-    def drag_slider(self, label: str, share: float) -> None:
-        """Drag the slider `label` to `share` (0..1) of its track and release it."""
+    def drag_slider(self, label: str, share: float) -> float:
+        """Drag the slider `label` to `share` (0..1) of its track; return the
+        `time.perf_counter()` of the release, when the new value is sent."""
         slider = self.control(label)
+        slider.scroll_into_view_if_needed()
         track = slider.locator(".noUi-base").bounding_box()
         handle = slider.locator(".noUi-handle").bounding_box()
         mouse = self.page.mouse
         mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
         mouse.down()
         mouse.move(track["x"] + share * track["width"], track["y"] + track["height"] / 2, steps=8)
+        released = time.perf_counter()
         mouse.up()
+        return released
 
-    def select(self, label: str, value: str) -> None:
-        self.control(label).locator("select").select_option(value)
+    def select(self, label: str, value: str) -> float:
+        """Choose `value` in the drop-down `label`; return the `time.perf_counter()` before."""
+        menu = self.control(label).locator("select")
+        menu.scroll_into_view_if_needed()
+        chosen = time.perf_counter()
+        menu.select_option(value)
+        return chosen
 
     def wait_for_change(self, key: str, before: str, timeout_s: float = 30) -> str:
-        """Wait until number `key` no longer reads `before` nor "measuring…"; return it."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            now = self.number(key)
-            if now not in (before, "measuring…"):
-                return now
-            self.page.wait_for_timeout(20)
-        raise TimeoutError(f"{key} still reads {before!r} after {timeout_s} s")
+        """Wait (checking every frame) until number `key` reads neither `before` nor
+        "measuring…"; return what it reads."""
+        self.page.wait_for_function(
+            CHANGED, arg=[key, before], polling="raf", timeout=timeout_s * 1000
+        )
+        return self.number(key)
+
+
+CHANGED = """([key, before]) => {
+  const cells = document.querySelectorAll(`.toolkit-explore tr[data-key='${key}'] td`);
+  const text = cells.length ? cells[cells.length - 1].textContent : before;
+  return text !== before && text !== 'measuring…';
+}"""
 
 
 def notebook_copy(notebook: Path, folder: Path, parameters: dict) -> str:
@@ -234,13 +248,15 @@ def notebook_copy(notebook: Path, folder: Path, parameters: dict) -> str:
     return notebook.name
 
 
-def screenshot(out: Path) -> None:
-    """Run notebooks/00-explore.ipynb in JupyterLab and photograph the explorer."""
+def screenshot(out: Path, parameters: dict) -> None:
+    """Run notebooks/00-explore.ipynb in JupyterLab with `parameters` and photograph the
+    explorer."""
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "00-explore.ipynb"
     with tempfile.TemporaryDirectory() as folder:
-        name = notebook_copy(notebook, Path(folder), {"limit": 4, "out_dir": folder})
-        with lab_server(Path(folder)) as lab, chromium_page(1500, 1400) as page:
+        name = notebook_copy(notebook, Path(folder), {**parameters, "out_dir": folder})
+        with lab_server(Path(folder)) as lab, chromium_page(1500, 2000) as page:
             run_notebook(page, lab, name, timeout_s=600)
+            page.keyboard.press("Control+b")  # fold the file browser away
             explorer = Explorer(page)
             explorer.root.scroll_into_view_if_needed()
             explorer.root.screenshot(path=str(out))
@@ -252,5 +268,10 @@ if __name__ == "__main__":
     sub = parser.add_subparsers(dest="job", required=True)
     shot = sub.add_parser("screenshot", help="photograph the explorer for the README")
     shot.add_argument("out", type=Path)
+    shot.add_argument("--image", default="code_editor_1x.png", help="image shown")
+    shot.add_argument("--max-side", type=int, default=1536)
+    shot.add_argument("--model", default="gpt-5.4-mini")
     args = parser.parse_args()
-    screenshot(args.out)
+    screenshot(
+        args.out, {"image": args.image, "max_side": args.max_side, "model": args.model, "limit": 4}
+    )
