@@ -440,7 +440,12 @@ class Explorer:
         session: ExploreSession,
         models: Sequence[str],
     ):
-        import ipywidgets as widgets
+        try:
+            import ipywidgets as widgets
+        except ImportError as exc:
+            raise ImportError(
+                "the explorer needs ipywidgets: pip install 'toolkit[notebooks]'"
+            ) from exc
 
         self.session = session
         self.choice = choice
