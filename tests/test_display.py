@@ -131,14 +131,21 @@ def test_a_sweep_has_one_bar_counting_its_images(tmp_path, photo_path, capsys):
         assert (shared.n, shared.total) == (6, 6)
 
 
-def test_the_bar_has_the_images_as_total(tmp_path, photo_path, monkeypatch):
-    bars = []
+@pytest.fixture
+def bars(monkeypatch) -> list:
+    """Every progress bar the sweeps make, recorded (drawn into a string)."""
+    made = []
 
     def recording(total, enabled=True, desc="sweep"):
-        bars.append(tqdm(total=total, desc=desc, file=io.StringIO()))
-        return bars[-1]
+        made.append(tqdm(total=total, desc=desc, file=io.StringIO()))
+        return made[-1]
 
     monkeypatch.setattr(sweep, "progress_bar", recording)
+    monkeypatch.setattr(recommend, "progress_bar", recording)
+    return made
+
+
+def test_the_bar_has_the_images_as_total(tmp_path, photo_path, bars):
     (tmp_path / "b.png").write_bytes(photo_path.read_bytes())
     grid = SweepGrid(max_sides=[256], formats=["jpeg"], qualities=[80], reference_side=256)
     with ThreadPoolExecutor(2) as threads:
@@ -146,15 +153,7 @@ def test_the_bar_has_the_images_as_total(tmp_path, photo_path, monkeypatch):
     assert [(bar.total, bar.n) for bar in bars] == [(2, 2)]
 
 
-def test_a_two_round_search_shows_one_bar(tmp_path, photo_path, monkeypatch):
-    bars = []
-
-    def recording(total, enabled=True, desc="sweep"):
-        bars.append(tqdm(total=total, desc=desc, file=io.StringIO()))
-        return bars[-1]
-
-    monkeypatch.setattr(recommend, "progress_bar", recording)
-    monkeypatch.setattr(sweep, "progress_bar", recording)
+def test_a_two_round_search_shows_one_bar(tmp_path, photo_path, bars):
     for category in ("photo", "graphic"):
         (tmp_path / "images" / category).mkdir(parents=True)
         (tmp_path / "images" / category / "a.png").write_bytes(photo_path.read_bytes())

@@ -24,7 +24,7 @@ from toolkit.errors import (
     UnsupportedDetailError,
 )
 from toolkit.explorer import Choice, ExploreSession, explore
-from toolkit.sweep import SweepGrid, run_sweep
+from toolkit.sweep import run_sweep
 
 pytest.importorskip("ipywidgets")
 
@@ -56,18 +56,10 @@ def folder(tmp_path) -> Path:
     return tmp_path / "images"
 
 
-def sweep_row(path: Path, choice: Choice, reference_side: int, ocr: bool) -> dict:
-    grid = SweepGrid(
-        max_sides=[choice.max_side],
-        formats=[choice.format],
-        qualities=[choice.quality],
-        models=[choice.model],
-        details=[choice.detail],
-        compression_metrics=False,
-        ocr=ocr,
-        reference_side=reference_side,
-    )
+def sweep_row(path: Path, choice: Choice, reference_side: int) -> dict:
+    """The sweep's row for `path` with the settings of `choice`."""
     with ThreadPoolExecutor(1) as threads:
+        grid = choice.sweep_grid(reference_side)
         return run_sweep(path, grid, threads, progress=False).iloc[0].to_dict()
 
 
@@ -83,7 +75,7 @@ def test_the_numbers_are_the_sweeps(folder, name, choice, reference_side):
     session = ExploreSession(reference_side)
     shown = Choice(folder / name, **choice)
     numbers, fidelity = session.numbers(shown), session.fidelity(shown)
-    row = sweep_row(folder / name, shown, reference_side, ocr=True)
+    row = sweep_row(folder / name, shown, reference_side)
     for column in ("width", "height", "bytes", "base64_chars", "tokens", "cost_usd"):
         assert numbers[column] == row[column], column
     assert (numbers["provider_width"], numbers["provider_height"]) == (

@@ -13,6 +13,7 @@ from smoke_report import smoke_report
 
 from toolkit.cli import main
 from toolkit.errors import ReportError
+from toolkit.images import iter_image_files
 from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, SAMPLES_DIR
 from toolkit.reports import PACKAGES, build_report, load_preset, notebook_parameters
 
@@ -141,15 +142,17 @@ def test_the_explore_page_is_the_explorers_first_view(report):
     out, manifest = report
     page = (out / "00-explore.html").read_text()
     run = next(r for r in manifest["notebooks"] if r["name"] == "00-explore")
-    first = run["parameters"].get("image", papermill_default("00-explore", "image"))
+    parameters = {**notebook_defaults("00-explore"), **run["parameters"]}
+    folder = PROJECT_DIR / parameters["images_dir"]
+    first = parameters["image"] or next(iter_image_files([folder])).name
     assert "original: " in page and 'data-key="tokens"' in page and "copy settings" in page
-    assert f"{first}" in page  # the image the parameters name, in the copy-settings box
+    assert f"{first} --max-side {parameters['max_side']}" in page  # the command for it
     assert "00-explore-sweep" in " ".join(run["tables"])
 
 
-def papermill_default(name: str, parameter: str):
+def notebook_defaults(name: str) -> dict:
     declared = papermill.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"))
-    return ast.literal_eval(declared[parameter]["default"])
+    return {key: ast.literal_eval(value["default"]) for key, value in declared.items()}
 
 
 @pytest.mark.notebooks

@@ -25,6 +25,7 @@ differ from the explorer's by a fraction of a percent; tokens and dollars cannot
 from __future__ import annotations
 
 import functools
+import html
 import math
 import os
 import shlex
@@ -89,6 +90,20 @@ class Choice:
             background=self.background,
         )
 
+    def sweep_grid(self, reference_side: int = REFERENCE_SIDE) -> SweepGrid:
+        """The one-cell `SweepGrid` that measures any image like this one is measured."""
+        return SweepGrid(
+            max_sides=[self.max_side],
+            formats=[self.format],
+            qualities=[self.quality],
+            models=[self.model],
+            details=[self.detail],
+            compression_metrics=False,
+            ocr=self.ocr,
+            reference_side=reference_side,
+            base=EncodeSettings(background=self.background),
+        )
+
     def python(self) -> str:
         """Python that encodes and prices the image like this."""
         background = f", background={self.background}" if self.background != (255,) * 3 else ""
@@ -106,7 +121,7 @@ class Choice:
         words = ["toolkit", "encode", _shown(self.image), "--max-side", str(self.max_side)]
         words += ["--format", self.format, "--quality", str(self.quality)]
         if self.background != (255, 255, 255):
-            words += ["--background", "#{:02x}{:02x}{:02x}".format(*self.background)]
+            words += ["--background", _hex(self.background)]
         words += ["--model", self.model, "--detail", self.detail]
         return shlex.join(words)
 
@@ -396,8 +411,6 @@ def _percent(fidelity: dict, name: str) -> str:
 
 def settings_html(choice: Choice) -> str:
     """The "copy settings" box: Python and the command line for what is on screen."""
-    import html
-
     text = f"{choice.python()}\n\n{choice.command()}"
     return (
         '<div class="toolkit-caption">copy settings</div>'
@@ -416,7 +429,7 @@ def captions(choice: Choice, original: Original, numbers: dict) -> list[str]:
         if "error" not in numbers
         else f"{choice.model} refuses this image"
     )
-    zoom = f"crop, {choice.zoom}× of the whole"
+    zoom = f"crop at {choice.zoom}×"
     return [
         f"original: {display.pixels(source.source_width, source.source_height)}",
         kept,
@@ -452,9 +465,8 @@ class Explorer:
         self._quiet = False
         self._shown: tuple | None = None  # (choice, numbers, fidelity, pictures)
         self.timings_ms: dict[str, float] = {}  # the last update: "view", then "fidelity"
-        sides = sorted(
-            {*MAX_SIDES, choice.max_side} - set(range(session.reference_side + 1, 10**6))
-        )
+        sides = {*MAX_SIDES, choice.max_side}
+        self.sides = sorted(side for side in sides if side <= session.reference_side)
         wide = {"style": {"description_width": "100px"}}
         self.controls = {
             "image": widgets.Dropdown(
@@ -468,7 +480,10 @@ class Explorer:
                 options=_details(choice.model), description="detail", **wide
             ),
             "max_side": widgets.SelectionSlider(
-                options=sides, description="max side (px)", continuous_update=False, **wide
+                options=self.sides,
+                description="max side (px)",
+                continuous_update=False,
+                **wide,
             ),
             "format": widgets.ToggleButtons(
                 options=FORMATS,
@@ -492,7 +507,6 @@ class Explorer:
             "centre_x": _share_slider(widgets, "crop x", wide),
             "centre_y": _share_slider(widgets, "crop y", wide),
         }
-        self.sides = sides
         self._set_controls(choice)
         self.pictures = [widgets.Image(format=f) for f in ("jpeg", "jpeg", "png", "png")]
         self.captions = [widgets.HTML() for _ in range(4)]
@@ -539,7 +553,7 @@ class Explorer:
             "max_side": choice.max_side,
             "format": choice.format,
             "quality": choice.quality,
-            "background": "#{:02x}{:02x}{:02x}".format(*choice.background),
+            "background": _hex(choice.background),
             "monthly_images": choice.monthly_images,
             "ocr": choice.ocr,
             "zoom": choice.zoom,
@@ -633,18 +647,7 @@ class Explorer:
 
     def sweep_grid(self) -> SweepGrid:
         """A one-cell `SweepGrid` of what is on screen, to try it on a whole folder."""
-        c = self.choice
-        return SweepGrid(
-            max_sides=[c.max_side],
-            formats=[c.format],
-            qualities=[c.quality],
-            models=[c.model],
-            details=[c.detail],
-            compression_metrics=False,
-            ocr=c.ocr,
-            reference_side=self.session.reference_side,
-            base=EncodeSettings(background=c.background),
-        )
+        return self.choice.sweep_grid(self.session.reference_side)
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         return {**self.widget._repr_mimebundle_(**kwargs), "text/html": self.static_html()}
@@ -676,6 +679,10 @@ def _label(path: Path, images: Sequence[Path]) -> str:
     """`path` relative to the images' common folder."""
     root = Path(os.path.commonpath([p.parent for p in images]))
     return str(path.relative_to(root))
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def _colour(value: str | Sequence[int]) -> tuple[int, int, int]:
