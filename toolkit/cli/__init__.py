@@ -2,6 +2,7 @@
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         command = f"toolkit {args.command}"
         return args.handler(args)
     except KeyboardInterrupt as exc:
+        # a notebook cell cut off mid-run leaves an asyncio task whose end would be logged
+        logging.getLogger("asyncio").disabled = True
         note = f"; {exc}" if str(exc) else ""
         print(f"{command}: interrupted{note}", file=sys.stderr)
         return 130
