@@ -4,9 +4,10 @@
     python3 scripts/dev.py test     # set up, then lint, type-check and run the whole test suite
 
 Needs only Python 3.11+. Everything else is installed here: the venv (pip upgraded first, the
-machine's pip is old), the package with its notebook and test extras, and, for the tests, the
-Debian packages they use (Tesseract OCR for both, headless Chromium for the tests) when running
-as root.
+machine's pip is old), the package with its notebook and test extras (ipywidgets for the
+explorer; Playwright, which drives the system's Chromium and downloads no browser), and, for
+the tests, the Debian packages they use (Tesseract OCR for both, headless Chromium for the
+report pages and the JupyterLab test) when running as root.
 """
 
 import hashlib
@@ -21,7 +22,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 STAMP = VENV / ".toolkit-installed"
 REPORT_PACKAGES = {"tesseract": "tesseract-ocr"}  # OCR's English model, for legibility
-TEST_PACKAGES = {**REPORT_PACKAGES, "chromium": "chromium"}  # headless browser tests
+TEST_PACKAGES = {**REPORT_PACKAGES, "chromium": "chromium"}  # report pages, JupyterLab
 
 
 def run(*cmd: object, **kwargs) -> None:

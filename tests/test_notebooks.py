@@ -13,6 +13,7 @@ from smoke_report import smoke_report
 
 from toolkit.cli import main
 from toolkit.errors import ReportError
+from toolkit.images import iter_image_files
 from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, SAMPLES_DIR
 from toolkit.reports import PACKAGES, build_report, load_preset, notebook_parameters
 
@@ -26,7 +27,8 @@ def code_cells(nb) -> list:
 
 
 def test_the_notebooks_and_presets_exist():
-    assert {"01-quality", "02-max-size", "03-detail-levels", "04-cost-projection"} <= set(NAMES)
+    assert {"00-explore", "01-quality", "02-max-size", "03-detail-levels"} <= set(NAMES)
+    assert "04-cost-projection" in NAMES
     assert {"05-live-check", "06-video-frames"} <= set(NAMES)
     assert {"smoke", "default", "full"} <= {p.stem for p in PRESETS}
 
@@ -161,6 +163,24 @@ def test_smoke_report_tables(report):
     assert "not for citation" in (out / "01-quality.html").read_text()
     assert "not a validation of the token model" in index  # 05 ran against the emulator
     assert not (out / ".sweep-cache").exists()
+
+
+@pytest.mark.notebooks
+def test_the_explore_page_is_the_explorers_first_view(report):
+    out, manifest = report
+    page = (out / "00-explore.html").read_text()
+    run = next(r for r in manifest["notebooks"] if r["name"] == "00-explore")
+    parameters = {**notebook_defaults("00-explore"), **run["parameters"]}
+    folder = PROJECT_DIR / parameters["images_dir"]
+    first = parameters["image"] or next(iter_image_files([folder])).name
+    assert "original: " in page and 'data-key="tokens"' in page and "copy settings" in page
+    assert f"{first} --max-side {parameters['max_side']}" in page  # the command for it
+    assert "00-explore-sweep" in " ".join(run["tables"])
+
+
+def notebook_defaults(name: str) -> dict:
+    declared = papermill.inspect_notebook(str(NOTEBOOKS_DIR / f"{name}.ipynb"))
+    return {key: ast.literal_eval(value["default"]) for key, value in declared.items()}
 
 
 @pytest.mark.notebooks

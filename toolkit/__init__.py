@@ -90,7 +90,7 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.emulator": ("Emulator", "FaultPlan", "text_tokens"),
     },
     "sweeps and recommendations": {
-        "toolkit.sweep": ("SweepGrid", "iter_sweep", "run_sweep", "write_sweep"),
+        "toolkit.sweep": ("SweepGrid", "iter_sweep", "progress_bar", "run_sweep", "write_sweep"),
         "toolkit.quality": ("busiest_box", "psnr", "seen_view", "ssim"),
         "toolkit.legibility": ("ocr_unavailable", "read_text"),
         "toolkit.recommend": ("DecisionRules", "pareto_front", "recommend", "search_settings"),
@@ -101,6 +101,10 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
     "reports": {
         "toolkit.reports": ("build_report", "notebook_images", "notebook_output", "save_table"),
         "toolkit.paths": ("PROJECT_DIR", "SAMPLES_DIR"),
+    },
+    "exploring in notebooks": {
+        "toolkit.explorer": ("explore",),
+        "toolkit.display": ("SweepSummary", "sweep_summary"),
     },
     "video": {
         "toolkit.video": (
@@ -135,7 +139,9 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
     from toolkit.crops import CropPlan, split_for_legibility
     from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
+    from toolkit.display import SweepSummary, sweep_summary
     from toolkit.emulator import Emulator, FaultPlan, text_tokens
+    from toolkit.explorer import explore
     from toolkit.images import (
         DEFAULT_SETTINGS,
         EncodedImage,
@@ -197,7 +203,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         rule_sets,
     )
     from toolkit.summary import summarize
-    from toolkit.sweep import SweepGrid, iter_sweep, run_sweep, write_sweep
+    from toolkit.sweep import SweepGrid, iter_sweep, progress_bar, run_sweep, write_sweep
     from toolkit.tokens import TokenEstimate, image_tokens, max_useful_size
     from toolkit.video import SamplingPlan, VideoInfo, encode_frame, open_video, sample_frames
     from toolkit.video_cost import VideoCost, cost_by_fps, video_cost, video_requests

@@ -8,6 +8,7 @@ longest side down to `max_side` and encode as JPEG, WebP or PNG. Defaults are th
 800 px, LANCZOS, JPEG quality 85 with `optimize=True`.
 """
 
+import builtins
 import io
 import math
 import os
@@ -176,6 +177,16 @@ class EncodedImage:
     @property
     def base64_chars(self) -> int:
         return 4 * math.ceil(len(self.data) / 3)
+
+    def _repr_html_(self) -> str:  # notebooks: a thumbnail and the facts
+        from toolkit.display import encoded_image_html
+
+        return encoded_image_html(self)
+
+    def _repr_png_(self) -> builtins.bytes:
+        from toolkit.display import thumbnail_png
+
+        return thumbnail_png(self.data)
 
 
 def _read(source: Source) -> tuple[bytes, str]:

@@ -37,7 +37,7 @@ import pandas as pd
 
 from toolkit.crops import split_for_legibility
 from toolkit.errors import SettingsError, UnsupportedDetailError
-from toolkit.images import DEFAULT_SETTINGS, fit_size
+from toolkit.images import DEFAULT_SETTINGS, fit_size, iter_image_files
 from toolkit.legibility import MIN_TEXT_WORDS
 from toolkit.rulesets import DEFAULT_DETAIL, SEED_DETAIL
 from toolkit.summary import FEW_IMAGES
@@ -47,6 +47,7 @@ from toolkit.sweep import (
     cost_or_nan,
     default_executor,
     estimate_or_error,
+    progress_bar,
     run_sweep,
 )
 
@@ -423,22 +424,29 @@ def search_settings(
     A size whose text or detail is lost at the near-lossless encoding is lost at a lossier one
     too, so this finds the pick of the whole product for a fraction of its metrics (OCR above
     all). Returns the rows of both rounds and `recommend` over them. `sweep_options` go to
-    `run_sweep` (executor, cache, progress, category).
+    `run_sweep` (executor, cache, progress, category); one progress bar serves both rounds.
     """
     rules = rules or DecisionRules()
-    images = [images] if isinstance(images, str | os.PathLike) else list(images)
+    images = list(iter_image_files([images] if isinstance(images, str | os.PathLike) else images))
     owned = "executor" not in sweep_options
     if owned:
         sweep_options["executor"] = default_executor()
+    enabled = sweep_options.pop("progress", True)
     try:
-        rounds = [run_sweep(images, grid, **sweep_options)]
-        picks = recommend(rounds[0], rules).dropna(subset=["max_side"])
-        for category, chosen in picks.groupby("category"):
-            first = rounds[0]
-            paths = first.loc[first["category"] == category, "path"].unique().tolist()
-            sides = tuple(sorted({int(side) for side in chosen["max_side"]}))
-            encodings = replace(grid, max_sides=sides, formats=formats, qualities=qualities)
-            rounds.append(run_sweep(paths, encodings, **sweep_options))
+        with progress_bar(len(images), enabled, desc="search 1/2: sizes") as bar:
+            rounds = [run_sweep(images, grid, progress=bar, **sweep_options)]
+            picks = recommend(rounds[0], rules).dropna(subset=["max_side"])
+            second = []  # (images, grid) per category
+            for category, chosen in picks.groupby("category"):
+                first = rounds[0]
+                paths = first.loc[first["category"] == category, "path"].unique().tolist()
+                sides = tuple(sorted({int(side) for side in chosen["max_side"]}))
+                second.append(
+                    (paths, replace(grid, max_sides=sides, formats=formats, qualities=qualities))
+                )
+            bar.reset(total=sum(len(paths) for paths, _ in second))
+            bar.set_description("search 2/2: encodings")
+            rounds += [run_sweep(p, g, progress=bar, **sweep_options) for p, g in second]
     finally:
         if owned:
             sweep_options["executor"].shutdown()

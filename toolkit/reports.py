@@ -195,9 +195,9 @@ def render_page(executed: Path, page: Path, watermark: str | None = None) -> Non
         exclude_output_prompt=True,
     )
     resources = {"watermark": watermark_html(watermark), "watermark_css": WATERMARK_CSS}
-    body, _ = exporter.from_notebook_node(
-        nbformat.read(executed, as_version=4), resources=resources
-    )
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata.pop("widgets", None)  # no widget scripts offline: widgets show their HTML
+    body, _ = exporter.from_notebook_node(notebook, resources=resources)
     page.write_text(body, encoding="utf-8")
 
 
@@ -220,6 +220,7 @@ def run_notebook(
             progress_bar=False,
             cwd=str(out),
             execution_timeout=timeout_s,
+            store_widget_state=False,  # a report has no live kernel: widgets show their HTML
         )
         run.status = "ok"
     except PapermillExecutionError as exc:

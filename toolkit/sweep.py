@@ -17,6 +17,7 @@ computes only the encodes that are missing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -34,6 +35,7 @@ from typing import TypedDict
 
 import pandas as pd
 from tqdm import tqdm
+from tqdm.auto import tqdm as auto_tqdm
 
 from toolkit import legibility, quality
 from toolkit.dataurl import base64_chars
@@ -838,12 +840,18 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     return frame.astype({**dict.fromkeys(INTEGERS, "Int64"), **dict.fromkeys(FLOATS, float)})
 
 
+def progress_bar(total: int, enabled: bool = True, desc: str = "sweep") -> tqdm:
+    """A bar counting `total` images with its ETA: a widget in Jupyter, text on stderr in a
+    terminal; disabled (nothing shown) when not `enabled`, as in report runs."""
+    return auto_tqdm(total=total, desc=desc, unit="image", disable=not enabled)
+
+
 def run_sweep(
     images: Iterable[str | os.PathLike] | str | os.PathLike,
     grid: SweepGrid,
     executor: Executor | None = None,
     cache: str | os.PathLike | None = None,
-    progress: bool = True,
+    progress: bool | tqdm = True,
     *,
     category: Category = None,
     max_in_flight: int | None = None,
@@ -857,7 +865,8 @@ def run_sweep(
         executor: any `concurrent.futures.Executor` (a Dask client's `get_executor()` works);
             default: `default_executor()`, shut down at the end.
         cache: folder for the content-addressed cache; None computes everything.
-        progress: a tqdm bar on stderr.
+        progress: True for a `progress_bar` over the images, False for none, or a bar to
+            advance (one bar for several sweeps: its total is the caller's).
         max_in_flight: images submitted at once (default twice the CPUs).
 
     Returns:
@@ -866,9 +875,11 @@ def run_sweep(
     """
     stats = SweepStats()
     chunks: dict[int, list[dict]] = {}
-    with tqdm(desc="sweep", unit="image", file=sys.stderr, disable=not progress) as bar:
+    paths = list(iter_image_files([images] if isinstance(images, str | os.PathLike) else images))
+    bar: tqdm = progress if isinstance(progress, tqdm) else progress_bar(len(paths), progress)
+    with contextlib.nullcontext(bar) if isinstance(progress, tqdm) else bar:
         for index, rows in iter_sweep(
-            images,
+            paths,
             grid,
             executor,
             cache,

@@ -32,6 +32,11 @@ class TokenEstimate:
     rules: str  # rule-set id
     provider: str
 
+    def _repr_html_(self) -> str:  # notebooks: the estimate as a table
+        from toolkit.display import token_estimate_html
+
+        return token_estimate_html(self)
+
 
 class Sized(NamedTuple):
     tokens: int
