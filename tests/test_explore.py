@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 from PIL import Image, ImageDraw, ImageFont
 
 from toolkit import explorer as explorer_module

@@ -102,10 +102,6 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.reports": ("build_report", "notebook_images", "notebook_output", "save_table"),
         "toolkit.paths": ("PROJECT_DIR", "SAMPLES_DIR"),
     },
-    "exploring in notebooks": {
-        "toolkit.explorer": ("explore",),
-        "toolkit.display": ("SweepSummary", "sweep_summary"),
-    },
     "video": {
         "toolkit.video": (
             "SamplingPlan",
@@ -115,6 +111,10 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
             "sample_frames",
         ),
         "toolkit.video_cost": ("VideoCost", "cost_by_fps", "video_cost", "video_requests"),
+    },
+    "exploring in notebooks": {
+        "toolkit.explorer": ("explore",),
+        "toolkit.display": ("SweepSummary", "sweep_summary", "table_html"),
     },
 }
 ERRORS = ("ImageError", "RulesError", "SettingsError", "ToolkitError")
@@ -139,7 +139,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
     from toolkit.crops import CropPlan, split_for_legibility
     from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
-    from toolkit.display import SweepSummary, sweep_summary
+    from toolkit.display import SweepSummary, sweep_summary, table_html
     from toolkit.emulator import Emulator, FaultPlan, text_tokens
     from toolkit.explorer import explore
     from toolkit.images import (
