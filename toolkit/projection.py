@@ -222,7 +222,8 @@ def finding(projected: Mapping, picks: pd.DataFrame, rules: DecisionRules) -> st
         f"{'category' if categories == 1 else 'categories'} (mix: {projected['mix']})"
     )
     if len(few):
-        text += f"; {len(few)} of the categories rest on fewer than {FEW_IMAGES} images"
+        rest = "category rests" if len(few) == 1 else "categories rest"
+        text += f"; {len(few)} {rest} on fewer than {FEW_IMAGES} images"
     text += "."
     return text
 
