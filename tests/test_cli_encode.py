@@ -21,6 +21,7 @@ FIELDS = [
     "bytes",
     "base64_chars",
     "flags",
+    "backend",
     "encode_ms",
 ]
 

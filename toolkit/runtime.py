@@ -65,13 +65,22 @@ def available_cpus() -> int:
 def process_pool(workers: int) -> Executor:
     """A process pool whose workers are allocator-tuned.
 
-    On Linux the workers fork (milliseconds, not the ~0.3 s of re-importing per worker); the
-    CLI parent has started no threads and no libvips, the cases where fork is unsafe.
+    On Linux the workers fork (milliseconds, not the ~0.3 s of re-importing per worker): the
+    CLI parent has started no threads. Once this process has loaded libvips (its worker
+    threads make a forked child hang), they start from a fresh `forkserver` instead.
     """
-    methods = multiprocessing.get_all_start_methods()
-    method = "fork" if sys.platform.startswith("linux") and "fork" in methods else None
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context(method),
+        mp_context=multiprocessing.get_context(_start_method()),
         initializer=init_worker,
     )
+
+
+def _start_method() -> str | None:
+    """`fork` where it is safe and cheap, else `forkserver` (None: the platform's default)."""
+    methods = multiprocessing.get_all_start_methods()
+    if not sys.platform.startswith("linux"):
+        return None
+    if "pyvips" in sys.modules and "forkserver" in methods:
+        return "forkserver"
+    return "fork" if "fork" in methods else None

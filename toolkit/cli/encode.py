@@ -18,7 +18,7 @@ from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.cli.tokens import check_model, token_fields
 from toolkit.dataurl import to_data_url
 from toolkit.errors import SettingsError, ToolkitError
-from toolkit.images import EncodedImage, EncodeSettings, encode_image, iter_image_files
+from toolkit.images import BACKENDS, EncodedImage, EncodeSettings, encode_image, iter_image_files
 from toolkit.runtime import process_pool, tune_malloc
 
 TABLE_COLUMNS = (
@@ -47,6 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--background", type=colour, default=(255, 255, 255), help="colour under transparency"
     )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="auto: libvips decodes and resizes large JPEGs and PNGs when installed (faster); "
+        "pillow: Pillow only, the reference",
+    )
     parser.add_argument("--out", type=Path, metavar="DIR", help="write the encoded files here")
     parser.add_argument("--data-url", action="store_true", help="emit each image's data URL")
     parser.add_argument("--json", action="store_true", help="one JSON object per image")
@@ -69,6 +76,7 @@ def encode_row(path: str, encoded: EncodedImage) -> dict:
         "bytes": encoded.bytes,
         "base64_chars": encoded.base64_chars,
         "flags": list(encoded.flags),
+        "backend": encoded.backend,
         "encode_ms": round(sum(encoded.timings_ms.values()), 2),
     }
 
