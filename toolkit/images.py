@@ -8,8 +8,8 @@ longest side down to `max_side` and encode as JPEG, WebP or PNG. Defaults are th
 800 px, LANCZOS, JPEG quality 85 with `optimize=True`.
 
 Pillow is the reference. Where pyvips is installed, `encode_image` has libvips decode and
-resize the JPEGs and 8-bit PNGs that shrink at least twice (`toolkit.libvips`): the same
-decisions, read from the same header, and pixels within SSIM 0.999 of Pillow's.
+resize colour JPEGs and 8-bit PNGs that shrink (`toolkit.libvips`): the same decisions, read
+from the same header, and pixels within SSIM 0.999 of Pillow's.
 """
 
 import io
@@ -43,10 +43,6 @@ RESAMPLING = {r.name.lower(): r for r in Image.Resampling}
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
 JPEG_FORMATS = ("JPEG", "MPO")
 BACKENDS = ("auto", "pillow")
-# libvips resizes only images that shrink this much: below it Pillow's whole pass takes a few
-# milliseconds, and libvips' lanczos3 (its kernel phases are quantized) drifts further from
-# Pillow's on sparse bright points (a star field 1.25 times too large: SSIM 0.9986).
-VIPS_MIN_SHRINK = 2
 # What Pillow's `ImageOps.exif_transpose` does for each EXIF orientation.
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -100,8 +96,9 @@ class EncodeSettings:
     size (2: pixel-equivalent to a full decode, 1: faster and slightly softer, None: off).
     `reducing_gap` is passed to Pillow's resize (None: exact resampling from the decoded size).
     `keep_grayscale` keeps `L` images in `L` for JPEG and PNG (WebP always stores RGB).
-    `backend`: `auto` lets `encode_image` decode and resize JPEGs and 8-bit PNGs with libvips
-    when pyvips is installed (about twice as fast; same flags, pixels within SSIM 0.999),
+    `backend`: `auto` lets `encode_image` decode and resize colour JPEGs and 8-bit PNGs with
+    libvips when pyvips is installed (about twice as fast; same flags, pixels within SSIM
+    0.999 of Pillow's),
     `pillow` keeps every step in Pillow, the reference.
     """
 
@@ -426,21 +423,19 @@ def _decode_pillow(
 def _vips_takes(
     image: Image.Image, data: bytes, settings: EncodeSettings, draft_side: int | None
 ) -> bool:
-    """Whether libvips can do what the Pillow path would: a single-frame 8-bit JPEG (RGB or
-    grey) or PNG (grey or RGB, with or without alpha, no palette or colour-key transparency,
-    no orientation or profile after the pixels) that shrinks at least `VIPS_MIN_SHRINK` times
-    (drafts included) with LANCZOS and no reducing gap, when pyvips is installed."""
-    if draft_side is None or max(image.size) < VIPS_MIN_SHRINK * draft_side:
+    """Whether libvips can do what the Pillow path would, faster: a single-frame 8-bit colour
+    JPEG or PNG (RGB, or RGBA without palette or colour-key transparency, and no orientation
+    after the pixels) that shrinks with LANCZOS and no reducing gap, when pyvips is
+    installed. Grey images stay with Pillow: its one-channel resize beats libvips'."""
+    if draft_side is None or fit_size(*image.size, draft_side) == image.size:
         return False
     if settings.resample != "lanczos" or settings.reducing_gap is not None:
         return False
-    if settings.draft_factor is not None and settings.draft_factor < VIPS_MIN_SHRINK:
-        return False
     if image.format == "JPEG":
-        plain = image.mode in ("RGB", "L")
+        plain = image.mode == "RGB"
     elif image.format == "PNG":
         plain = (
-            image.mode in ("L", "LA", "RGB", "RGBA")
+            image.mode in ("RGB", "RGBA")
             and not getattr(image, "is_animated", False)
             and "transparency" not in image.info
             and _png_pixels_last(data)
@@ -490,7 +485,7 @@ def _decode_vips(
     turned = orientation in range(5, 9)
     upright = (src_h, src_w) if turned else (src_w, src_h)
     width, height = fit_size(*upright, side)
-    icc = image.info.get("icc_profile") if image.mode in ("RGB", "RGBA") else None
+    icc = image.info.get("icc_profile")
     pixels, flattened = libvips.resize(
         data,
         name,

@@ -1,6 +1,6 @@
 """The libvips pixel engine behind `toolkit.images.encode_image` (pyvips, loaded on first use).
 
-For a JPEG or an 8-bit PNG that must shrink, libvips decodes and resizes in one streamed pass
+For a colour JPEG or 8-bit PNG that must shrink, libvips decodes and resizes in one streamed pass
 (JPEG shrink-on-load at the DCT scale Pillow's draft would pick; alpha flattened before a
 lanczos3 resize with no reducing gap, one axis after the other: all as Pillow's path does),
 about twice as fast as Pillow on a 12 MP photo; only images with alpha are held in memory at
@@ -17,8 +17,6 @@ import functools
 from PIL import Image
 
 from toolkit.errors import CorruptImageError
-
-MODES = {1: "L", 3: "RGB"}
 
 
 @functools.cache
@@ -53,9 +51,9 @@ def resize(
     background: tuple[int, int, int],
     transposed: bool = False,
 ) -> tuple[Image.Image, bool]:
-    """Decode `data` (JPEG DCT-scaled by `shrink`, or PNG), flatten any alpha over
-    `background` (grey images stay grey over a grey one), resize to `size` with lanczos3,
-    and return the `L`/`RGB` Pillow image and whether some pixel was transparent.
+    """Decode `data` (an RGB or RGBA image: JPEG DCT-scaled by `shrink`, or PNG), flatten
+    any alpha over `background`, resize to `size` with lanczos3, and return the `RGB` Pillow
+    image and whether some pixel was transparent.
 
     `transposed`: the stored pixels are the picture transposed (EXIF orientations 5-8).
     """
@@ -68,10 +66,8 @@ def resize(
     except vips.Error as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "libvips error"
         raise CorruptImageError(name, f"cannot decode: {reason}") from None
-    mode = MODES[image.bands]
-    return Image.frombuffer(
-        mode, (image.width, image.height), pixels, "raw", mode, 0, 1
-    ), flattened
+    shape = (image.width, image.height)
+    return Image.frombuffer("RGB", shape, pixels, "raw", "RGB", 0, 1), flattened
 
 
 def _load(vips, data: bytes, shrink: int):
@@ -92,17 +88,13 @@ def _reduce(image, size: tuple[int, int], *, columns_first: bool):
 
 
 def _opaque(image, background: tuple[int, int, int]):
-    """Without alpha: composited over `background` when some pixel is transparent (the image
-    is decoded into memory once for that check), else the alpha band dropped."""
-    if image.bands not in (2, 4):
+    """RGB: composited over `background` when some pixel is transparent (the image is
+    decoded into memory once for that check), else the alpha band dropped."""
+    if image.bands != 4:
         return image, False
     image = image.copy_memory()
-    if image.extract_band(image.bands - 1).min() == 255:
-        return image.extract_band(0, n=image.bands - 1), False
-    if image.bands == 2 and len(set(background)) == 1:  # grey stays grey, as Pillow's path
-        background = background[:1]
-    elif image.bands == 2:
-        image = image.colourspace("srgb")
+    if image.extract_band(3).min() == 255:
+        return image.extract_band(0, n=3), False
     # In float, rounded: libvips' 8-bit flatten truncates, Pillow's composite rounds.
     flat = image.cast("float").flatten(background=list(background))
     return flat.rint().cast("uchar"), True
