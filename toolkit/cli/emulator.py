@@ -4,7 +4,8 @@ Prints one JSON line with `base_url`; point a client at it (`OPENAI_BASE_URL`, a
 `--faults "429=0.2,500=0.1,drop=0.05,hang=0.02,slow=0.1,retry_after_s=1,seed=1"` injects
 faults (see `toolkit.emulator.FaultPlan`). The server never downloads: an http(s) image URL
 is billed as `--url-image-size` (or a request's `X-Emulator-Image-Size` header) unless
-`--offline-urls refuse`.
+`--offline-urls refuse`. `--bandwidth-mbit 10` paces request and response bodies to 10 Mbit/s,
+an emulated slow link.
 """
 
 import argparse
@@ -38,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="close a connection idle for S seconds (default: ServerSettings.read_timeout_s)",
     )
+    parser.add_argument(
+        "--bandwidth-mbit",
+        type=float,
+        metavar="M",
+        help="emulate a link of M Mbit/s for request and response bodies (default: unpaced)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -48,6 +55,7 @@ def _settings(args: argparse.Namespace):
         "offline_urls": args.offline_urls,
         "url_image_size": args.url_image_size and parse_size(args.url_image_size),
         "read_timeout_s": args.read_timeout,
+        "bandwidth_mbit": args.bandwidth_mbit,
     }
     return ServerSettings(**{k: v for k, v in given.items() if v is not None})
 
