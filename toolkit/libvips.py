@@ -72,8 +72,10 @@ def resize(
 
 def _load(vips, data: bytes, shrink: int):
     if data.startswith(b"\x89PNG"):
-        return vips.Image.pngload_buffer(data, fail_on="truncated")
-    return vips.Image.jpegload_buffer(data, shrink=shrink, fail_on="truncated")
+        return vips.Image.pngload_buffer(data, fail_on="truncated", access="sequential")
+    return vips.Image.jpegload_buffer(
+        data, shrink=shrink, fail_on="truncated", access="sequential"
+    )
 
 
 def _reduce(image, size: tuple[int, int], *, columns_first: bool):
