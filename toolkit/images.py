@@ -97,9 +97,8 @@ class EncodeSettings:
     `reducing_gap` is passed to Pillow's resize (None: exact resampling from the decoded size).
     `keep_grayscale` keeps `L` images in `L` for JPEG and PNG (WebP always stores RGB).
     `backend`: `auto` lets `encode_image` decode and resize colour JPEGs and 8-bit PNGs with
-    libvips when pyvips is installed (about twice as fast; same flags, pixels within SSIM
-    0.999 of Pillow's),
-    `pillow` keeps every step in Pillow, the reference.
+    libvips when pyvips is installed (faster, `benchmarks/bench_encode.py`; same flags, pixels
+    within SSIM 0.999 of Pillow's); `pillow` keeps every step in Pillow, the reference.
     """
 
     max_side: int | None = 800

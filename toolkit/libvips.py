@@ -3,8 +3,8 @@
 For a colour JPEG or 8-bit PNG that must shrink, libvips decodes and resizes in one streamed pass
 (JPEG shrink-on-load at the DCT scale Pillow's draft would pick; alpha flattened before a
 lanczos3 resize with no reducing gap, one axis after the other: all as Pillow's path does),
-about twice as fast as Pillow on a 12 MP photo; only images with alpha are held in memory at
-full size, once, to check whether any pixel is transparent. `toolkit.images` decides every
+faster than Pillow (`benchmarks/bench_encode.py`); only images with alpha are held in memory
+at full size, once, to check whether any pixel is transparent. `toolkit.images` decides every
 normalization from the header, as for the Pillow path: the flags are the same.
 
 On first use the libvips operation cache is turned off (a repeated input must be decoded
