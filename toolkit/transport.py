@@ -19,9 +19,9 @@ images at the size declared in `X-Emulator-Image-Size` (it never downloads).
 
 Body sizes are exact (`toolkit.payload`, as the SDK serializes them) and the upload sizes are
 the bodies the openai SDK sends (`files_upload_bytes`, checked against what the emulator
-receives); HTTP headers, a few hundred bytes a request and alike for every transport, are
-not counted. Latency is measured against the emulator with an emulated link speed
-(`ServerSettings.bandwidth_mbit`), not against the API.
+receives); HTTP headers, alike for every transport, are not counted. Latency is measured
+against the emulator with an emulated link speed (`ServerSettings.bandwidth_mbit`), not
+against the API.
 """
 
 import hashlib
@@ -57,8 +57,7 @@ def files_upload_bytes(n_bytes: int, filename: str, mime: str, purpose: str = "v
 
 def upload_name(image: EncodedImage) -> str:
     """The file name an image is stored or uploaded under: its content digest and suffix."""
-    suffix = {"image/jpeg": ".jpg", "image/webp": ".webp", "image/png": ".png"}[image.mime]
-    return hashlib.sha256(image.data).hexdigest()[:32] + suffix
+    return hashlib.sha256(image.data).hexdigest()[:32] + "." + image.mime.split("/")[1]
 
 
 def image_parts(
@@ -158,11 +157,11 @@ def requests_needed(
     when the body is small (research/vision-api-facts.md §3.1), which would bind URLs and
     file ids too."""
     _check_responses(spec)
+    each = [image_parts(image, detail, url_base) for image in images]
     rows = []
     for transport in TRANSPORTS:
-        cycled = [images[i % len(images)] for i in range(count)]
-        parts = [image_parts(image, detail, url_base)[transport] for image in cycled]
-        data_bytes = {id(part): image.bytes for part, image in zip(parts, cycled, strict=True)}
+        parts = [each[i % len(images)][transport] for i in range(count)]
+        data_bytes = {id(p[transport]): image.bytes for p, image in zip(each, images, strict=True)}
         requests = list(split_requests(parts, spec, limits=limits))
         rows.append(
             {
