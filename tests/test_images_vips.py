@@ -3,6 +3,7 @@ orientation, alpha and colour handling, pixels within SSIM 0.999; and where it m
 
 import io
 import struct
+import subprocess
 import sys
 import zlib
 from concurrent.futures import ProcessPoolExecutor
@@ -248,3 +249,27 @@ def test_a_process_pool_after_libvips_loaded_does_not_hang():
 def test_a_bytes_buffer_and_a_path_agree(write):
     path = write("p.jpg", photo(), "JPEG")
     assert encode_image(path).data == encode_image(io.BytesIO(path.read_bytes())).data
+
+
+FORK_SAFETY = """
+import sys
+from toolkit import libvips
+from toolkit.images import encode_image
+steps = [libvips.fork_safe()]
+libvips.available()  # loaded and configured: libvips starts no thread for that
+steps.append(libvips.fork_safe())
+encode_image(sys.argv[1])  # its first operation starts libvips' worker threads
+steps.append(libvips.fork_safe())
+print(steps)
+"""
+
+
+def test_forking_is_safe_until_libvips_has_run(write):
+    path = write("p.jpg", photo(), "JPEG")
+    out = subprocess.run(
+        [sys.executable, "-c", FORK_SAFETY, str(path)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[True, True, False]"
+    preloaded = "import pyvips\nfrom toolkit import libvips\nprint(libvips.fork_safe())"
+    out = subprocess.run([sys.executable, "-c", preloaded], capture_output=True, text=True)
+    assert out.stdout.strip() == "False"  # imported by someone else: it may have run

@@ -13,15 +13,21 @@ parallelises across images, so each call uses one core.
 """
 
 import functools
+import sys
 
 from PIL import Image
 
 from toolkit.errors import CorruptImageError
 
+# Whether libvips may have started its worker threads in this process: at its first
+# operation, or earlier if someone else imported pyvips before `toolkit` did.
+_threads = {"may_run": False}
+
 
 @functools.cache
 def _pyvips():
     """The configured `pyvips` module, or None where it cannot load (no wheel, no libvips)."""
+    _threads["may_run"] |= "pyvips" in sys.modules
     try:
         import pyvips
     except (ImportError, OSError):
@@ -29,6 +35,14 @@ def _pyvips():
     pyvips.cache_set_max(0)
     pyvips.concurrency_set(1)
     return pyvips
+
+
+def fork_safe() -> bool:
+    """Whether a child forked now cannot hang on libvips: it has started no thread here
+    (loading and configuring pyvips starts none; its first operation does)."""
+    if "pyvips" in sys.modules:
+        _pyvips()  # the first call notes whether someone else had imported it already
+    return not _threads["may_run"]
 
 
 def available() -> bool:
@@ -58,6 +72,7 @@ def resize(
     `transposed`: the stored pixels are the picture transposed (EXIF orientations 5-8).
     """
     vips = _pyvips()
+    _threads["may_run"] = True
     try:
         image = _load(vips, data, shrink)
         image, flattened = _opaque(image, background)

@@ -12,6 +12,8 @@ import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from multiprocessing.connection import Connection
 
+from toolkit import libvips
+
 # glibc <malloc.h> parameter numbers.
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -66,7 +68,7 @@ def process_pool(workers: int) -> Executor:
     """A process pool whose workers are allocator-tuned.
 
     On Linux the workers fork (milliseconds, not the ~0.3 s of re-importing per worker): the
-    CLI parent has started no threads. Once this process has loaded libvips (its worker
+    CLI parent has started no threads of its own. Once libvips has run here (its worker
     threads make a forked child hang), they start from a fresh `forkserver` instead.
     """
     return ProcessPoolExecutor(
@@ -81,6 +83,6 @@ def _start_method() -> str | None:
     methods = multiprocessing.get_all_start_methods()
     if not sys.platform.startswith("linux"):
         return None
-    if "pyvips" in sys.modules and "forkserver" in methods:
-        return "forkserver"
-    return "fork" if "fork" in methods else None
+    if "fork" in methods and libvips.fork_safe():
+        return "fork"
+    return "forkserver" if "forkserver" in methods else None

@@ -5,6 +5,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from toolkit import libvips
 from toolkit.cli.args import (
     PATHS_HELP,
     SUFFIXES,
@@ -109,6 +110,7 @@ def _results(
     if workers <= 1:
         yield from map(_encode_one, jobs)
         return
+    libvips.available()  # loaded (no thread started yet) before the fork: workers inherit it
     with process_pool(workers) as pool:
         yield from pool.map(_encode_one, jobs)
 
