@@ -65,6 +65,7 @@ def test_all_is_the_api_table_each_group_sorted():
         "sweeps and recommendations",
         "reports",
         "video",
+        "transports",
         "exploring in notebooks",
     ]
 

@@ -21,6 +21,7 @@ FIELDS = [
     "bytes",
     "base64_chars",
     "flags",
+    "backend",
     "encode_ms",
 ]
 
@@ -145,3 +146,11 @@ def test_samples_folder_encodes_without_failures(capsys):
     code, out, _ = run(capsys, SAMPLES_DIR, "--json")
     rows = json_rows(out)
     assert code == 0 and len(rows) == sum(p.is_file() for p in SAMPLES_DIR.rglob("*"))
+
+
+def test_backend_is_reported_and_pillow_can_be_asked_for(capsys, folder):
+    code, out, _ = run(capsys, folder / "a.png", folder / "d.gif", "--json")
+    assert code == 0 and [r["backend"] for r in json_rows(out)] == ["vips", "pillow"]
+    code, out, _ = run(capsys, folder / "a.png", "--json", "--backend", "pillow")
+    assert code == 0 and json_rows(out)[0]["backend"] == "pillow"
+    assert run(capsys, folder / "a.png", "--backend", "opencv")[0] == 2

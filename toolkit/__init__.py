@@ -112,6 +112,17 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "toolkit.video_cost": ("VideoCost", "cost_by_fps", "video_cost", "video_requests"),
     },
+    "transports": {
+        "toolkit.transport": (
+            "TRANSPORTS",
+            "bytes_per_questions",
+            "files_upload_bytes",
+            "measure_latency",
+            "monthly_bytes",
+            "requests_needed",
+            "wire_table",
+        ),
+    },
     "exploring in notebooks": {
         "toolkit.explorer": ("explore",),
         "toolkit.display": ("SweepSummary", "sweep_summary", "table_html"),
@@ -205,6 +216,15 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     from toolkit.summary import summarize
     from toolkit.sweep import SweepGrid, iter_sweep, progress_bar, run_sweep, write_sweep
     from toolkit.tokens import TokenEstimate, image_tokens, max_useful_size
+    from toolkit.transport import (
+        TRANSPORTS,
+        bytes_per_questions,
+        files_upload_bytes,
+        measure_latency,
+        monthly_bytes,
+        requests_needed,
+        wire_table,
+    )
     from toolkit.video import SamplingPlan, VideoInfo, encode_frame, open_video, sample_frames
     from toolkit.video_cost import VideoCost, cost_by_fps, video_cost, video_requests
 

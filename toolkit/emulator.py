@@ -15,6 +15,11 @@ gets an OpenAI-shaped 4xx: `Content-Length` is required and bounded, image sizes
 their headers with a pixel cap before anything is decoded, and a connection that sends
 nothing for `read_timeout_s` is closed.
 
+`ServerSettings.bandwidth_mbit` emulates a slow link: request and response bodies move no
+faster than that many Mbit/s (the server paces its reads and writes; loopback is otherwise
+gigabytes per second), so latency grows with bytes as on a real uplink. `received_bytes`
+counts the body bytes received per endpoint path: what the client put on the wire.
+
 The answer is deterministic: a JSON description of each image received (type, width,
 height, detail, tokens). `usage` counts image tokens with `toolkit.tokens` for the requested
 model, plus an approximation for text: ceil(UTF-8 bytes / 4) per text block, the usual "about
@@ -65,6 +70,7 @@ FAULTS = ("429", "500", "drop", "hang", "slow")
 OFFLINE_URLS = ("accept", "refuse")
 IMAGE_SIZE_HEADER = "X-Emulator-Image-Size"
 _DRAIN_PAUSE_S = 0.25  # an oversized body is drained only while it keeps arriving
+_PACE_CHUNK = 64 * 1024  # bytes moved between two pauses when a bandwidth is emulated
 _SIZE = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
 _LENGTH = re.compile(r"[0-9]{1,15}")
 
@@ -141,12 +147,15 @@ class ServerSettings:
     decode (default: Pillow's decompression-bomb limit, as `EncodeSettings.max_pixels`); at
     most that many pixels are decoded at once across all requests, which bounds memory.
     `read_timeout_s`: a connection that sends nothing for this long is closed.
+    `bandwidth_mbit`: request and response bodies move at most this fast (an emulated link;
+    None: unpaced).
     """
 
     offline_urls: str = "accept"
     url_image_size: tuple[int, int] = (1024, 1024)
     max_image_pixels: int = DEFAULT_SETTINGS.max_pixels
     read_timeout_s: float = 30.0
+    bandwidth_mbit: float | None = None
 
     def __post_init__(self) -> None:
         if self.offline_urls not in OFFLINE_URLS:
@@ -154,6 +163,13 @@ class ServerSettings:
         width, height = self.url_image_size
         if min(width, height, self.max_image_pixels) < 1 or not self.read_timeout_s > 0:
             raise SettingsError("sizes and max_image_pixels must be >= 1, read_timeout_s > 0")
+        rate = self.bandwidth_mbit
+        if rate is not None and (
+            isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf
+        ):
+            raise SettingsError(
+                f"bandwidth_mbit must be a positive number, not {self.bandwidth_mbit!r}"
+            )
 
 
 class _PixelBudget:
@@ -197,6 +213,7 @@ class _State:
         self.attempts: Counter = Counter()
         self.answered: Counter = Counter()
         self.faults_seen: Counter = Counter()
+        self.received_bytes: Counter = Counter()
         self.serial = 0
 
     def next_id(self, prefix: str) -> str:
@@ -551,7 +568,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(data)
+        self._write_body(data)
 
     def _read_body(self) -> bytes:
         """The body by its `Content-Length` (required, decimal digits, within the request
@@ -574,10 +591,43 @@ class _Handler(BaseHTTPRequestHandler):
                 f"Request too large: {length} bytes; the limit is {limit} bytes.",
                 code="request_too_large",
             )
-        data = self.rfile.read(length)
+        data = self._read_exactly(length)
         if len(data) < length:
             raise ConnectionAbortedError("the body ended before its Content-Length")
+        with self.state.lock:
+            self.state.received_bytes[self.path.split("?", 1)[0].rstrip("/")] += length
         return data
+
+    def _pause(self, start: float, moved: int) -> None:
+        """Wait until `moved` bytes since `start` keep within the emulated bandwidth."""
+        rate = self.state.settings.bandwidth_mbit
+        if rate is None:
+            return
+        due = moved * 8 / (rate * 1e6) - (time.monotonic() - start)
+        self.state.stopping.wait(max(0.0, due))
+
+    def _read_exactly(self, length: int) -> bytes:
+        """Up to `length` body bytes (fewer if the client stops), paced when emulated."""
+        if self.state.settings.bandwidth_mbit is None:
+            return self.rfile.read(length)
+        chunks, start, got = [], time.monotonic(), 0
+        while got < length and (chunk := self.rfile.read(min(_PACE_CHUNK, length - got))):
+            chunks.append(chunk)
+            got += len(chunk)
+            self._pause(start, got)
+        return b"".join(chunks)
+
+    def _write_body(self, data: bytes) -> None:
+        """The answer's body, paced when emulated (the headers leave first, then)."""
+        if self.state.settings.bandwidth_mbit is None:
+            self.wfile.write(data)
+            return
+        self.wfile.flush()
+        start = time.monotonic()
+        for offset in range(0, len(data), _PACE_CHUNK):
+            self.wfile.write(data[offset : offset + _PACE_CHUNK])
+            self.wfile.flush()
+            self._pause(start, min(len(data), offset + _PACE_CHUNK))
 
     def _discard(self, length: int) -> None:
         """Read and drop up to `length` body bytes while they keep coming (a client that
@@ -772,6 +822,11 @@ class Emulator:
     @property
     def answered(self) -> Counter:
         return self.state.answered
+
+    @property
+    def received_bytes(self) -> Counter:
+        """Request body bytes received, per endpoint path (`/v1/files`, `/v1/responses`)."""
+        return self.state.received_bytes
 
     def start(self) -> "Emulator":
         self.thread = threading.Thread(

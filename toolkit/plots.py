@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import EngFormatter
+from matplotlib.ticker import EngFormatter, LogLocator, NullLocator
 
 FORMAT_COLORS = {"jpeg": "#1f77b4", "webp": "#ff7f0e", "png": "#2ca02c"}
+TRANSPORT_COLORS = {"data_url": "#d62728", "url": "#9467bd", "file_id": "#8c564b"}
 DETAIL_STYLES = {"low": ":", "auto": "-.", "high": "-", "original": "--"}
 UNKNOWN_COLOR = "#7f7f7f"
 LOG_SPAN = 30  # a log axis once the largest value is at least 30 times the smallest
@@ -45,8 +46,13 @@ def _tab(name: str) -> list[str]:
 
 
 def color_for(name: str) -> str:
-    """The fixed colour of a format (`jpeg`, `webp`, `png`) or a model; grey if unknown."""
-    return FORMAT_COLORS.get(name) or _model_palette().get(name, UNKNOWN_COLOR)
+    """The fixed colour of a format (`jpeg`, `webp`, `png`), a transport (`data_url`, `url`,
+    `file_id`) or a model; grey if unknown."""
+    return (
+        FORMAT_COLORS.get(name)
+        or TRANSPORT_COLORS.get(name)
+        or _model_palette().get(name, UNKNOWN_COLOR)
+    )
 
 
 def _valid(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -57,8 +63,13 @@ def _valid(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 
 def bytes_axis(ax: Axes, axis: str = "y") -> None:
-    """Label byte counts with SI prefixes (kB, MB) so tick labels stay short."""
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(EngFormatter(unit="B"))
+    """Label byte counts with SI prefixes (kB, MB) so tick labels stay short; on a log scale
+    the 2s and 5s between the powers of ten too."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_formatter(EngFormatter(unit="B"))
+    if target.get_scale() == "log":
+        target.set_minor_locator(LogLocator(subs=(2, 5)))
+        target.set_minor_formatter(EngFormatter(unit="B"))
 
 
 def auto_log(ax: Axes, values: Sequence[float] | pd.Series, axis: str = "y") -> None:
@@ -122,8 +133,9 @@ def _lines(ax: Axes, data: pd.DataFrame, by, x: str, y: str, style) -> list:
     return lines
 
 
-def _format_style(fmt: str) -> dict:
-    return {"color": color_for(fmt), "label": fmt}
+def _named_style(name: str) -> dict:
+    """A series' colour and label from its name (a format or a transport)."""
+    return {"color": color_for(name), "label": name}
 
 
 def _points_by_model(ax: Axes, data: pd.DataFrame, x: str, y: str) -> list:
@@ -139,6 +151,14 @@ def _scale(ax: Axes, values: pd.Series, axis: str, column: str) -> None:
     auto_log(ax, values, axis)
     if column == "bytes":
         bytes_axis(ax, axis)
+
+
+def _ticks_at(ax: Axes, values: pd.Series) -> None:
+    """x ticks at exactly the values measured (log scale when they span widely)."""
+    auto_log(ax, values, axis="x")
+    ticks = sorted(set(values))
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
 
 
 def _label(ax: Axes, xlabel: str, ylabel: str, legend_title: str | None) -> None:
@@ -159,7 +179,7 @@ def plot_by_quality(
     """`y` (default: bytes) against the quality setting, one line per format (a summary by
     format, quality)."""
     data = _valid(summary, "quality", y)
-    lines = _lines(ax, data, "format", "quality", y, _format_style)
+    lines = _lines(ax, data, "format", "quality", y, _named_style)
     _scale(ax, data[y], "y", "bytes" if y.startswith("bytes") else y)
     _label(ax, "quality setting (1-95)", ylabel, "format" if legend else None)
     return lines
@@ -178,7 +198,7 @@ def plot_fidelity(
     """Fidelity against size, one line per format, one point per quality (a summary by
     format, quality)."""
     data = _valid(summary, x, y).sort_values(["format", "quality"])
-    lines = _lines(ax, data, "format", x, y, _format_style)
+    lines = _lines(ax, data, "format", x, y, _named_style)
     _scale(ax, data[x], "x", "bytes" if x.startswith("bytes") else x)
     _label(ax, xlabel, ylabel, "format" if legend else None)
     return lines
@@ -258,6 +278,35 @@ def plot_latency_vs_bytes(ax: Axes, df: pd.DataFrame) -> list:
     bytes_axis(ax, "x")
     _label(ax, "request body (bytes)", "latency (ms)", "model")
     return points
+
+
+def plot_bytes_by_questions(ax: Axes, table: pd.DataFrame, *, legend: bool = True) -> list:
+    """Bytes the client sends (uploads once, then the request bodies) against the questions
+    asked about each image, one line per transport (`toolkit.transport.bytes_per_questions`)."""
+    data = _valid(table, "questions", "total_bytes")
+    lines = _lines(ax, data, "transport", "questions", "total_bytes", _named_style)
+    _ticks_at(ax, data["questions"])
+    _scale(ax, data["total_bytes"], "y", "bytes")
+    _label(ax, "questions asked about each image", "bytes sent", "transport" if legend else None)
+    return lines
+
+
+def plot_latency_by_bandwidth(
+    ax: Axes, summary: pd.DataFrame, *, y: str = "request_ms_mean", legend: bool = True
+) -> list:
+    """Time per question against the emulated link speed, one line per transport (a summary
+    by transport and `bandwidth_mbit`)."""
+    data = _valid(summary, "bandwidth_mbit", y)
+    lines = _lines(ax, data, "transport", "bandwidth_mbit", y, _named_style)
+    _ticks_at(ax, data["bandwidth_mbit"])
+    auto_log(ax, data[y])
+    _label(
+        ax,
+        "emulated link speed (Mbit/s)",
+        "time per question, mean per image (ms)",
+        "transport" if legend else None,
+    )
+    return lines
 
 
 def plot_detail_grid(axes: Sequence[Axes], views: Sequence[tuple[str, object]]) -> list:

@@ -55,7 +55,18 @@ DEFAULT_TIMEOUT_S = 600
 PRESET_SECTIONS = ("report", "shared", "notebooks")
 REPORT_SETTINGS = ("timeout_s", "watermark")
 INPUT_SUFFIXES = ("_dir", "_path")  # parameters naming the files a notebook reads
-PACKAGES = ("pillow", "openai", "pandas", "numpy", "papermill", "nbconvert", "matplotlib", "av")
+PACKAGES = (
+    "pillow",
+    "pyvips",
+    "pyvips-binary",
+    "openai",
+    "pandas",
+    "numpy",
+    "papermill",
+    "nbconvert",
+    "matplotlib",
+    "av",
+)
 
 # The lab template without its CDN scripts: reports open offline, and MathJax would turn the
 # dollar amounts in the prose into maths.

@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
+from toolkit import libvips
 from toolkit.errors import ToolkitError
 
 T = TypeVar("T")
@@ -75,20 +76,21 @@ class ProcessPool(ProcessPoolExecutor):
     `forkserver`, allocator-tuned, leaving Ctrl-C to the parent, and gone when this process
     dies, however it dies.
 
-    Why `forkserver`: each worker is forked from a small server process that imported
-    `preload` once (the first pool of a process decides what), so workers start in
-    milliseconds as with `fork`, not the ~0.3 s of a fresh interpreter per worker (`spawn`); yet
-    nothing of this process is copied into them: `fork` after threads or libvips have started
-    deadlocks the workers (research/perf-anchors.md), and a notebook or a caller of the library
-    may have started either. `spawn` where there is no `forkserver` (Windows).
+    Start method: `fork` when it is safe, which is what a command like `toolkit encode` is:
+    on Linux, in a process running no other thread and in which libvips has not run (its
+    worker threads make a forked child hang, research/perf-anchors.md); the workers then cost
+    nothing to start. Otherwise (a notebook's kernel, a library caller with threads)
+    `forkserver`: each worker is forked from a small server process that imported `preload`
+    once (the first pool of a process decides what), so nothing of this process is copied
+    into it, at the price of that server's start (about 0.3 s). `spawn` where there is no
+    `forkserver` (Windows).
 
     Each worker holds the read end of a pipe whose only writer this process keeps
     (`init_worker`); `terminate()` closes it on purpose and the workers stop at once.
     """
 
     def __init__(self, workers: int | None = None, preload: Sequence[str] = ()):
-        methods = multiprocessing.get_all_start_methods()
-        method = "forkserver" if "forkserver" in methods else "spawn"
+        method = _start_method()
         context = multiprocessing.get_context(method)
         if method == "forkserver" and preload:
             context.set_forkserver_preload(list(preload))
@@ -106,6 +108,15 @@ class ProcessPool(ProcessPoolExecutor):
         """Cancel what has not started and stop the running workers now."""
         self._alive.close()
         self.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_method() -> str:
+    """`fork` where it is safe (see `ProcessPool`), else `forkserver`, else `spawn`."""
+    methods = multiprocessing.get_all_start_methods()
+    safe = threading.active_count() == 1 and libvips.fork_safe()
+    if sys.platform.startswith("linux") and "fork" in methods and safe:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
 
 
 def _result_or_error(fn: Callable[[T], R], item: T) -> R | ToolkitError:

@@ -55,6 +55,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS.max_image_pixels,
         help="refuse images with more pixels (from their header)",
     )
+    parser.add_argument(
+        "--bandwidth-mbit",
+        type=float,
+        metavar="M",
+        default=DEFAULTS.bandwidth_mbit,
+        help="emulate a link of M Mbit/s for request and response bodies (none: unpaced)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             url_image_size=args.url_image_size,
             max_image_pixels=args.max_image_pixels,
             read_timeout_s=args.read_timeout,
+            bandwidth_mbit=args.bandwidth_mbit,
         )
         emulator = Emulator(args.port, faults=FaultPlan.parse(args.faults), settings=settings)
     except (SettingsError, ValueError, OverflowError, OSError) as exc:  # Overflow: bad port
