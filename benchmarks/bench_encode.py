@@ -196,7 +196,7 @@ def seed_pixels(path: Path) -> Image.Image:
 
 def toolkit_pixels(path: Path, backend: str = "auto") -> Image.Image:
     from toolkit.images import EncodeSettings, encode_image
-    from toolkit.quality import decode
+    from toolkit.quality import decode_image as decode
 
     return decode(encode_image(path, EncodeSettings(backend=backend, **PNG_PIXELS)).data)
 

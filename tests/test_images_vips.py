@@ -10,14 +10,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import BLUE, GREEN, RED, STORE, WHITE, quadrants, to_bytes
+from helpers import BLUE, GREEN, RED, STORE, WHITE, quadrants, to_bytes
 from PIL import ExifTags, Image
 
 from toolkit import libvips
 from toolkit.errors import CorruptImageError, SettingsError
 from toolkit.images import EncodeSettings, encode_image, flatten_alpha
 from toolkit.paths import SAMPLES_DIR
-from toolkit.quality import decode, ssim
+from toolkit.quality import decode_image, ssim
 from toolkit.runtime import ProcessPool
 
 # Lossless output, so that the pixels compared are the ones the encoder was given.
@@ -59,7 +59,7 @@ def assert_same_normalization(fast, reference, min_ssim=0.999):
         reference.source_width,
         reference.source_height,
     )
-    a, b = decode(fast.data), decode(reference.data)
+    a, b = decode_image(fast.data), decode_image(reference.data)
     assert a.mode == b.mode
     assert ssim(a, b) >= min_ssim
 
@@ -81,7 +81,7 @@ def test_the_12mp_photo_stays_within_the_exact_reference():
         exact = image.convert("RGB").resize((800, 600), Image.Resampling.LANCZOS)
     fast = encode_image(path, PIXELS)
     assert fast.backend == "vips" and "draft_decoded" in fast.flags
-    assert ssim(exact, decode(fast.data)) >= 0.998
+    assert ssim(exact, decode_image(fast.data)) >= 0.998
 
 
 def photo(size=(1800, 1200)) -> Image.Image:
@@ -99,7 +99,7 @@ def test_exif_orientation_turns_the_picture_upright(write, orientation):
     fast, reference = both(path)
     assert_same_normalization(fast, reference)
     assert (fast.width, fast.height) == (800, 533) and "exif_rotated" in fast.flags
-    upright = decode(fast.data)
+    upright = decode_image(fast.data)
     for xy, colour in [((100, 100), RED), ((700, 100), GREEN), ((100, 430), BLUE)]:
         assert np.allclose(upright.getpixel(xy), colour, atol=70), (orientation, xy)
 
@@ -143,7 +143,7 @@ def test_rgba_is_composited_before_the_resize_as_pillow_does(write):
     fast, reference = both(path, background=(255, 0, 0))
     assert_same_normalization(fast, reference)
     exact = flatten_alpha(image, (255, 0, 0)).resize((800, 400), Image.Resampling.LANCZOS)
-    assert ssim(exact, decode(fast.data)) >= 0.999
+    assert ssim(exact, decode_image(fast.data)) >= 0.999
 
 
 def png_with_late_chunk(image: Image.Image, kind: bytes, body: bytes) -> bytes:

@@ -6,7 +6,7 @@ import base64
 import time
 
 import pytest
-from conftest import quadrants, run_cli, to_bytes
+from helpers import quadrants, run_cli, to_bytes
 from openai import OpenAI
 from PIL import Image
 

@@ -88,6 +88,7 @@ class Choice:
             format=self.format,
             quality=self.quality,
             background=self.background,
+            backend="pillow",  # the sweep's pixels, so copied settings give the screen's bytes
         )
 
     def sweep_grid(self, reference_side: int = REFERENCE_SIDE) -> SweepGrid:
@@ -110,7 +111,7 @@ class Choice:
         return (
             "settings = toolkit.EncodeSettings(\n"
             f"    max_side={self.max_side}, format={self.format!r}, quality={self.quality}"
-            f"{background}\n)\n"
+            f"{background}, backend='pillow'\n)\n"
             f"encoded = toolkit.encode_image({_python_path(self.image)}, settings)\n"
             "toolkit.image_tokens(encoded.width, encoded.height, "
             f"{self.model!r}, {self.detail!r})"
@@ -119,7 +120,7 @@ class Choice:
     def command(self) -> str:
         """The `toolkit encode` command line for the same (one line)."""
         words = ["toolkit", "encode", _shown(self.image), "--max-side", str(self.max_side)]
-        words += ["--format", self.format, "--quality", str(self.quality)]
+        words += ["--format", self.format, "--quality", str(self.quality), "--backend", "pillow"]
         if self.background != (255, 255, 255):
             words += ["--background", _hex(self.background)]
         words += ["--model", self.model, "--detail", self.detail]

@@ -45,13 +45,17 @@ def tune_malloc() -> bool:
     )
 
 
-def init_worker(parent_alive: Connection | None = None) -> None:
+def init_worker(parent_alive: Connection | None = None, forked_writer: int | None = None) -> None:
     """Start-up of a pool worker: allocator tuned, Ctrl-C left to the parent (which shuts
     the pool down; a worker of its own would print a traceback), and, given the read end of
     a pipe whose only writer is the parent, exit as soon as the parent dies (a SIGKILL
-    included), instead of waiting forever for work that will never come."""
+    included), instead of waiting forever for work that will never come. A forked worker
+    inherited the writer too (`forked_writer`): it closes its copy, or it would keep the pipe
+    open itself."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     tune_malloc()
+    if forked_writer is not None:
+        os.close(forked_writer)
     if parent_alive is not None:
         threading.Thread(target=_exit_with, args=(parent_alive,), daemon=True).start()
 
@@ -95,8 +99,12 @@ class ProcessPool(ProcessPoolExecutor):
         if method == "forkserver" and preload:
             context.set_forkserver_preload(list(preload))
         reader, self._alive = multiprocessing.Pipe(duplex=False)
+        forked_writer = self._alive.fileno() if method == "fork" else None
         super().__init__(
-            workers or available_cpus(), context, initializer=init_worker, initargs=(reader,)
+            workers or available_cpus(),
+            context,
+            initializer=init_worker,
+            initargs=(reader, forked_writer),
         )
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -115,7 +115,7 @@ def test_a_killed_sweep_leaves_no_process_behind(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while len(children := descendants(process.pid)) < 4:  # forkserver, tracker, 2 workers
+    while len(children := descendants(process.pid)) < 2:  # the 2 workers (at least)
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
