@@ -93,9 +93,8 @@ class ProcessPool(ProcessPoolExecutor):
         if method == "forkserver" and preload:
             context.set_forkserver_preload(list(preload))
         reader, self._alive = multiprocessing.Pipe(duplex=False)
-        super().__init__(
-            workers or available_cpus(), context, initializer=init_worker, initargs=(reader,)
-        )
+        self.slots = workers or available_cpus()  # jobs run at once
+        super().__init__(self.slots, context, initializer=init_worker, initargs=(reader,))
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         super().shutdown(wait, cancel_futures=cancel_futures)

@@ -1,0 +1,130 @@
+"""Sweeps beyond one machine: a Dask process cluster, images as bytes or fsspec URLs, samples."""
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from PIL import Image
+from test_sweep import SMALL, photo
+
+from toolkit import sources
+from toolkit.errors import SettingsError
+from toolkit.sweep import SweepGrid, run_sweep
+
+distributed = pytest.importorskip("distributed")
+fsspec = pytest.importorskip("fsspec")
+
+GRID = SweepGrid(**{**SMALL, "max_sides": (128,), "qualities": (60,)})
+STABLE = ["image", "category", "image_sha256", "width", "height", "bytes", "tokens", "seen_ssim"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes on this machine, as `dask scheduler` + `dask worker` would be."""
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        yield local
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "images"
+    photo(root / "photos" / "a.jpg", seed=1)
+    photo(root / "photos" / "b.jpg", 300, 400, seed=2)
+    (root / "graphics").mkdir()
+    Image.new("RGB", (200, 120), "navy").save(root / "graphics" / "c.png")
+    return root
+
+
+def no_local_files():
+    """Run on a worker: from now on the toolkit cannot open a local path there."""
+    from toolkit import files
+
+    def refuse(path):
+        raise PermissionError(13, "this worker has no local files", str(path))
+
+    files.open_regular = refuse
+    import toolkit.images
+
+    toolkit.images.open_regular = refuse
+
+
+def test_a_process_cluster_gives_the_rows_of_the_local_pool(folder, cluster):
+    from toolkit.cluster import DaskExecutor
+
+    local = run_sweep(folder, GRID, progress=False)
+    with DaskExecutor(cluster.scheduler_address) as executor:
+        executor.client.run(no_local_files)  # the images must travel as bytes
+        remote = run_sweep(folder, GRID, executor, progress=False)
+    assert remote["error"].isna().all()
+    pd.testing.assert_frame_equal(remote[STABLE], local[STABLE])
+    assert list(remote["path"]) == list(local["path"])  # rows name the caller's files
+
+
+def test_file_urls_are_read_by_the_workers_and_cached_by_version(folder, tmp_path, cluster):
+    from toolkit.cluster import DaskExecutor
+
+    url = folder.as_uri()  # file:///.../images
+    local = run_sweep(folder, GRID, progress=False)
+    cache = tmp_path / "cache"
+    with DaskExecutor(cluster.scheduler_address) as executor:
+        first = run_sweep(url, GRID, executor, cache, progress=False)
+        again = run_sweep(url, GRID, executor, cache, progress=False)
+    assert first["path"].str.startswith("file:///").all()
+    pd.testing.assert_frame_equal(first[STABLE], local[STABLE])  # same names, categories, values
+    assert again.attrs["sweep"]["computed_encodes"] == 0  # known versions: nothing recomputed
+    pd.testing.assert_frame_equal(again[STABLE], first[STABLE])
+    Image.new("RGB", (200, 120), "maroon").save(folder / "graphics" / "c.png")  # a new version
+    changed = run_sweep(url, GRID, executor=None, cache=cache, progress=False)
+    assert changed.attrs["sweep"]["computed_images"] == 1
+
+
+def test_an_unreachable_scheduler_or_a_cluster_without_the_toolkit_is_a_clear_error(cluster):
+    from toolkit.cluster import DaskExecutor
+
+    with pytest.raises(
+        SettingsError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+    ):
+        DaskExecutor("tcp://127.0.0.1:9", timeout=1)
+
+
+def test_urls_in_memory_listing_sampling_and_rows(tmp_path):
+    memory = fsspec.filesystem("memory")
+    for i in range(6):
+        path = tmp_path / f"p{i}.jpg"
+        photo(path, 160, 120, seed=i)
+        memory.pipe(f"/bucket/shots/p{i}.jpg", path.read_bytes())
+    memory.pipe("/bucket/shots/.hidden.jpg", b"x")
+    memory.pipe("/bucket/shots/notes.txt", b"x")
+    listing = sources.list_images(["memory://bucket"])
+    assert listing == [f"memory:///bucket/shots/p{i}.jpg" for i in range(6)]
+    chosen = sources.sample_images(listing, 3, seed=7)
+    assert chosen == sources.sample_images(listing, 3, seed=7)  # reproducible
+    assert chosen == sorted(chosen) and set(chosen) < set(listing)
+    assert any(sources.sample_images(listing, 3, seed=s) != chosen for s in range(1, 5))
+    assert sources.sample_images(listing, 0) == listing == sources.sample_images(listing, 99)
+    with pytest.raises(SettingsError):
+        sources.sample_images(listing, -1)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as threads:  # memory:// is this process's: threads read it
+        rows = run_sweep(chosen, GRID, threads, progress=False)
+    assert rows["error"].isna().all() and set(rows["category"]) == {"shots"}
+    assert list(rows["path"].unique()) == chosen
+    memory.rm("/bucket", recursive=True)
+
+
+def test_toolkit_sweep_on_a_cluster_with_a_sample(folder, tmp_path, cluster):
+    out = tmp_path / "out.csv"
+    command = [sys.executable, "-m", "toolkit", "sweep", str(folder), "-o", str(out)]
+    command += ["--scheduler", cluster.scheduler_address, "--sample", "2", "--seed", "5"]
+    command += ["--max-sides", "128", "--qualities", "60", "--formats", "jpeg", "--json"]
+    command += ["--no-cache", "--no-progress"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=os.environ)
+    assert done.returncode == 0, done.stderr
+    assert '"corpus_images": 3' in done.stdout and '"images": 2' in done.stdout
+    frame = pd.read_csv(out)
+    assert frame["path"].nunique() == 2
