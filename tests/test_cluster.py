@@ -1,5 +1,6 @@
 """Sweeps beyond one machine: a Dask process cluster, images as bytes or fsspec URLs, samples."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from PIL import Image
 from test_sweep import SMALL, photo
 
 from toolkit import sources
-from toolkit.errors import SettingsError
+from toolkit.errors import ReportError, SettingsError
 from toolkit.sweep import SweepGrid, run_sweep
 
 distributed = pytest.importorskip("distributed")
@@ -128,3 +129,30 @@ def test_toolkit_sweep_on_a_cluster_with_a_sample(folder, tmp_path, cluster):
     assert '"corpus_images": 3' in done.stdout and '"images": 2' in done.stdout
     frame = pd.read_csv(out)
     assert frame["path"].nunique() == 2
+
+
+@pytest.mark.notebooks
+def test_a_report_notebook_sweeps_on_the_cluster_given(folder, tmp_path, cluster):
+    from toolkit.paths import NOTEBOOKS_DIR
+    from toolkit.reports import build_report
+
+    with pytest.raises(ReportError, match="cannot reach the Dask scheduler"):
+        build_report("smoke", folder, tmp_path / "none", scheduler="tcp://127.0.0.1:9")
+
+    def jobs_done() -> int:
+        prefix = cluster.scheduler.task_prefixes.get("run_job")
+        return 0 if prefix is None else prefix.state_counts["memory"]
+
+    before = jobs_done()
+    out = build_report(
+        "smoke",
+        folder,
+        tmp_path / "report",
+        notebooks=[NOTEBOOKS_DIR / "01-quality.ipynb"],
+        scheduler=cluster.scheduler_address,
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["notebooks"][0]["parameters"]["scheduler"] == cluster.scheduler_address
+    sweep = pd.read_csv(out / "tables" / "01-quality-sweep.csv")
+    assert sweep["error"].isna().all() and sweep["path"].nunique() == 2  # smoke: limit 2
+    assert jobs_done() - before == 2  # one job per image, on the cluster's workers
