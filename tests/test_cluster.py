@@ -123,12 +123,16 @@ def test_toolkit_sweep_on_a_cluster_with_a_sample(folder, tmp_path, cluster):
     command = [sys.executable, "-m", "toolkit", "sweep", str(folder), "-o", str(out)]
     command += ["--scheduler", cluster.scheduler_address, "--sample", "2", "--seed", "5"]
     command += ["--max-sides", "128", "--qualities", "60", "--formats", "jpeg", "--json"]
-    command += ["--no-cache", "--no-progress"]
+    command += ["--no-cache", "--no-progress", "--monthly-images", "1000"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=os.environ)
     assert done.returncode == 0, done.stderr
-    assert '"corpus_images": 3' in done.stdout and '"images": 2' in done.stdout
-    frame = pd.read_csv(out)
-    assert frame["path"].nunique() == 2
+    summary, *lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert (summary["corpus_images"], summary["images"]) == (3, 2)
+    assert pd.read_csv(out)["path"].nunique() == 2
+    projection = [line for line in lines if "monthly_usd" in line]
+    assert [p["model"] for p in projection] == ["gpt-4o"]
+    for p in projection:  # 2 of 3 images swept: the dollars come with a sampling interval
+        assert p["monthly_usd_low"] <= p["monthly_usd"] <= p["monthly_usd_high"]
 
 
 @pytest.mark.notebooks

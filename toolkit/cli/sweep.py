@@ -13,6 +13,7 @@ is missing. Prints a summary (a JSON object with `--json`); exits 1 if any row h
 
 import argparse
 import dataclasses
+import math
 import os
 import sys
 from pathlib import Path
@@ -28,15 +29,18 @@ from toolkit.cli.args import (
     positive_int,
     rules_from,
 )
-from toolkit.cli.output import print_json_lines, print_recommendations, print_table
+from toolkit.cli.output import print_json_lines, print_recommendations, print_rows, print_table
 from toolkit.images import DEFAULT_SETTINGS, EncodeSettings
 from toolkit.pricing import TIERS
+from toolkit.projection import monthly_projection
 from toolkit.recommend import recommend
 from toolkit.runtime import tune_malloc
 from toolkit.sources import list_images, sample_images
 from toolkit.sweep import SweepGrid, SweepStats, partial_path, write_sweep
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(SweepGrid)}
+PROJECTION = ("model", "images", "seed_monthly_usd", "monthly_usd", "monthly_usd_low")
+PROJECTION += ("monthly_usd_high", "saving_pct")
 
 
 def default_cache_dir() -> Path:
@@ -81,6 +85,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--recommend",
         action="store_true",
         help="then print the recommendation per model and category (see toolkit recommend)",
+    )
+    parser.add_argument(
+        "--monthly-images",
+        type=positive_int,
+        metavar="N",
+        help="--recommend, then the monthly dollars for N images, seed recipe against the "
+        "recommendation (with a 90 %% interval when --sample sweeps part of the images)",
     )
     add_rules_arguments(parser)
     parser.add_argument(
@@ -154,7 +165,23 @@ def run(args: argparse.Namespace) -> int:
         print_json_lines([summary], sys.stdout)
     else:
         print_table([summary], list(summary), sys.stdout)
-    if args.recommend:
+    if args.recommend or args.monthly_images:
         picks = recommend(frame, rules, prices=args.prices)
         print_recommendations(picks, args.json)
+        if args.monthly_images:
+            sampled = len(chosen) < len(listing)
+            print_projection(frame, picks, args, len(listing) if sampled else None)
     return 1 if errors else 0
+
+
+def print_projection(frame, picks, args: argparse.Namespace, corpus_size: int | None) -> None:
+    """`toolkit.monthly_projection` of the recommendation, its interval for the corpus the
+    sample was drawn from."""
+    projected = monthly_projection(
+        frame, picks, args.monthly_images, corpus_size=corpus_size, prices=args.prices
+    )
+    rows = [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in projected.to_dict("records")
+    ]
+    print_rows(rows, args.json, PROJECTION)
