@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_sweep import cpu_seconds, status_mb
 from PIL import Image
 
 from toolkit.sweep import SweepGrid, iter_sweep, sweep_executor, to_frame
@@ -55,18 +56,6 @@ def generate(folder: Path, count: int) -> list[Path]:
         pixels[top : top + 128, left : left + 128] = ((i * 7) % 256, (i * 13) % 256, i % 256)
         Image.fromarray(pixels).save(path, quality=90)
     return paths
-
-
-def status_mb(pid: int | str, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def cpu_seconds(pid: int | str = "self") -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 from PIL import Image
-from test_sweep import SMALL, photo
+from test_sweep import SMALL, corpus, photo  # noqa: F401  (corpus: a fixture)
 
 from toolkit import sources
 from toolkit.errors import ReportError, SettingsError
@@ -31,13 +31,10 @@ def cluster():
 
 
 @pytest.fixture
-def folder(tmp_path):
-    root = tmp_path / "images"
-    photo(root / "photos" / "a.jpg", seed=1)
-    photo(root / "photos" / "b.jpg", 300, 400, seed=2)
-    (root / "graphics").mkdir()
-    Image.new("RGB", (200, 120), "navy").save(root / "graphics" / "c.png")
-    return root
+def folder(corpus):  # noqa: F811  (the imported fixture)
+    """test_sweep's corpus without its corrupt file: two photos and a screenshot."""
+    (corpus / "broken" / "bad.jpg").unlink()
+    return corpus
 
 
 def no_local_files():
@@ -78,18 +75,36 @@ def test_file_urls_are_read_by_the_workers_and_cached_by_version(folder, tmp_pat
     pd.testing.assert_frame_equal(first[STABLE], local[STABLE])  # same names, categories, values
     assert again.attrs["sweep"]["computed_encodes"] == 0  # known versions: nothing recomputed
     pd.testing.assert_frame_equal(again[STABLE], first[STABLE])
-    Image.new("RGB", (200, 120), "maroon").save(folder / "graphics" / "c.png")  # a new version
+    Image.new("RGB", (320, 200), "maroon").save(folder / "screens" / "s.png")  # a new version
     changed = run_sweep(url, GRID, executor=None, cache=cache, progress=False)
     assert changed.attrs["sweep"]["computed_images"] == 1
 
 
-def test_an_unreachable_scheduler_or_a_cluster_without_the_toolkit_is_a_clear_error(cluster):
+def test_an_unreachable_scheduler_is_one_line_and_no_output(folder, tmp_path, monkeypatch, capsys):
+    from toolkit import cluster as module
+    from toolkit.cli import main
+
+    monkeypatch.setattr(module, "CONNECT_TIMEOUT_S", 1)
+    out = tmp_path / "out.csv"
+    code = main(["sweep", str(folder), "-o", str(out), "--scheduler", "tcp://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith("toolkit sweep: error: cannot reach the Dask scheduler at tcp://")
+    assert not out.exists() and not (tmp_path / "out.csv.partial").exists()
+
+
+def test_without_dask_or_fsspec_the_message_says_what_to_install(monkeypatch):
     from toolkit.cluster import DaskExecutor
 
-    with pytest.raises(
-        SettingsError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"
-    ):
-        DaskExecutor("tcp://127.0.0.1:9", timeout=1)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    with pytest.raises(SettingsError, match=r"pip install 'dask\[distributed\]'"):
+        DaskExecutor("tcp://127.0.0.1:8786")
+    monkeypatch.setitem(sys.modules, "fsspec", None)
+    with pytest.raises(SettingsError, match="pip install fsspec"):
+        sources.list_images(["s3://bucket/shots"])
+    monkeypatch.undo()
+    with pytest.raises(SettingsError, match="nosuch://x: cannot open this URL"):
+        sources.list_images(["nosuch://x"])
 
 
 def test_urls_in_memory_listing_sampling_and_rows(tmp_path):

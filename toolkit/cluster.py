@@ -37,15 +37,17 @@ def _toolkit_version() -> str:
 
 class DaskExecutor(Executor):
     """A `concurrent.futures.Executor` over the Dask cluster at `address`, checked on
-    connection: the scheduler answers within `timeout` seconds and has workers, each with
-    this toolkit's version (and, when `ocr`, Tesseract); else a `SettingsError` saying which.
+    connection: the scheduler answers within `timeout` seconds (default `CONNECT_TIMEOUT_S`)
+    and has workers, each with this toolkit's version (and, when `ocr`, Tesseract); else a
+    `SettingsError` saying which.
 
     `bytes` arguments are scattered to a worker first (not sent through the scheduler's task
     graph). `shutdown()` closes this client only: the cluster keeps running.
     """
 
-    def __init__(self, address: str, *, ocr: bool = False, timeout: float = CONNECT_TIMEOUT_S):
+    def __init__(self, address: str, *, ocr: bool = False, timeout: float | None = None):
         distributed = _distributed()
+        timeout = timeout or CONNECT_TIMEOUT_S
         try:
             self.client = distributed.Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:

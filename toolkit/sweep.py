@@ -7,11 +7,14 @@ reference statistics (`toolkit.quality.Reference`). Tokens and dollars per model
 then computed in the parent from the encoded geometry alone, so they never cost an encode.
 
 Units run on any `concurrent.futures.Executor` (default: a process pool over the machine's
-CPUs, started with `forkserver`), a bounded number at a time, so memory stays flat whatever
-the number of images. With a cache folder each image's results are written as soon as they
-arrive, one JSON file per image and configuration (temp file + rename: concurrent sweeps can
-share the folder), keyed by the image's SHA-256, the encode knobs that are not swept, the
-reference size and the toolkit version. A rerun, an interrupted run or an extended grid
+CPUs, started with `forkserver`; `sweep_executor` gives a Dask cluster's), a bounded number at
+a time, so memory stays flat whatever the number of images. Images are local files, read here
+once and sent as bytes, or URLs the workers read (`toolkit.sources`). Each original is read
+by OCR once: readings are kept by content, not by grid (`_Readings`). With a cache folder
+each image's results are written as soon as they arrive, one JSON file per image and
+configuration (temp file + rename: concurrent sweeps can share the folder), keyed by the
+image's SHA-256, the encode knobs that are not swept, the reference size and the toolkit
+version. A rerun, an interrupted run or an extended grid
 computes only the encodes that are missing.
 """
 
@@ -27,6 +30,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -166,7 +170,7 @@ class SourceRecord(TypedDict, total=False):
     reference_height: int
     ceiling: dict[str, float]  # "WxH" kept -> seen SSIM of the original sent whole
     text_words: int  # OCR: confident words read in the full-resolution original
-    reading: dict  # OCR: the original's `legibility.Reading`, so it is never read again
+    reading: dict  # OCR: the original's `legibility.Reading` (the parent keeps it, `_Readings`)
 
 
 class EncodeRecord(TypedDict, total=False):
@@ -707,6 +711,7 @@ class _Readings:
     original is read twice: not by a second round, another notebook or another grid."""
 
     _kept: OrderedDict[str, dict] = OrderedDict()  # this process's, shared by every sweep
+    _lock = threading.Lock()  # sweeps may run in threads at once
 
     def __init__(self, grid: SweepGrid, root: str | os.PathLike | None):
         settings = grid.cache_settings()
@@ -717,9 +722,10 @@ class _Readings:
 
     def get(self, digest: str) -> dict | None:
         key = f"{self.tag}/{digest}"
-        if key in self._kept:
-            self._kept.move_to_end(key)
-            return self._kept[key]
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
         if self.folder is None:
             return None
         try:
@@ -736,9 +742,10 @@ class _Readings:
             write_atomic(self.folder / f"{digest}.json", json.dumps(reading))
 
     def _remember(self, key: str, reading: dict) -> None:
-        self._kept[key] = reading
-        while len(self._kept) > READINGS_KEPT:
-            self._kept.popitem(last=False)
+        with self._lock:
+            self._kept[key] = reading
+            while len(self._kept) > READINGS_KEPT:
+                self._kept.popitem(last=False)
 
 
 def _content_sha256(entry: Mapping[str, object]) -> str:
@@ -1090,12 +1097,12 @@ def write_sweep(
     not finished), keeps the partial file (and the cache) and raises `KeyboardInterrupt`
     saying so."""
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(output)
-    pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
     order: list[int] = []
-    executor = sweep_executor(scheduler, workers, ocr=grid.ocr)
+    executor = sweep_executor(scheduler, workers, ocr=grid.ocr)  # a bad address: no file
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
         results = iter_sweep(images, grid, executor, cache, stats=stats)
         with tqdm(desc="sweep", unit="image", file=sys.stderr, disable=not progress) as bar:
             for index, rows in results:

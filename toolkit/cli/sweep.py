@@ -39,8 +39,15 @@ from toolkit.sources import list_images, sample_images
 from toolkit.sweep import SweepGrid, SweepStats, partial_path, write_sweep
 
 DEFAULTS = {f.name: f.default for f in dataclasses.fields(SweepGrid)}
-PROJECTION = ("model", "images", "seed_monthly_usd", "monthly_usd", "monthly_usd_low")
-PROJECTION += ("monthly_usd_high", "saving_pct")
+PROJECTION = (
+    "model",
+    "images",
+    "seed_monthly_usd",
+    "monthly_usd",
+    "monthly_usd_low",
+    "monthly_usd_high",
+    "saving_pct",
+)
 
 
 def default_cache_dir() -> Path:
