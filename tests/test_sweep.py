@@ -384,3 +384,35 @@ def test_ocr_added_to_a_cached_sweep_reads_only_images_with_text(tmp_path, threa
     assert (
         extended["seen_word_recall"].notna().sum() == df["seen_word_recall"].notna().sum() * 3 // 2
     )
+
+
+@pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
+def test_no_original_is_read_twice_and_views_without_text_are_never_read(
+    tmp_path, threads, monkeypatch
+):
+    page = Image.new("RGB", (900, 300), "white")
+    text = "Receipt 7733 total 18.20 paid 2026-12-01 by card at the Corner Bakery shop"
+    ImageDraw.Draw(page).text((20, 130), text, fill="black", font=ImageFont.load_default(18))
+    page.save(tmp_path / "receipt.png")
+    files = [tmp_path / "receipt.png", photo(tmp_path / "p" / "a.jpg", seed=11)]
+    reads, views = [], []
+    read_text, score = legibility.read_text, legibility.legibility
+    monkeypatch.setattr(sweep, "read_text", lambda image: reads.append(1) or read_text(image))
+    monkeypatch.setattr(
+        legibility, "legibility", lambda truth, view: views.append(1) or score(truth, view)
+    )
+    grid = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "details": ("high",), "ocr": True})
+    first = run_sweep(files, grid, threads, progress=False)  # no cache folder
+    assert first["error"].isna().all()
+    assert len(reads) == 2 and len(views) == 2 * 2 * 2  # the receipt's views only
+    # another grid (another reference size: another cache configuration), no cache: the
+    # originals' readings are this process's already
+    other = SweepGrid(
+        **{**SMALL, "models": ("gpt-4o",), "ocr": True, "max_sides": (200,), "reference_side": 200}
+    )
+    assert other.cache_tag() != grid.cache_tag()
+    second = run_sweep(files, other, threads, progress=False)
+    assert len(reads) == 2
+    assert list(second.groupby("image")["text_words"].first()) == list(
+        first.groupby("image")["text_words"].first()
+    )

@@ -90,7 +90,15 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.emulator": ("Emulator", "FaultPlan", "text_tokens"),
     },
     "sweeps and recommendations": {
-        "toolkit.sweep": ("SweepGrid", "iter_sweep", "progress_bar", "run_sweep", "write_sweep"),
+        "toolkit.sweep": (
+            "SweepGrid",
+            "iter_sweep",
+            "progress_bar",
+            "run_sweep",
+            "sweep_executor",
+            "write_sweep",
+        ),
+        "toolkit.sources": ("list_images", "sample_images"),
         "toolkit.quality": ("busiest_box", "psnr", "seen_view", "ssim"),
         "toolkit.legibility": ("ocr_unavailable", "read_text"),
         "toolkit.recommend": ("DecisionRules", "pareto_front", "recommend", "search_settings"),
@@ -213,8 +221,16 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         load_rules,
         rule_sets,
     )
+    from toolkit.sources import list_images, sample_images
     from toolkit.summary import summarize
-    from toolkit.sweep import SweepGrid, iter_sweep, progress_bar, run_sweep, write_sweep
+    from toolkit.sweep import (
+        SweepGrid,
+        iter_sweep,
+        progress_bar,
+        run_sweep,
+        sweep_executor,
+        write_sweep,
+    )
     from toolkit.tokens import TokenEstimate, image_tokens, max_useful_size
     from toolkit.transport import (
         TRANSPORTS,

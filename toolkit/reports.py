@@ -13,7 +13,8 @@ A preset is one YAML file in `notebooks/params/` (or any path) with literal valu
 
 The runner always passes `out_dir` (the report folder), `show_progress=False` and
 `cache_dir` (a sweep cache the notebooks share, removed when the report is done), and
-`images_dir` when `--images` is given. Notebooks write their tables and figures through
+`images_dir` when `--images` is given, `scheduler` (a Dask cluster the notebooks sweep on)
+when `--scheduler` is. Notebooks write their tables and figures through
 `save_table` and `toolkit.plots.save_figure`, so the report collects them. Each notebook's
 exact parameters are also written to `parameters/<notebook>.yaml`, ready for `papermill -f`.
 """
@@ -173,6 +174,17 @@ def check_images(folder: Path) -> None:
     raise ReportError(f"images folder {folder} holds no usable image{listed if failures else ''}")
 
 
+def check_scheduler(address: str) -> None:
+    """`ReportError` unless a Dask scheduler with usable workers answers at `address`: every
+    notebook would otherwise fail the same way."""
+    from toolkit.sweep import sweep_executor
+
+    try:
+        sweep_executor(address).shutdown()
+    except SettingsError as exc:
+        raise ReportError(str(exc)) from None
+
+
 def notebook_parameters(
     preset: Mapping, notebook: Path, declared: Iterable[str], runner: Mapping
 ) -> dict:
@@ -258,6 +270,7 @@ def build_report(
     *,
     notebooks: Iterable[str | Path] | None = None,
     on_notebook: Callable[[NotebookRun], None] | None = None,
+    scheduler: str | None = None,
 ) -> Path:
     """Run the notebooks with a preset and write `reports/<run-id>/`; return that folder.
 
@@ -270,6 +283,8 @@ def build_report(
         out: the report folder (default `reports/<preset>-<UTC time>`); must be new or empty.
         notebooks: notebook files to run (default: every `notebooks/*.ipynb`, sorted).
         on_notebook: called with each `NotebookRun` as it finishes.
+        scheduler: the address of a Dask scheduler the notebooks' sweeps run on (overrides
+            the preset's).
     """
     import papermill
 
@@ -292,6 +307,9 @@ def build_report(
     runner = {"out_dir": str(out), "show_progress": False, "cache_dir": str(cache)}
     if images is not None:
         runner["images_dir"] = str(Path(images).resolve())
+    if scheduler:
+        check_scheduler(scheduler)
+        runner["scheduler"] = scheduler
     runs, inputs = [], set()
     for path in paths:
         declared = papermill.inspect_notebook(str(path))

@@ -76,8 +76,7 @@ def available_cpus() -> int:
 
 
 class ProcessPool(ProcessPoolExecutor):
-    """The toolkit's process pool (sweeps, `toolkit encode`): `workers` processes started with
-    `forkserver`, allocator-tuned, leaving Ctrl-C to the parent, and gone when this process
+    """The toolkit's process pool (sweeps, `toolkit encode`): `workers` processes, allocator-tuned, leaving Ctrl-C to the parent, and gone when this process
     dies, however it dies.
 
     Start method: `fork` when it is safe, which is what a command like `toolkit encode` is:
@@ -100,8 +99,9 @@ class ProcessPool(ProcessPoolExecutor):
             context.set_forkserver_preload(list(preload))
         reader, self._alive = multiprocessing.Pipe(duplex=False)
         forked_writer = self._alive.fileno() if method == "fork" else None
+        self.slots = workers or available_cpus()  # jobs run at once
         super().__init__(
-            workers or available_cpus(),
+            self.slots,
             context,
             initializer=init_worker,
             initargs=(reader, forked_writer),

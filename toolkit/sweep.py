@@ -7,11 +7,14 @@ reference statistics (`toolkit.quality.Reference`). Tokens and dollars per model
 then computed in the parent from the encoded geometry alone, so they never cost an encode.
 
 Units run on any `concurrent.futures.Executor` (default: a process pool over the machine's
-CPUs, started with `forkserver`), a bounded number at a time, so memory stays flat whatever
-the number of images. With a cache folder each image's results are written as soon as they
-arrive, one JSON file per image and configuration (temp file + rename: concurrent sweeps can
-share the folder), keyed by the image's SHA-256, the encode knobs that are not swept, the
-reference size and the toolkit version. A rerun, an interrupted run or an extended grid
+CPUs, started with `forkserver`; `sweep_executor` gives a Dask cluster's), a bounded number at
+a time, so memory stays flat whatever the number of images. Images are local files, read here
+once and sent as bytes, or URLs the workers read (`toolkit.sources`). Each original is read
+by OCR once: readings are kept by content, not by grid (`_Readings`). With a cache folder
+each image's results are written as soon as they arrive, one JSON file per image and
+configuration (temp file + rename: concurrent sweeps can share the folder), keyed by the
+image's SHA-256, the encode knobs that are not swept, the reference size and the toolkit
+version. A rerun, an interrupted run or an extended grid
 computes only the encodes that are missing.
 """
 
@@ -19,19 +22,23 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import itertools
 import json
 import math
 import os
+import re
 import sys
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import pandas as pd
 from tqdm import tqdm
@@ -51,7 +58,6 @@ from toolkit.images import (
     EncodeSettings,
     encode_pixels,
     fit_size,
-    iter_image_files,
     load_image,
     resize_image,
 )
@@ -59,7 +65,19 @@ from toolkit.legibility import Reading, ocr_unavailable, read_text
 from toolkit.pricing import TIERS, cost_or_none, load_prices
 from toolkit.rulesets import SEED_DETAIL, find_model
 from toolkit.runtime import ProcessPool, available_cpus
+from toolkit.sources import (
+    Source,
+    display_name,
+    folder_name,
+    iter_sources,
+    list_images,
+    read_url,
+    url_fingerprint,
+)
 from toolkit.tokens import image_tokens
+
+if TYPE_CHECKING:
+    from toolkit.cluster import DaskExecutor
 
 SWEPT = ("max_side", "format", "quality")  # EncodeSettings fields the grid sets per cell
 OBSERVATION = ["path", "max_side", "format", "quality", "model", "detail"]  # one row each
@@ -134,6 +152,8 @@ FLOATS = (
     "seen_char_accuracy",
 )  # NaN when switched off or failed
 TIMINGS = ("load_ms", "reference_ms", "resize_ms", "encode_ms", "metrics_ms")
+READINGS_KEPT = 1024  # originals' OCR readings a process keeps in memory (a few kB each)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class SourceRecord(TypedDict, total=False):
@@ -150,7 +170,7 @@ class SourceRecord(TypedDict, total=False):
     reference_height: int
     ceiling: dict[str, float]  # "WxH" kept -> seen SSIM of the original sent whole
     text_words: int  # OCR: confident words read in the full-resolution original
-    reading: dict  # OCR: the original's `legibility.Reading`, so it is never read again
+    reading: dict  # OCR: the original's `legibility.Reading` (the parent keeps it, `_Readings`)
 
 
 class EncodeRecord(TypedDict, total=False):
@@ -172,11 +192,12 @@ class EncodeRecord(TypedDict, total=False):
 
 class ImageResult(TypedDict, total=False):
     """One image's results: its `source` values and `encodes` by key ("800/jpeg/85"), or the
-    `error` that stopped it."""
+    `error` that stopped it; a worker that read a URL adds the `image_sha256` it read."""
 
     source: SourceRecord
     encodes: dict[str, EncodeRecord]
     error: str
+    image_sha256: str
 
 
 class CacheEntry(TypedDict):
@@ -189,7 +210,7 @@ class CacheEntry(TypedDict):
     sha256: str
 
 
-Category = Callable[[Path], str] | Mapping[str, str] | None
+Category = Callable[[Source], str] | Mapping[str, str] | None
 
 
 def _tuple(name: str, values: Iterable, allow_empty: bool = False) -> tuple:
@@ -335,10 +356,13 @@ def _key_text(key: tuple[int | None, str, int | None]) -> str:
 
 @dataclass(frozen=True)
 class _Job:
-    path: str
+    """One image's work. Its bytes travel with it (`run_job`'s `data`) unless `name` is a
+    URL, which the worker reads itself: a worker never opens a local path."""
+
+    name: str  # the path or URL, for messages
     grid: SweepGrid
     keys: tuple[tuple[int | None, str, int | None], ...]
-    reading: dict | None = None  # the original's OCR from the cache: not read again
+    reading: dict | None = None  # the original's OCR, read before: not read again
 
 
 def _error_text(exc: BaseException) -> str:
@@ -385,16 +409,33 @@ class _Originals:
     size: tuple[int, int] = (0, 0)  # the original's (width, height)
 
 
-def run_job(job: _Job) -> ImageResult:
-    """One image's missing encodes with their metrics, as a JSON-ready dict (worker side)."""
+def _named_bytes(data: bytes, name: str) -> io.BytesIO:
+    """`data` as a file object whose errors name `name`."""
+    stream = io.BytesIO(data)
+    stream.name = name
+    return stream
+
+
+def run_job(job: _Job, data: bytes | None = None) -> ImageResult:
+    """One image's missing encodes with their metrics, as a JSON-ready dict (worker side).
+    Without `data` the job's URL is read here, and the result carries its `image_sha256`."""
     grid = job.grid
+    read: ImageResult = {}
     try:
+        if data is None:
+            data = _read_source(job.name)
+            read["image_sha256"] = hashlib.sha256(data).hexdigest()
         source, load_ms = _timed(
-            load_image, job.path, grid.base, draft_side=_draft_side(grid, job.keys)
+            load_image,
+            _named_bytes(data, job.name),
+            grid.base,
+            draft_side=_draft_side(grid, job.keys),
         )
     except (ToolkitError, OSError, MemoryError) as exc:
-        return {"error": _error_text(exc)}
+        return {**read, "error": _error_text(exc)}
+    del data
     entry: ImageResult = {
+        **read,
         "source": {
             "source_width": source.source_width,
             "source_height": source.source_height,
@@ -422,6 +463,13 @@ def run_job(job: _Job) -> ImageResult:
             entry["encodes"][_key_text(key)] = results[key[1:]]
         del resized, compression_ref
     return entry
+
+
+def _read_source(url: str) -> bytes:
+    try:
+        return read_url(url)
+    except OSError as exc:
+        raise ImageError(url, f"cannot read: {exc.strerror or exc}") from exc
 
 
 def _same_pixels(keys, size: tuple[int, int]) -> list[list]:
@@ -585,7 +633,8 @@ class _Cache:
     """
 
     def __init__(self, root: str | os.PathLike, grid: SweepGrid):
-        self.root = Path(root) / grid.cache_tag()
+        self.base = Path(root)
+        self.root = self.base / grid.cache_tag()
         self.settings = grid.cache_settings()
 
     def _file(self, digest: str) -> Path:
@@ -625,12 +674,78 @@ class _Cache:
             "sha256": "",
         }
         merged["sha256"] = _content_sha256(merged)
-        target = self._file(digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(merged, f)
-        os.replace(temp, target)
+        write_atomic(self._file(digest), json.dumps(merged))
+
+    def _url_file(self, fingerprint: str) -> Path:
+        return self.base / "urls" / f"{_text_sha256(fingerprint)}.txt"
+
+    def url_digest(self, fingerprint: str) -> str | None:
+        """The content SHA-256 last read at a URL whose `sources.url_fingerprint` this is."""
+        try:
+            text = self._url_file(fingerprint).read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return None
+        return text if _SHA256.fullmatch(text) else None
+
+    def remember_url(self, fingerprint: str, digest: str) -> None:
+        write_atomic(self._url_file(fingerprint), digest)
+
+
+def write_atomic(target: Path, text: str) -> None:
+    """Write `text` to `target` through a temp file and a rename: readers see all or nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(temp, target)
+
+
+def _text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class _Readings:
+    """The originals' OCR readings by image content and what decides a reading (the OCR
+    constants, the toolkit version, the knobs that change an original's pixels), not by grid:
+    kept for this process (the last `READINGS_KEPT`) and, with a cache folder, on disk, so no
+    original is read twice: not by a second round, another notebook or another grid."""
+
+    _kept: OrderedDict[str, dict] = OrderedDict()  # this process's, shared by every sweep
+    _lock = threading.Lock()  # sweeps may run in threads at once
+
+    def __init__(self, grid: SweepGrid, root: str | os.PathLike | None):
+        settings = grid.cache_settings()
+        decisive = {k: settings["encode"][k] for k in ("background", "keep_grayscale")}
+        text = json.dumps([settings["toolkit"], settings["ocr"], decisive], sort_keys=True)
+        self.tag = _text_sha256(text)[:16]
+        self.folder = None if root is None else Path(root) / "readings" / self.tag
+
+    def get(self, digest: str) -> dict | None:
+        key = f"{self.tag}/{digest}"
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        if self.folder is None:
+            return None
+        try:
+            reading = json.loads((self.folder / f"{digest}.json").read_text(encoding="utf-8"))
+            Reading.from_dict(reading)  # a damaged file is read again, never trusted
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+        self._remember(key, reading)
+        return reading
+
+    def put(self, digest: str, reading: dict) -> None:
+        self._remember(f"{self.tag}/{digest}", reading)
+        if self.folder is not None:
+            write_atomic(self.folder / f"{digest}.json", json.dumps(reading))
+
+    def _remember(self, key: str, reading: dict) -> None:
+        with self._lock:
+            self._kept[key] = reading
+            while len(self._kept) > READINGS_KEPT:
+                self._kept.popitem(last=False)
 
 
 def _content_sha256(entry: Mapping[str, object]) -> str:
@@ -666,14 +781,14 @@ def _complete(grid: SweepGrid, has_text: bool, result: EncodeRecord | None) -> b
     )
 
 
-def _category_of(path: Path, category: Category) -> str:
+def _category_of(source: Source, category: Category) -> str:
     if callable(category):
-        return str(category(path))
+        return str(category(source))
     if category is not None:
-        for key in (str(path), path.name):
+        for key in (str(source), display_name(source)):
             if key in category:
                 return str(category[key])
-    return path.parent.name
+    return folder_name(source)
 
 
 @dataclass
@@ -689,7 +804,7 @@ class SweepStats:
 
 
 def _rows(
-    path: Path, digest: str | None, category: str, grid: SweepGrid, entry: ImageResult
+    image: Source, digest: str | None, category: str, grid: SweepGrid, entry: ImageResult
 ) -> list[dict]:
     """The grid's rows for one image, in grid order."""
     source = entry.get("source", {})
@@ -699,7 +814,7 @@ def _rows(
         grid.max_sides, grid.formats, grid.qualities, grid.models, grid.details
     ):
         row = dict.fromkeys(COLUMNS)
-        row.update(image=path.name, path=str(path), category=category)
+        row.update(image=display_name(image), path=str(image), category=category)
         row.update(image_sha256=digest, max_side=side, format=fmt, quality=q, model=model)
         row.update(detail=detail, error=image_error)
         row.update({k: v for k, v in source.items() if k in row})
@@ -750,6 +865,58 @@ def default_executor(workers: int | None = None) -> ProcessPool:
     return ProcessPool(workers, preload=[__name__])
 
 
+def sweep_executor(
+    scheduler: str | None = None, workers: int | None = None, *, ocr: bool = False
+) -> ProcessPool | DaskExecutor:
+    """Where a sweep's images are computed: the Dask cluster whose scheduler is at
+    `scheduler` (`toolkit.cluster.DaskExecutor`, checked on connection; `ocr`: its workers
+    must have Tesseract), else `default_executor(workers)`. Use it in a `with` block: it is
+    shut down at the end (a cluster is only disconnected from)."""
+    if scheduler:
+        from toolkit.cluster import DaskExecutor
+
+        return DaskExecutor(scheduler, ocr=ocr)
+    return default_executor(workers)
+
+
+def executor_slots(executor: Executor) -> int:
+    """Jobs an executor runs at once: its `slots` (the toolkit's pools say), else the CPUs."""
+    return getattr(executor, "slots", None) or available_cpus()
+
+
+@dataclass
+class _Pending:
+    """An image sent to a worker, with what its rows need when it comes back."""
+
+    index: int
+    source: Source
+    label: str
+    digest: str | None  # None: a URL whose content the worker hashes
+    fingerprint: str | None  # a URL's, to find its digest next time
+    entry: ImageResult  # what the cache already had
+
+
+def _read_local(path: Path) -> bytes:
+    with open_regular(path) as f:
+        return f.read()
+
+
+def _identify(source: Source, store: _Cache | None) -> tuple[str | None, bytes | None, str | None]:
+    """(content SHA-256, bytes to send, URL fingerprint) of one image. A local file is read
+    here (`OSError` when it cannot be); a URL is left to the worker, its digest known only
+    when the cache saw the same version of it before."""
+    if isinstance(source, Path):
+        data = _read_local(source)
+        return hashlib.sha256(data).hexdigest(), data, None
+    if store is None:
+        return None, None, None
+    try:
+        fingerprint = url_fingerprint(source)
+    except OSError:  # not reachable from here: the worker says whether it is from there
+        return None, None, None
+    return store.url_digest(fingerprint), None, fingerprint
+
+
 def iter_sweep(
     images: Iterable[str | os.PathLike] | str | os.PathLike,
     grid: SweepGrid,
@@ -767,58 +934,70 @@ def iter_sweep(
     stats = stats if stats is not None else SweepStats()
     owned = executor is None
     executor = default_executor() if executor is None else executor
-    limit = max_in_flight or 2 * available_cpus()
+    limit = max_in_flight or 2 * executor_slots(executor)
     store = _Cache(cache, grid) if cache is not None else None
+    readings = _Readings(grid, cache)
     keys = grid.encode_keys()
-    pending: dict[Future, tuple] = {}
+    pending: dict[Future, _Pending] = {}
 
     def finish(future: Future) -> tuple[int, list[dict]]:
-        index, path, digest, label, entry = pending.pop(future)
+        item = pending.pop(future)
         try:
             new: ImageResult = future.result()
         except Exception as exc:  # a worker died or could not run: record, carry on
             new = {"error": _error_text(exc)}
+        digest = item.digest or new.get("image_sha256")
         if "error" in new:
             stats.failed_images += 1
-            return index, _rows(path, digest, label, grid, new)
+            return item.index, _rows(item.source, digest, item.label, grid, new)
+        assert digest is not None  # a local file was hashed here, a URL by the worker
         stats.computed_encodes += len(new["encodes"])
+        reading = new["source"].pop("reading", None)
+        if reading is not None:
+            readings.put(digest, reading)
         if store is not None:
             store.store(digest, new)
+            if item.fingerprint is not None:
+                store.remember_url(item.fingerprint, digest)
         merged: ImageResult = {
             "source": new["source"],
-            "encodes": {**entry.get("encodes", {}), **new["encodes"]},
+            "encodes": {**item.entry.get("encodes", {}), **new["encodes"]},
         }
-        return index, _rows(path, digest, label, grid, merged)
+        return item.index, _rows(item.source, digest, item.label, grid, merged)
 
     try:
-        for index, path in enumerate(iter_image_files(images)):
+        for index, source in enumerate(iter_sources(images)):
             stats.images += 1
-            label = _category_of(path, category)
+            label = _category_of(source, category)
             try:
-                digest = file_sha256(path)
+                digest, data, fingerprint = _identify(source, store)
             except OSError as exc:
                 stats.failed_images += 1
-                error = ImageError(str(path), f"cannot read: {exc.strerror or exc}")
-                yield index, _rows(path, None, label, grid, {"error": _error_text(error)})
+                error = ImageError(str(source), f"cannot read: {exc.strerror or exc}")
+                yield index, _rows(source, None, label, grid, {"error": _error_text(error)})
                 continue
-            entry = store.load(digest) if store is not None else {}
+            entry = store.load(digest) if store is not None and digest else {}
             if entry is None:
                 stats.invalid_cache_entries += 1
                 entry = {}
-            source = entry.get("source")
-            cached = entry.get("encodes", {}) if _source_complete(grid, source) else {}
-            has_text = (source or {}).get("text_words", 0) >= legibility.MIN_TEXT_WORDS
+            cached_source = entry.get("source")
+            cached = entry.get("encodes", {}) if _source_complete(grid, cached_source) else {}
+            has_text = (cached_source or {}).get("text_words", 0) >= legibility.MIN_TEXT_WORDS
             missing = tuple(
                 k for k in keys if not _complete(grid, has_text, cached.get(_key_text(k)))
             )
             stats.cached_encodes += len(keys) - len(missing)
             if not missing:
-                yield index, _rows(path, digest, label, grid, entry)
+                yield index, _rows(source, digest, label, grid, entry)
                 continue
             stats.computed_images += 1
-            reading = (source or {}).get("reading") if grid.ocr else None
-            future = executor.submit(run_job, _Job(str(path), grid, missing, reading))
-            pending[future] = (index, path, digest, label, entry)
+            reading = None
+            if grid.ocr and digest:
+                reading = readings.get(digest) or (cached_source or {}).get("reading")
+            job = _Job(str(source), grid, missing, reading)
+            future = executor.submit(run_job, job, *([data] if data is not None else []))
+            pending[future] = _Pending(index, source, label, digest, fingerprint, entry)
+            del data
             while len(pending) >= limit:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -875,7 +1054,7 @@ def run_sweep(
     """
     stats = SweepStats()
     chunks: dict[int, list[dict]] = {}
-    paths = list(iter_image_files([images] if isinstance(images, str | os.PathLike) else images))
+    paths = list_images([images] if isinstance(images, str | os.PathLike) else images)
     bar: tqdm = progress if isinstance(progress, tqdm) else progress_bar(len(paths), progress)
     with contextlib.nullcontext(bar) if isinstance(progress, tqdm) else bar:
         for index, rows in iter_sweep(
@@ -907,20 +1086,23 @@ def write_sweep(
     *,
     cache: str | os.PathLike | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: bool = True,
     stats: SweepStats | None = None,
 ) -> pd.DataFrame:
     """`run_sweep` into a CSV file, resumably: rows are appended to `partial_path(output)` as
     each image finishes, then put in input order and the file renamed to `output`; the rows
-    are returned as read back. An error removes the partial file. Ctrl-C stops the workers at
-    once, keeps the partial file (and the cache) and raises `KeyboardInterrupt` saying so."""
+    are returned as read back. Computed on `sweep_executor(scheduler, workers)`. An error
+    removes the partial file. Ctrl-C stops the workers at once (on a cluster: cancels what is
+    not finished), keeps the partial file (and the cache) and raises `KeyboardInterrupt`
+    saying so."""
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
     partial = partial_path(output)
-    pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
     order: list[int] = []
-    executor = default_executor(workers)
+    executor = sweep_executor(scheduler, workers, ocr=grid.ocr)  # a bad address: no file
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
         results = iter_sweep(images, grid, executor, cache, stats=stats)
         with tqdm(desc="sweep", unit="image", file=sys.stderr, disable=not progress) as bar:
             for index, rows in results:

@@ -25,6 +25,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--images", metavar="DIR", help="folder of input images (default: the preset's)"
     )
     parser.add_argument("--out", metavar="DIR", help="report folder (default: reports/<run-id>)")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="sweep on this Dask cluster (tcp://host:8786; needs dask[distributed])",
+    )
     add_json_argument(parser, "notebook")
 
 
@@ -49,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{run.name}: {run.status} in {run.seconds:.1f} s", file=sys.stderr, flush=True)
 
     try:
-        out = build_report(args.preset, args.images, args.out, on_notebook=on_notebook)
+        out = build_report(
+            args.preset, args.images, args.out, on_notebook=on_notebook, scheduler=args.scheduler
+        )
     except ReportError as failure:
         _print_table(args, rows)
         if args.json:
