@@ -50,6 +50,14 @@ def no_local_files():
     toolkit.images.open_regular = refuse
 
 
+def tesseract_missing(missing: bool):
+    """Run on a worker: its toolkit says OCR cannot run there (`missing`) or finds out again."""
+    from toolkit import legibility
+
+    found = vars(legibility).setdefault("_found_ocr", legibility.ocr_unavailable)
+    legibility.ocr_unavailable = (lambda: "no tesseract here") if missing else found
+
+
 def test_a_process_cluster_gives_the_rows_of_the_local_pool(folder, cluster):
     from toolkit.cluster import DaskExecutor
 
@@ -91,6 +99,28 @@ def test_an_unreachable_scheduler_is_one_line_and_no_output(folder, tmp_path, mo
     assert code == 2 and "Traceback" not in err
     assert err.startswith("toolkit sweep: error: cannot reach the Dask scheduler at tcp://")
     assert not out.exists() and not (tmp_path / "out.csv.partial").exists()
+
+
+def test_a_cluster_is_checked_before_any_work(cluster, monkeypatch):
+    from toolkit import cluster as module
+
+    monkeypatch.setattr(module, "_toolkit_version", lambda: "0.0.0-other")
+    with pytest.raises(SettingsError, match=r"need toolkit 0\.0\.0-other installed"):
+        module.DaskExecutor(cluster.scheduler_address)
+    monkeypatch.undo()
+    with module.DaskExecutor(cluster.scheduler_address) as executor:
+        assert executor.slots == 2  # two workers of one thread: two images at once
+        executor.client.run(tesseract_missing, True)
+    try:
+        with pytest.raises(SettingsError, match="OCR cannot run on Dask worker .*: no tesseract"):
+            module.DaskExecutor(cluster.scheduler_address, ocr=True)
+        module.DaskExecutor(cluster.scheduler_address).shutdown()  # no OCR asked: fine
+    finally:
+        with module.DaskExecutor(cluster.scheduler_address) as executor:
+            executor.client.run(tesseract_missing, False)
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as empty:
+        with pytest.raises(SettingsError, match="has no workers"):
+            module.DaskExecutor(empty.scheduler_address)
 
 
 def test_without_dask_or_fsspec_the_message_says_what_to_install(monkeypatch):

@@ -76,8 +76,9 @@ def available_cpus() -> int:
 
 
 class ProcessPool(ProcessPoolExecutor):
-    """The toolkit's process pool (sweeps, `toolkit encode`): `workers` processes, allocator-tuned, leaving Ctrl-C to the parent, and gone when this process
-    dies, however it dies.
+    """The toolkit's process pool (sweeps, `toolkit encode`): `workers` processes,
+    allocator-tuned, leaving Ctrl-C to the parent, and gone when this process dies, however
+    it dies.
 
     Start method: `fork` when it is safe, which is what a command like `toolkit encode` is:
     on Linux, in a process running no other thread and in which libvips has not run (its
