@@ -136,15 +136,30 @@ def _result_or_error(fn: Callable[[T], R], item: T) -> R | ToolkitError:
 
 
 def map_in_order(
-    fn: Callable[[T], R], items: Sequence[T], workers: int, preload: Sequence[str] = ()
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    workers: int,
+    preload: Sequence[str] = (),
+    cost: Callable[[T], float] | None = None,
 ) -> Iterator[R | ToolkitError]:
     """`fn` over `items`, results in input order, a `ToolkitError` it raises in place of its
     result; in a `ProcessPool` when there is more than one worker and item (`fn` must then be
-    picklable: a module-level function or a `functools.partial` of one)."""
+    picklable: a module-level function or a `functools.partial` of one). With `cost` (an
+    estimate of each item's work, e.g. its file size) the pool starts the costliest first, so
+    that no large item is left running alone at the end."""
     call = functools.partial(_result_or_error, fn)
     workers = min(workers, len(items))
     if workers <= 1:
         yield from map(call, items)
         return
+    order: Sequence[int] = range(len(items))
+    if cost is not None:
+        order = sorted(order, key=lambda i: cost(items[i]), reverse=True)
     with ProcessPool(workers, preload) as pool:
-        yield from pool.map(call, items)
+        futures = {i: pool.submit(call, items[i]) for i in order}
+        try:
+            for i in range(len(items)):
+                yield futures.pop(i).result()
+        finally:  # stopped early (an error, Ctrl-C): what has not started never will
+            for future in futures.values():
+                future.cancel()

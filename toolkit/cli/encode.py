@@ -124,7 +124,9 @@ def run(args: argparse.Namespace) -> int:
     files = [path for path, _ in jobs]
     if settings.backend == "auto":
         libvips.available()  # loaded before the pool starts (no thread yet): workers inherit it
-    results = map_in_order(encode, files, args.workers, preload=["toolkit.images"])
+    results = map_in_order(
+        encode, files, args.workers, preload=["toolkit.images"], cost=_file_size
+    )
     for (path, target), result in zip(jobs, results, strict=True):
         if isinstance(result, ToolkitError):
             row = error_row(path, result)
@@ -147,6 +149,14 @@ def run(args: argparse.Namespace) -> int:
         columns = (*TABLE_COLUMNS, "tokens", "cost_usd") if args.model else TABLE_COLUMNS
         print_table([*rows, _totals(rows)], columns, sys.stdout)
     return 1 if failed else 0
+
+
+def _file_size(path: Path) -> int:
+    """Bytes on disk: the work an image will take, roughly (0 if it cannot be read)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _write(target: Path, data: bytes) -> None:
