@@ -21,6 +21,7 @@ from toolkit.errors import (
     ToolkitError,
 )
 from toolkit.images import (
+    COMMON_SUFFIXES,
     EncodedImage,
     EncodeSettings,
     encode_image,
@@ -413,12 +414,17 @@ def test_encode_pixels_refuses_unnormalized_modes():
 
 
 def test_iter_image_files_walks_sorted_and_skips_hidden_and_non_images(write, tmp_path):
-    for name in ["b.png", "a.jpg", "sub/c.gif", ".hidden.png", ".git/d.png", "notes.txt"]:
+    names = ["b.png", "a.jpg", "sub/c.gif", ".hidden.png", ".git/d.png", "notes.txt", "e.JP2"]
+    for name in names:
         write(name, b"x")
     folder = sorted(p.relative_to(tmp_path).as_posix() for p in iter_image_files([tmp_path]))
-    assert folder == ["a.jpg", "b.png", "sub/c.gif"]
+    assert folder == ["a.jpg", "b.png", "e.JP2", "sub/c.gif"]  # .jp2: a plugin's extension
     explicit = list(iter_image_files([tmp_path / "notes.txt", tmp_path / "missing.png"]))
     assert [p.name for p in explicit] == ["notes.txt", "missing.png"]
+
+
+def test_the_extensions_known_without_plugins_are_pillows_own():
+    assert COMMON_SUFFIXES <= {ext.lower() for ext in Image.registered_extensions()}
 
 
 SAMPLE_FLAGS = {

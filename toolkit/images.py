@@ -13,6 +13,7 @@ from the same header, and pixels within SSIM 0.999 of Pillow's.
 """
 
 import builtins
+import functools
 import io
 import math
 import os
@@ -677,30 +678,41 @@ def encode_source(
     )
 
 
+# Extensions every Pillow build registers (a test checks), known without importing all of
+# Pillow's plugins: that import (~40 ms) is only paid for a name outside this set.
+COMMON_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp"})
+
+
+@functools.cache
 def _image_suffixes() -> frozenset[str]:
     return frozenset(ext.lower() for ext in Image.registered_extensions())
+
+
+def has_image_suffix(name: str | os.PathLike) -> bool:
+    """Whether a file name ends with an image extension Pillow knows (any case)."""
+    suffix = os.path.splitext(name)[1].lower()
+    return suffix in COMMON_SUFFIXES or (bool(suffix) and suffix in _image_suffixes())
 
 
 def iter_image_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
     """Files as given (any name; the format comes from the bytes) and, inside folders, every
     non-hidden file with an image extension Pillow knows, sorted. Missing paths and folders
     that cannot be listed are yielded too, so that loading them reports the error in order."""
-    suffixes = _image_suffixes()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(_walk(path, suffixes))
+            yield from sorted(_walk(path))
         else:
             yield path
 
 
-def _walk(root: Path, suffixes: frozenset[str]) -> Iterator[Path]:
+def _walk(root: Path) -> Iterator[Path]:
     """Image files under `root` (hidden names skipped) and the folders that cannot be listed."""
     unlisted: list[OSError] = []
     for folder, subfolders, names in os.walk(root, onerror=unlisted.append):
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
         for name in names:
             path = Path(folder, name)
-            if not name.startswith(".") and path.suffix.lower() in suffixes and path.is_file():
+            if not name.startswith(".") and has_image_suffix(name) and path.is_file():
                 yield path
     yield from (Path(exc.filename) for exc in unlisted)

@@ -16,10 +16,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
-from PIL import Image
-
 from toolkit.errors import SettingsError
-from toolkit.images import iter_image_files
+from toolkit.images import has_image_suffix, iter_image_files
 
 Source = Path | str  # a local file, or a URL (str) read through fsspec
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -57,13 +55,12 @@ def _walk_url(url: str) -> list[str]:
         found = fs.find(root)
     except OSError as exc:
         raise SettingsError(f"{url}: cannot list: {exc}") from None
-    suffixes = {ext.lower() for ext in Image.registered_extensions()}  # as local folders
     base = PurePosixPath(root)
     images = []
     for name in found:
         relative = PurePosixPath(name).relative_to(base) if name != root else PurePosixPath()
         hidden = any(part.startswith(".") for part in relative.parts)
-        if not hidden and relative.suffix.lower() in suffixes:
+        if not hidden and has_image_suffix(relative.name):  # as local folders
             images.append(fs.unstrip_protocol(name))
     return sorted(images)
 
