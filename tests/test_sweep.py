@@ -163,19 +163,29 @@ def test_each_image_is_decoded_once_resized_once_per_side_encoded_once_per_setti
     assert (png == 1).all()
 
 
+def test_the_largest_images_start_first_and_rows_keep_the_input_order(tmp_path, threads):
+    sizes = [(96, 64), (640, 480), (64, 64), (320, 200)]
+    paths = [tmp_path / f"{i}.png" for i in range(len(sizes))]
+    for path, size in zip(paths, sizes, strict=True):
+        Image.new("RGB", size, "teal").save(path)
+    grid = SweepGrid(**{**SMALL, "max_sides": (64,)})
+    started = [i for i, _ in iter_sweep(paths, grid, threads, max_in_flight=1)]
+    assert started == [1, 3, 0, 2]  # by pixels, largest first
+    frame = run_sweep(paths, grid, threads, progress=False)
+    assert frame["image"].unique().tolist() == ["0.png", "1.png", "2.png", "3.png"]
+
+
 def test_resume_after_interruption_computes_nothing_twice(corpus, threads, tmp_path):
     files = sorted(corpus.glob("[ps]*/*")) + [corpus / "broken" / "bad.jpg"]
     grid = SweepGrid(**SMALL)
     cache = tmp_path / "cache"
 
-    def interrupted():
-        yield from files[:2]
-        raise KeyboardInterrupt
-
     first = sweep.SweepStats()
-    with pytest.raises(KeyboardInterrupt):
-        for _ in iter_sweep(interrupted(), grid, threads, cache, max_in_flight=1, stats=first):
-            pass
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C once two images are done
+        sweeping = iter_sweep(files, grid, threads, cache, max_in_flight=1, stats=first)
+        for done, _ in enumerate(sweeping, 1):
+            if done == 2:
+                raise KeyboardInterrupt
     assert first.computed_encodes == 2 * len(grid.encode_keys())
 
     df = run_sweep(files, grid, threads, cache, progress=False)

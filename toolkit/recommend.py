@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -444,9 +445,15 @@ def search_settings(
                 second.append(
                     (paths, replace(grid, max_sides=sides, formats=formats, qualities=qualities))
                 )
+
+            def sweep_category(job: tuple[list, SweepGrid]) -> pd.DataFrame:
+                return run_sweep(*job, progress=bar, **sweep_options)
+
             bar.reset(total=sum(len(paths) for paths, _ in second))
             bar.set_description("search 2/2: encodings")
-            rounds += [run_sweep(p, g, progress=bar, **sweep_options) for p, g in second]
+            # every category at once, so that no worker waits for one category's last image
+            with ThreadPoolExecutor(max(1, len(second))) as threads:
+                rounds += threads.map(sweep_category, second)
     finally:
         if owned:
             sweep_options["executor"].shutdown()

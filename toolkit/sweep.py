@@ -59,6 +59,7 @@ from toolkit.images import (
     encode_pixels,
     fit_size,
     load_image,
+    read_size,
     resize_image,
 )
 from toolkit.legibility import Reading, ocr_unavailable, read_text
@@ -152,6 +153,7 @@ FLOATS = (
     "seen_char_accuracy",
 )  # NaN when switched off or failed
 TIMINGS = ("load_ms", "reference_ms", "resize_ms", "encode_ms", "metrics_ms")
+LOOKAHEAD = 256  # images whose headers are read ahead to start the largest first
 READINGS_KEPT = 1024  # originals' OCR readings a process keeps in memory (a few kB each)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -917,6 +919,26 @@ def _identify(source: Source, store: _Cache | None) -> tuple[str | None, bytes |
     return store.url_digest(fingerprint), None, fingerprint
 
 
+def _largest_first(
+    sources: Iterator[tuple[int, Source]], window: int = LOOKAHEAD
+) -> Iterator[tuple[int, Source]]:
+    """`sources` `window` at a time, each window's largest images (in pixels, from the
+    header; URLs and unreadable files count 0) first: the images that take longest start
+    early and the workers finish together instead of waiting for one last large image."""
+    while chunk := list(itertools.islice(sources, window)):
+        yield from sorted(chunk, key=lambda item: -_pixels(item[1]))
+
+
+def _pixels(source: Source) -> int:
+    if not isinstance(source, Path):
+        return 0
+    try:
+        width, height = read_size(source)
+    except (ToolkitError, OSError):
+        return 0  # its job says what is wrong with it
+    return width * height
+
+
 def iter_sweep(
     images: Iterable[str | os.PathLike] | str | os.PathLike,
     grid: SweepGrid,
@@ -966,7 +988,7 @@ def iter_sweep(
         return item.index, _rows(item.source, digest, item.label, grid, merged)
 
     try:
-        for index, source in enumerate(iter_sources(images)):
+        for index, source in _largest_first(enumerate(iter_sources(images))):
             stats.images += 1
             label = _category_of(source, category)
             try:
