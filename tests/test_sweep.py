@@ -426,3 +426,28 @@ def test_no_original_is_read_twice_and_views_without_text_are_never_read(
     assert list(second.groupby("image")["text_words"].first()) == list(
         first.groupby("image")["text_words"].first()
     )
+
+
+def test_a_known_text_image_is_shared_out_one_encode_a_job_with_the_same_values(tmp_path, threads):
+    page = Image.new("RGB", (900, 300), "white")
+    text = "Invoice 5521 due 2026-12-15 for 14 boxes of paper, 3 toners and a desk lamp"
+    ImageDraw.Draw(page).text((20, 130), text, fill="black", font=ImageFont.load_default(18))
+    page.save(tmp_path / "invoice.png")
+    grid = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "ocr": True})
+    whole = run_sweep([tmp_path / "invoice.png"], grid, threads, progress=False)
+    cache = tmp_path / "cache"
+    first = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "ocr": True, "qualities": (40,)})
+    run_sweep([tmp_path / "invoice.png"], first, threads, cache, progress=False)  # text known
+    jobs = []
+    submit = threads.submit
+    threads.submit = lambda fn, job, *data: jobs.append(job.keys) or submit(fn, job, *data)
+    split = run_sweep([tmp_path / "invoice.png"], grid, threads, cache, progress=False)
+    assert sorted(jobs) == [  # one job per new encode: the quality 40 ones were cached
+        ((128, "jpeg", 90),),
+        ((128, "webp", 90),),
+        ((256, "jpeg", 90),),
+        ((256, "webp", 90),),
+    ]
+    values = ["bytes", "tokens", "seen_ssim", "ceiling_ssim", "text_words", "seen_word_recall"]
+    assert whole["text_words"].iloc[0] >= 8
+    pd.testing.assert_frame_equal(split[values], whole[values])

@@ -365,6 +365,7 @@ class _Job:
     grid: SweepGrid
     keys: tuple[tuple[int | None, str, int | None], ...]
     reading: dict | None = None  # the original's OCR, read before: not read again
+    ceilings: bool = True  # False: another part of the image's work computes them
 
 
 def _error_text(exc: BaseException) -> str:
@@ -449,7 +450,7 @@ def run_job(job: _Job, data: bytes | None = None) -> ImageResult:
         "encodes": {},
     }
     start = time.perf_counter()
-    originals = _originals(grid, source.image, entry["source"], job.reading)
+    originals = _originals(grid, source.image, entry["source"], job.reading, job.ceilings)
     entry["source"]["reference_ms"] = (time.perf_counter() - start) * 1000
     for keys in _same_pixels(job.keys, source.image.size):
         resized, resize_ms = _timed(
@@ -483,6 +484,34 @@ def _same_pixels(keys, size: tuple[int, int]) -> list[list]:
     return list(groups.values())
 
 
+def _parts(keys: tuple, known: SourceRecord | None, reading: dict | None) -> list[tuple]:
+    """An image's missing `keys` as jobs: one per distinct encode when the image is known
+    (`known`, its cached values) to have text, whose OCR makes each encode seconds of work,
+    so that the workers share its encodes; else one. The keys of sides that give the same
+    pixels, at one format and quality, stay together: encoded once."""
+    if not (known and reading and Reading.from_dict(reading).has_text):
+        return [keys]
+    size = (known["source_width"], known["source_height"])
+    parts: dict[tuple, list] = {}
+    for key in keys:
+        parts.setdefault((fit_size(*size, key[0]), *key[1:]), []).append(key)
+    return [tuple(part) for part in parts.values()]
+
+
+def _merge(parts: list[ImageResult]) -> ImageResult:
+    """The results of an image's parts as one: the first error, or every encode with the
+    source values of the part that computed the ceilings."""
+    for part in parts:
+        if "error" in part:
+            return part
+    merged: ImageResult = {**parts[0], "encodes": {}}
+    for part in parts:
+        merged["encodes"].update(part["encodes"])
+        if "ceiling" in part["source"]:
+            merged["source"] = part["source"]
+    return merged
+
+
 def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str) -> EncodeRecord:
     """One encode of `resized` with its size, timings and metrics."""
     result: EncodeRecord = {
@@ -503,8 +532,11 @@ def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str
     return result
 
 
-def _originals(grid: SweepGrid, image, source: SourceRecord, reading: dict | None) -> _Originals:
-    """Reference statistics, OCR truth and ceilings of one image; records them in `source`."""
+def _originals(
+    grid: SweepGrid, image, source: SourceRecord, reading: dict | None, ceilings: bool = True
+) -> _Originals:
+    """Reference statistics, OCR truth and (with `ceilings`) ceilings of one image; records
+    them in `source`."""
     originals = _Originals(size=image.size)
     if grid.seen_metrics:
         reference = resize_image(
@@ -513,6 +545,7 @@ def _originals(grid: SweepGrid, image, source: SourceRecord, reading: dict | Non
         originals.seen_ref = _reference(reference)
         if originals.seen_ref is not None:
             source["reference_width"], source["reference_height"] = originals.seen_ref.size
+        if originals.seen_ref is not None and ceilings:
             source["ceiling"] = {
                 _size_text(size): originals.seen_ref.ssim(
                     quality.seen_view(image, size, originals.seen_ref.size)
@@ -896,6 +929,8 @@ class _Pending:
     digest: str | None  # None: a URL whose content the worker hashes
     fingerprint: str | None  # a URL's, to find its digest next time
     entry: ImageResult  # what the cache already had
+    parts: int = 1  # jobs the image was split into
+    done: list = field(default_factory=list)  # their results so far
 
 
 def _read_local(path: Path) -> bytes:
@@ -962,12 +997,17 @@ def iter_sweep(
     keys = grid.encode_keys()
     pending: dict[Future, _Pending] = {}
 
-    def finish(future: Future) -> tuple[int, list[dict]]:
+    def finish(future: Future) -> Iterator[tuple[int, list[dict]]]:
+        """The image's rows once its last part is back."""
         item = pending.pop(future)
         try:
-            new: ImageResult = future.result()
+            item.done.append(future.result())
         except Exception as exc:  # a worker died or could not run: record, carry on
-            new = {"error": _error_text(exc)}
+            item.done.append({"error": _error_text(exc)})
+        if len(item.done) == item.parts:
+            yield rows_of(item, _merge(item.done))
+
+    def rows_of(item: _Pending, new: ImageResult) -> tuple[int, list[dict]]:
         digest = item.digest or new.get("image_sha256")
         if "error" in new:
             stats.failed_images += 1
@@ -1016,18 +1056,21 @@ def iter_sweep(
             reading = None
             if grid.ocr and digest:
                 reading = readings.get(digest) or (cached_source or {}).get("reading")
-            job = _Job(str(source), grid, missing, reading)
-            future = executor.submit(run_job, job, *([data] if data is not None else []))
-            pending[future] = _Pending(index, source, label, digest, fingerprint, entry)
+            parts = _parts(missing, cached_source, reading)
+            item = _Pending(index, source, label, digest, fingerprint, entry, len(parts))
+            for number, part in enumerate(parts):
+                job = _Job(str(source), grid, part, reading, ceilings=number == 0)
+                future = executor.submit(run_job, job, *([data] if data is not None else []))
+                pending[future] = item
             del data
             while len(pending) >= limit:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield finish(future)
+                    yield from finish(future)
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                yield finish(future)
+                yield from finish(future)
     finally:
         for future in pending:
             future.cancel()
