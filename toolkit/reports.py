@@ -244,6 +244,9 @@ def run_notebook(
             cwd=str(out),
             execution_timeout=timeout_s,
             store_widget_state=False,  # a report has no live kernel: widgets show their HTML
+            # the kernel's own start-up log (e.g. its note that local TCP is not encrypted)
+            # is not the report's: errors only
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         run.status = "ok"
     except PapermillExecutionError as exc:
