@@ -484,14 +484,14 @@ def _same_pixels(keys, size: tuple[int, int]) -> list[list]:
     return list(groups.values())
 
 
-def _parts(keys: tuple, known: SourceRecord | None, reading: dict | None) -> list[tuple]:
-    """An image's missing `keys` as jobs: one per distinct encode when the image is known
-    (`known`, its cached values) to have text, whose OCR makes each encode seconds of work,
-    so that the workers share its encodes; else one. The keys of sides that give the same
-    pixels, at one format and quality, stay together: encoded once."""
-    if not (known and reading and Reading.from_dict(reading).has_text):
+def _parts(keys: tuple, text_source: SourceRecord | None) -> list[tuple]:
+    """An image's missing `keys` as jobs: one per distinct encode for an image known to have
+    text (`text_source`, its cached values, given only then), whose OCR makes each encode
+    seconds of work, so that the workers share its encodes; else one. The keys of sides that
+    give the same pixels, at one format and quality, stay together: encoded once."""
+    if not text_source:
         return [keys]
-    size = (known["source_width"], known["source_height"])
+    size = (text_source["source_width"], text_source["source_height"])
     parts: dict[tuple, list] = {}
     for key in keys:
         parts.setdefault((fit_size(*size, key[0]), *key[1:]), []).append(key)
@@ -1056,7 +1056,7 @@ def iter_sweep(
             reading = None
             if grid.ocr and digest:
                 reading = readings.get(digest) or (cached_source or {}).get("reading")
-            parts = _parts(missing, cached_source, reading)
+            parts = _parts(missing, cached_source if has_text and reading else None)
             item = _Pending(index, source, label, digest, fingerprint, entry, len(parts))
             for number, part in enumerate(parts):
                 job = _Job(str(source), grid, part, reading, ceilings=number == 0)
