@@ -168,3 +168,20 @@ def test_a_two_round_search_shows_one_bar(tmp_path, photo_path, bars):
 def test_counts_and_sizes_are_rounded_with_their_units():
     assert display.count(64284) == "64,284" and display.kilobytes(48213) == "48.2 kB"
     assert display.pixels(1024, 768) == "1024 × 768 px" and display.decimal(4)(0.91234) == "0.9123"
+
+
+def test_table_html_rounds_measures_it_has_no_unit_for():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "fidelity_relative_min": [0.954887123],
+            "dropped_px_pct_mean": [65.3111111],
+            "n": [3.0],
+            "r": [0.12345678],
+        }
+    )
+    html = table_html(table)
+    assert ">95.5 %<" in html and ">3<" in html  # a known share, and a bare count
+    assert "sent pixels dropped (%) (mean)" in html and ">65.3<" in html
+    assert ">0.1235<" in html  # a measure with no unit here: 4 decimals at most

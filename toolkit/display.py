@@ -173,6 +173,19 @@ QUANTITIES: dict[str, tuple[str, Callable[[float], str]]] = {
     "seen_word_recall": ("words read", percent),
     "seen_char_accuracy": ("characters right", percent),
     "max_side": ("max side (px)", count),
+    "dropped_px_pct": ("sent pixels dropped (%)", decimal(1)),
+    "wasted_bytes": ("bytes wasted", kilobytes),
+    "wasted_bytes_pct": ("bytes wasted (%)", decimal(1)),
+    "seed_cost_usd_per_1k": ("seed recipe, $ per 1,000 images", money),
+    "saving_pct": ("saving (%)", decimal(1)),
+    "ocr_relative_min": ("words kept (worst image)", percent),
+    "fidelity_relative_min": ("fidelity kept (worst image)", percent),
+    "monthly_images": ("images a month", count),
+    "seed_monthly_usd": ("seed recipe, $ a month", money),
+    "monthly_usd": ("recommended, $ a month", money),
+    "monthly_usd_low": ("low end, 90 % interval", money),
+    "monthly_usd_high": ("high end, 90 % interval", money),
+    "monthly_batch_usd": ("recommended at Batch prices, $ a month", money),
 }
 AGGREGATES = {"_mean": "mean", "_min": "worst image"}
 
@@ -194,6 +207,8 @@ def _cell(value: Any, formatter: Callable[[float], str] | None) -> str:
         return "–"
     if formatter is not None:
         return formatter(float(value))
+    if isinstance(value, float):  # another measure: 4 decimals at most (the CSV keeps all)
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
     return str(value)
 
 
