@@ -7,7 +7,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from helpers import BLUE, GREEN, RED, STORE, WHITE, frames, png_header, quadrants, to_bytes
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageCms, JpegImagePlugin
 
@@ -482,6 +482,9 @@ SMALL = EncodeSettings(max_side=64, max_pixels=1_000_000)
         ),
     )
 )
+@example(
+    b"GIF87a" + bytes(7) + b",\x00\x00\x00\x00\x00\x01\x01" + bytes(4) + b","
+)  # 2nd frame cut
 def test_arbitrary_bytes_encode_or_raise_a_toolkit_error(data):
     try:
         encoded = encode_image(data, SMALL)

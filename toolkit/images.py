@@ -17,6 +17,7 @@ import functools
 import io
 import math
 import os
+import struct
 import time
 import warnings
 from collections.abc import Iterable, Iterator
@@ -68,6 +69,7 @@ DECODE_ERRORS = (
     ZeroDivisionError,
     OverflowError,
     MemoryError,
+    struct.error,  # Pillow's header readers on truncated files (e.g. a GIF's second frame)
 )
 _SRGB = ImageCms.createProfile("sRGB")
 
