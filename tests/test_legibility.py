@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -67,8 +68,9 @@ def test_light_text_on_dark_reads_like_dark_on_light():
     for dark in (False, True):
         original = page(14, lines, dark=dark)
         truth = legibility.read_text(original)
-        assert len(truth.sample.boxes) == legibility.SAMPLE_LINES  # views read on a sample
-        assert len(truth.every.boxes) == len(lines)  # and on every line near a floor
+        sampled = [box for strip in truth.sample for box in strip.boxes]
+        assert len(sampled) == legibility.SAMPLE_LINES  # views are read on a sample
+        assert len(sampled) + len(truth.rest.boxes) == len(lines)  # and all lines near a floor
         assert legibility.legibility(truth, original).word_recall == 1.0
         half = (original.width // 2, original.height // 2)
         blurred = legibility.legibility(truth, quality.seen_view(original, half, original.size))
@@ -84,8 +86,9 @@ def test_a_sample_keeps_the_smallest_text():
         draw.text((30, 20 + 70 * i), line, fill=0, font=ImageFont.load_default(size=40))
     draw.text((30, 2140), "fine print about refunds", fill=0, font=ImageFont.load_default(12))
     truth = legibility.read_text(original)
-    smallest = min(truth.sample.boxes, key=lambda b: b[3] - b[1])
-    assert smallest[3] - smallest[1] < 20 and "refunds" in truth.sample.text
+    first_half = truth.sample[0]  # the first strip a view is read on
+    smallest = min(first_half.boxes, key=lambda b: b[3] - b[1])
+    assert smallest[3] - smallest[1] < 20 and "refunds" in first_half.text
 
 
 @needs_ocr
@@ -126,12 +129,46 @@ def test_views_near_a_floor_are_scored_on_every_line(monkeypatch):
     original = page(14, lines)
     truth = legibility.read_text(original)
     assert Reading.from_dict(truth.to_dict()) == truth  # what the sweep cache keeps
+    strips = [*truth.sample, truth.rest]
+    boxes = [box for strip in strips for box in strip.boxes]
+    assert len(strips) == 3 and len(set(boxes)) == len(boxes)  # no line is read twice
     read = []
-    real = legibility._score
-    monkeypatch.setattr(legibility, "_score", lambda s, v: read.append(s) or real(s, v))
-    legibility.legibility(truth, original)  # sampled recall 1.0: no second read
-    assert read == [truth.sample]
+    real = legibility._read_view
+    monkeypatch.setattr(legibility, "_read_view", lambda v, b, s: read.append(b) or real(v, b, s))
+    legibility.legibility(truth, original)  # sampled recall 1.0: not read past the sample
+    assert read == [strip.boxes for strip in truth.sample]
     monkeypatch.setattr(legibility, "EXACT_BAND", (0.0, 1.01))
     read.clear()
     assert legibility.legibility(truth, original).word_recall == 1.0
-    assert read == [truth.sample, truth.every]
+    assert read == [strip.boxes for strip in strips]
+    # scored on every strip read: words lost in the rest count as lost
+    kept = [list(strip.words) for strip in truth.sample] + [[]]
+    score = legibility._score(strips, kept)
+    sampled = sum(len(strip.words) for strip in truth.sample)
+    assert score.word_recall == sampled / (sampled + len(truth.rest.words))
+
+
+@needs_ocr
+def test_a_view_far_below_any_floor_is_read_on_half_the_sample(monkeypatch):
+    lines = [f"{line} row {i}" for i in range(8) for line in LINES[:3]]
+    original = page(14, lines)
+    truth = legibility.read_text(original)
+    read = []
+    real = legibility._read_view
+    monkeypatch.setattr(legibility, "_read_view", lambda v, b, s: read.append(b) or real(v, b, s))
+    tiny = quality.seen_view(original, (original.width // 6, original.height // 6), original.size)
+    score = legibility.legibility(truth, tiny)
+    assert score.word_recall < legibility.FAR_BELOW
+    assert read == [truth.sample[0].boxes]
+
+
+def test_lines_are_scaled_where_they_are_as_the_whole_view_would_be():
+    rng = np.random.default_rng(0)
+    view = Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
+    size = (1000, 750)
+    whole = np.asarray(view.resize(size, Image.Resampling.LANCZOS)).astype(int)
+    for box in ((100, 200, 600, 260), (0, 0, 1000, 40), (5, 700, 999, 750)):
+        part = np.asarray(legibility._scaled_crop(view, box, size)).astype(int)
+        left, top, right, bottom = box
+        diff = np.abs(whole[top:bottom, left:right] - part)
+        assert diff.max() <= 2 and (diff > 0).mean() < 0.01  # a level, at an edge

@@ -409,7 +409,9 @@ def test_no_original_is_read_twice_and_views_without_text_are_never_read(
     read_text, score = legibility.read_text, legibility.legibility
     monkeypatch.setattr(sweep, "read_text", lambda image: reads.append(1) or read_text(image))
     monkeypatch.setattr(
-        legibility, "legibility", lambda truth, view: views.append(1) or score(truth, view)
+        legibility,
+        "legibility",
+        lambda truth, view, size: views.append(1) or score(truth, view, size),
     )
     grid = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "details": ("high",), "ocr": True})
     first = run_sweep(files, grid, threads, progress=False)  # no cache folder

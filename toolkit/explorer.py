@@ -344,7 +344,7 @@ class ExploreSession:
             return {**out, "ocr_error": truth}
         out["text_words"] = len(truth.confident_words)
         if truth.has_text:
-            score = legibility(truth, seen_view(sent, size, original.source.image.size))
+            score = legibility(truth, to_size(sent, size), original.source.image.size)
             out["seen_word_recall"] = score.word_recall
             out["seen_char_accuracy"] = score.char_accuracy
         return out

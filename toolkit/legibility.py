@@ -18,18 +18,24 @@ photos change from one read to the next. Measured on a 1920x1080 screenshot with
 a view resized 1920 -> 2048 -> 1920 px reads 0.94 of *all* the original's words but 0.98-0.99 of
 its confident ones, so noise stays well under the 0.95 decision floor.
 
-**A sample of the text lines.** Reading a whole text-dense view costs 1-4 s (a 2560x1440
-code screenshot with 650 words, an A4 page with 800), and a sweep reads every view the
-providers keep. So the original's text lines are sampled once: at most `SAMPLE_LINES` lines,
-spread evenly over the lines sorted by text height, so every text size is represented and the
-smallest always is. Those lines are cut out (with a margin of half a line; light-on-dark lines
-turned dark-on-light) and stacked into one strip, which is read for the original and, cut from
-the same places, for every view: the same procedure on both sides, about 3x faster on dense
-pages. A sample misjudges a view by a few points, which matters only near a floor: a view
-whose sampled recall falls in `EXACT_BAND` (0.90 or more, one word missed or more) is read
-again on the strip of *every* line, so the values decisions turn on are exact, and only those
-views pay for it. (A sample of ~100 words that reads 0.99 can stand for 0.95 of all of them:
-seen on a held-out mail-client screenshot, `scripts/validate_legibility.py`.)
+**A sample of the text lines, read in stages.** Reading a whole text-dense view costs 1-4 s
+(a 2560x1440 code screenshot with 650 words, an A4 page with 800; Tesseract's time goes with
+the words read, ~2 ms each), and a sweep reads every view the providers keep. So the
+original's text lines are sampled once: at most `SAMPLE_LINES` lines, spread evenly over the
+lines sorted by text height, so every text size is represented and the smallest always is.
+Lines are cut out (with a margin of half a line; light-on-dark lines turned dark-on-light) and
+stacked into strips, read for the original and, cut from the same places, for every view:
+the same procedure on both sides. A view is read strip by strip, and scored on every strip
+read so far:
+1. half the sample (every other line by height, the smallest included). A view that keeps
+   less than `FAR_BELOW` of those words is far below any floor and is not read further;
+2. the other half: the view's value on the whole sample;
+3. near a floor, where a sample can misjudge a view by a few points (a sampled recall in
+   `EXACT_BAND`: 0.90 or more, one word missed or more), the *rest* of the lines, so the
+   values decisions turn on count every line. (A sample of ~100 words that reads 0.99 can
+   stand for 0.95 of all of them: seen on a held-out mail-client screenshot,
+   `scripts/validate_legibility.py`.)
+No line is read twice, and only the views that need it pay for more.
 
 Tesseract runs in process through `tesserocr`, one engine per thread kept for the life of the
 process (sweep workers are persistent, so a sweep loads the model once per worker), with
@@ -57,8 +63,10 @@ from toolkit.errors import SettingsError
 
 MIN_CONFIDENCE = 80  # Tesseract word confidence (0-100) for a word to count as read
 MIN_TEXT_WORDS = 8  # confident words the original needs before legibility is judged
-SAMPLE_LINES = 20  # text lines of the original every view is read on
-EXACT_BAND = (0.9, 1.0)  # sampled recalls in [0.9, 1) are measured again on every line
+SAMPLE_LINES = 12  # text lines of the original every view is read on
+FAR_BELOW = 0.7  # a view keeping less of half the sample's words is not read further
+EXACT_BAND = (0.9, 1.0)  # sampled recalls in [0.9, 1) are measured on every line
+METHOD = 2  # how views are read; changed with it, so caches read views again (2: in stages)
 LANGUAGE = "eng"
 TESSDATA_GLOBS = (
     "/usr/share/tesseract-ocr/*/tessdata",  # Debian, Ubuntu (tesseract-ocr-eng)
@@ -91,13 +99,15 @@ class LineSet:
 @dataclass(frozen=True)
 class Reading:
     """What Tesseract reads in an original: every word in reading order (`text`) and the
-    confident ones, normalized (`confident_words`); and the lines views are read on: a
-    `sample`, and `every` line when the sample does not hold them all."""
+    confident ones, normalized (`confident_words`); and the strips views are read on (see
+    the module docstring): the `sample` (in two halves, or one strip when half would hold
+    too few words; a strip with no boxes is the whole image), and the `rest` of the lines
+    when the sample does not hold them all."""
 
     text: str
     confident_words: tuple[str, ...]
-    sample: LineSet | None = None
-    every: LineSet | None = None
+    sample: tuple[LineSet, ...] = ()
+    rest: LineSet | None = None
 
     @property
     def has_text(self) -> bool:
@@ -112,8 +122,8 @@ class Reading:
         return cls(
             text=data["text"],
             confident_words=tuple(data["confident_words"]),
-            sample=LineSet.from_dict(data["sample"]) if data["sample"] else None,
-            every=LineSet.from_dict(data["every"]) if data["every"] else None,
+            sample=tuple(LineSet.from_dict(strip) for strip in data["sample"]),
+            rest=LineSet.from_dict(data["rest"]) if data["rest"] else None,
         )
 
 
@@ -230,31 +240,40 @@ def _lines(engine) -> list[tuple[Box, list[tuple[str, float]]]]:
     return lines
 
 
-def _sample(boxes: list[Box]) -> tuple[Box, ...]:
+def _by_height(boxes) -> list[Box]:
+    return sorted(boxes, key=lambda b: (b[3] - b[1], b[1], b[0]))
+
+
+def _reading_order(boxes) -> tuple[Box, ...]:
+    return tuple(sorted(boxes, key=lambda b: (b[1], b[0])))
+
+
+def _sample(boxes: list[Box]) -> tuple[tuple[Box, ...], tuple[Box, ...]]:
     """At most `SAMPLE_LINES` boxes, evenly spread over them sorted by height (the smallest
-    and the largest included), in reading order."""
-    if len(boxes) <= SAMPLE_LINES:
-        return tuple(boxes)
-    by_height = sorted(boxes, key=lambda b: (b[3] - b[1], b[1], b[0]))
-    step = (len(by_height) - 1) / (SAMPLE_LINES - 1)
-    chosen = {by_height[round(i * step)] for i in range(SAMPLE_LINES)}
-    return tuple(sorted(chosen, key=lambda b: (b[1], b[0])))
+    and the largest included), in two halves (every other one by height, the smallest in the
+    first), each in reading order."""
+    by_height = _by_height(boxes)
+    if len(boxes) > SAMPLE_LINES:
+        step = (len(by_height) - 1) / (SAMPLE_LINES - 1)
+        by_height = _by_height({by_height[round(i * step)] for i in range(SAMPLE_LINES)})
+    return _reading_order(by_height[::2]), _reading_order(by_height[1::2])
 
 
-def _strip(image: Image.Image, lines: tuple[Box, ...]) -> Image.Image:
-    """The lines cut out with half a line of margin, dark text on light, stacked."""
-    grey = image.convert("L")
+def _strip(image: Image.Image, lines: tuple[Box, ...], size: tuple[int, int]) -> Image.Image:
+    """The lines (boxes in an original of `size`) cut out of `image` brought to `size`, with
+    half a line of margin, dark text on light, stacked."""
+    width, height = size
     pieces = []
     for left, top, right, bottom in lines:
         margin = max(4, (bottom - top) // 2)
-        piece = grey.crop(
-            (
-                max(0, left - margin),
-                max(0, top - margin),
-                min(grey.width, right + margin),
-                min(grey.height, bottom + margin),
-            )
+        box = (
+            max(0, left - margin),
+            max(0, top - margin),
+            min(width, right + margin),
+            min(height, bottom + margin),
         )
+        piece = image.crop(box) if image.size == size else _scaled_crop(image, box, size)
+        piece = piece.convert("L")
         pieces.append(ImageOps.invert(piece) if np.asarray(piece).mean() < 128 else piece)
     strip = Image.new("L", (max(p.width for p in pieces), sum(p.height for p in pieces)), 255)
     top = 0
@@ -264,21 +283,50 @@ def _strip(image: Image.Image, lines: tuple[Box, ...]) -> Image.Image:
     return strip
 
 
-def _read_view(image: Image.Image, boxes: tuple[Box, ...]) -> list[tuple[str, int]]:
-    """Words of `image` read the way its original was: on the strip of `boxes`, or whole."""
+def _scaled_crop(image: Image.Image, box: Box, size: tuple[int, int]) -> Image.Image:
+    """`box` of `image.resize(size, LANCZOS)`, computed there only: the rows the filter
+    reaches, scaled across, then down, as Pillow's resize does (the same pixels but for a
+    level of rounding here and there at the image's edges; a whole view upscaled for a few
+    lines of text is most of a view's OCR time otherwise)."""
+    left, top, right, bottom = box
+    scale_x, scale_y = image.width / size[0], image.height / size[1]
+    reach = 3 * max(1.0, scale_y) + 1  # LANCZOS reaches 3 pixels (scaled when shrinking)
+    first = max(0, math.floor(top * scale_y - reach))
+    last = min(image.height, math.ceil(bottom * scale_y + reach))
+    rows = image.crop((0, first, image.width, last))
+    across = rows.resize(
+        (right - left, rows.height),
+        Image.Resampling.LANCZOS,
+        box=(left * scale_x, 0, right * scale_x, rows.height),
+    )
+    return across.resize(
+        (right - left, bottom - top),
+        Image.Resampling.LANCZOS,
+        box=(0, top * scale_y - first, right - left, bottom * scale_y - first),
+    )
+
+
+def _read_view(
+    image: Image.Image, boxes: tuple[Box, ...], size: tuple[int, int]
+) -> list[tuple[str, int]]:
+    """Words of `image`, brought to `size`, read the way its original was: on the strip of
+    `boxes`, or whole."""
     if not boxes:
-        return _words(image, "AUTO")
-    return _words(_strip(image, boxes), "SINGLE_COLUMN")
+        whole = image if image.size == size else image.resize(size, Image.Resampling.LANCZOS)
+        return _words(whole, "AUTO")
+    return _words(_strip(image, boxes, size), "SINGLE_COLUMN")
 
 
 def _line_set(image: Image.Image, boxes: tuple[Box, ...]) -> LineSet:
-    words = _read_view(image, boxes)
+    words = _read_view(image, boxes, image.size)
     return LineSet(boxes, " ".join(w for w, _ in words), _confident(words))
 
 
 def read_text(image: Image.Image) -> Reading:
     """OCR an original: all of it (page segmentation: automatic), then the strips views are
-    read on (`legibility`): a sample of its lines and, when there are more, every line.
+    read on (`legibility`): half a sample of its lines, the other half, the rest (a strip
+    with too few words to judge by is merged into the next; text Tesseract finds no lines for,
+    such as rotated text, is read whole).
 
     Raises:
         SettingsError: tesserocr or the English model is not installed.
@@ -291,12 +339,17 @@ def read_text(image: Image.Image) -> Reading:
     whole = Reading(text=" ".join(w for w, _ in words), confident_words=_confident(words))
     if not whole.has_text:
         return whole
-    boxes = tuple(box for box, pairs in lines if _confident(pairs))
-    sample = _line_set(image, _sample(list(boxes))) if len(boxes) >= 2 else None
-    if sample is None or len(sample.words) < MIN_TEXT_WORDS:  # rotated text...: read whole
-        return replace(whole, sample=LineSet((), whole.text, whole.confident_words))
-    every = _line_set(image, boxes) if len(boxes) > len(sample.boxes) else None
-    return replace(whole, sample=sample, every=every)
+    boxes = [box for box, pairs in lines if _confident(pairs)]
+    first, second = _sample(boxes)
+    sample = [_line_set(image, first)] if len(boxes) >= 2 else []
+    if sample and len(sample[0].words) < MIN_TEXT_WORDS:  # too few to stop on: one strip
+        sample = [_line_set(image, _reading_order(first + second))]
+    elif sample:
+        sample.append(_line_set(image, second))
+    if sum(len(strip.words) for strip in sample) < MIN_TEXT_WORDS:  # rotated text...
+        return replace(whole, sample=(LineSet((), whole.text, whole.confident_words),))
+    rest = tuple(box for box in boxes if box not in first + second)
+    return replace(whole, sample=tuple(sample), rest=_line_set(image, rest) if rest else None)
 
 
 def word_recall(wanted: tuple[str, ...], view_words: list[str]) -> float:
@@ -333,18 +386,37 @@ def char_accuracy(truth: str, text: str) -> float:
     return max(0.0, 1.0 - edit_distance(truth, text) / len(truth))
 
 
-def _score(lines: LineSet, view_image: Image.Image) -> Legibility:
-    words = [w for w, _ in _read_view(view_image, lines.boxes)]
-    return Legibility(word_recall(lines.words, words), char_accuracy(lines.text, " ".join(words)))
+def _score(strips: list[LineSet], read: list[list[str]]) -> Legibility:
+    """The words `read` on each of `strips` in a view, against what the original read there."""
+    wanted = tuple(word for lines in strips for word in lines.words)
+    words = [word for words in read for word in words]
+    truth = " ".join(lines.text for lines in strips)
+    return Legibility(word_recall(wanted, words), char_accuracy(truth, " ".join(words)))
 
 
-def legibility(truth: Reading, view_image: Image.Image) -> Legibility:
-    """Read `view_image` (a kept view at the original's size) where `truth` was read and score
-    it against `truth`: on the sample of lines, and again on every line when the sample's
-    recall is in `EXACT_BAND` (near any floor a recommendation would use)."""
-    if not truth.has_text or truth.sample is None:
+def legibility(
+    truth: Reading, view_image: Image.Image, size: tuple[int, int] | None = None
+) -> Legibility:
+    """Read `view_image` (a kept view, as if brought to `size`: the original's, by default
+    the view's own) where `truth` was read and score it against `truth`, strip by strip: past
+    the first half of the sample unless it keeps less than `FAR_BELOW`, past the sample only
+    in `EXACT_BAND` (near any floor a recommendation would use)."""
+    if not truth.has_text or not truth.sample:
         return Legibility(math.nan, math.nan)
-    score = _score(truth.sample, view_image)
-    if truth.every is not None and EXACT_BAND[0] <= score.word_recall < EXACT_BAND[1]:
-        score = _score(truth.every, view_image)
+    size = size or view_image.size
+    strips: list[LineSet] = []
+    read: list[list[str]] = []
+
+    def read_on(strip: LineSet) -> Legibility:
+        strips.append(strip)
+        read.append([w for w, _ in _read_view(view_image, strip.boxes, size)])
+        return _score(strips, read)
+
+    score = read_on(truth.sample[0])
+    for strip in truth.sample[1:]:
+        if score.word_recall < FAR_BELOW:
+            return score
+        score = read_on(strip)
+    if truth.rest is not None and EXACT_BAND[0] <= score.word_recall < EXACT_BAND[1]:
+        score = read_on(truth.rest)
     return score

@@ -334,6 +334,7 @@ class SweepGrid:
             legibility.SAMPLE_LINES,
             legibility.EXACT_BAND,
             legibility.LANGUAGE,
+            legibility.METHOD,
         ]
         settings = {
             "toolkit": __version__,
@@ -591,7 +592,7 @@ def _seen(grid: SweepGrid, kept, originals: _Originals) -> dict:
         if originals.seen_ref is not None:
             metrics = _compare(originals.seen_ref, quality.to_size(kept, originals.seen_ref.size))
     if originals.truth is not None and originals.truth.has_text:
-        score = legibility.legibility(originals.truth, quality.to_size(kept, originals.size))
+        score = legibility.legibility(originals.truth, kept, originals.size)
         metrics.update(word_recall=score.word_recall, char_accuracy=score.char_accuracy)
     return metrics
 
