@@ -430,7 +430,9 @@ def test_no_original_is_read_twice_and_views_without_text_are_never_read(
     )
 
 
-def test_a_known_text_image_is_shared_out_one_encode_a_job_with_the_same_values(tmp_path, threads):
+def test_a_known_text_image_is_shared_out_one_encode_a_job_with_the_same_values(
+    tmp_path, threads, monkeypatch
+):
     page = Image.new("RGB", (900, 300), "white")
     text = "Invoice 5521 due 2026-12-15 for 14 boxes of paper, 3 toners and a desk lamp"
     ImageDraw.Draw(page).text((20, 130), text, fill="black", font=ImageFont.load_default(18))
@@ -440,10 +442,15 @@ def test_a_known_text_image_is_shared_out_one_encode_a_job_with_the_same_values(
     cache = tmp_path / "cache"
     first = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "ocr": True, "qualities": (40,)})
     run_sweep([tmp_path / "invoice.png"], first, threads, cache, progress=False)  # text known
-    jobs = []
-    submit = threads.submit
-    threads.submit = lambda fn, job, *data: jobs.append(job.keys) or submit(fn, job, *data)
-    split = run_sweep([tmp_path / "invoice.png"], grid, threads, cache, progress=False)
+    jobs, loads = [], []
+    one = ThreadPoolExecutor(1)  # one worker takes every part
+    one.submit = lambda fn, job, *data: jobs.append(job.keys) or submit(fn, job, *data)
+    submit = ThreadPoolExecutor.submit.__get__(one)
+    real_load = sweep.load_image
+    monkeypatch.setattr(sweep, "load_image", lambda *a, **k: loads.append(1) or real_load(*a, **k))
+    with one:
+        split = run_sweep([tmp_path / "invoice.png"], grid, one, cache, progress=False)
+    assert len(loads) == 1  # its parts share the decoded image and its references
     assert sorted(jobs) == [  # one job per new encode: the quality 40 ones were cached
         ((128, "jpeg", 90),),
         ((128, "webp", 90),),

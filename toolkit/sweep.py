@@ -38,7 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, NamedTuple, TypedDict
 
 import pandas as pd
 from tqdm import tqdm
@@ -56,6 +56,7 @@ from toolkit.files import open_regular
 from toolkit.images import (
     DEFAULT_SETTINGS,
     EncodeSettings,
+    SourceImage,
     encode_pixels,
     fit_size,
     load_image,
@@ -367,6 +368,7 @@ class _Job:
     keys: tuple[tuple[int | None, str, int | None], ...]
     reading: dict | None = None  # the original's OCR, read before: not read again
     ceilings: bool = True  # False: another part of the image's work computes them
+    part_of: str | None = None  # the image's SHA-256 when its work is split in parts
 
 
 def _error_text(exc: BaseException) -> str:
@@ -413,11 +415,47 @@ class _Originals:
     size: tuple[int, int] = (0, 0)  # the original's (width, height)
 
 
+class _Prepared(NamedTuple):
+    source: SourceImage
+    load_ms: float
+    originals: _Originals
+    reference_ms: float  # reference statistics and OCR truth
+
+
 def _named_bytes(data: bytes, name: str) -> io.BytesIO:
     """`data` as a file object whose errors name `name`."""
     stream = io.BytesIO(data)
     stream.name = name
     return stream
+
+
+# A worker's (process or thread) last split image (`_Job.part_of`): decoded, with what its
+# encodes are compared with. Its parts are submitted one after another, so the next part a
+# worker takes is often of the same image: decoded and measured once per worker, not per part.
+_last_split = threading.local()
+
+
+def _prepared(job: _Job, data: bytes | None, read: ImageResult) -> _Prepared:
+    """The job's image decoded and what its encodes are compared with, with the time each
+    took; a split image's from this worker's last part of it when there was one."""
+    grid = job.grid
+    key = (job.part_of, grid.base, grid.reference_limit, grid.seen_metrics, grid.ocr)
+    last = _last_split.__dict__.pop("image", None)  # one image at most, whatever comes next
+    if job.part_of is not None and last is not None and last[0] == key:
+        _last_split.image = last
+        return last[1]
+    if data is None:
+        data = _read_source(job.name)
+        read["image_sha256"] = hashlib.sha256(data).hexdigest()
+    source, load_ms = _timed(
+        load_image, _named_bytes(data, job.name), grid.base, draft_side=_draft_side(grid, job.keys)
+    )
+    del data
+    originals, reference_ms = _timed(_compared, grid, source.image, job.reading)
+    prepared = _Prepared(source, load_ms, originals, reference_ms)
+    if job.part_of is not None:
+        _last_split.image = (key, prepared)
+    return prepared
 
 
 def run_job(job: _Job, data: bytes | None = None) -> ImageResult:
@@ -426,15 +464,7 @@ def run_job(job: _Job, data: bytes | None = None) -> ImageResult:
     grid = job.grid
     read: ImageResult = {}
     try:
-        if data is None:
-            data = _read_source(job.name)
-            read["image_sha256"] = hashlib.sha256(data).hexdigest()
-        source, load_ms = _timed(
-            load_image,
-            _named_bytes(data, job.name),
-            grid.base,
-            draft_side=_draft_side(grid, job.keys),
-        )
+        source, load_ms, originals, reference_ms = _prepared(job, data, read)
     except (ToolkitError, OSError, MemoryError) as exc:
         return {**read, "error": _error_text(exc)}
     del data
@@ -450,9 +480,8 @@ def run_job(job: _Job, data: bytes | None = None) -> ImageResult:
         },
         "encodes": {},
     }
-    start = time.perf_counter()
-    originals = _originals(grid, source.image, entry["source"], job.reading, job.ceilings)
-    entry["source"]["reference_ms"] = (time.perf_counter() - start) * 1000
+    _, record_ms = _timed(_record, grid, source.image, originals, entry["source"], job.ceilings)
+    entry["source"]["reference_ms"] = reference_ms + record_ms
     for keys in _same_pixels(job.keys, source.image.size):
         resized, resize_ms = _timed(
             resize_image, source.image, keys[0][0], grid.base.resample, grid.base.reducing_gap
@@ -533,31 +562,36 @@ def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str
     return result
 
 
-def _originals(
-    grid: SweepGrid, image, source: SourceRecord, reading: dict | None, ceilings: bool = True
-) -> _Originals:
-    """Reference statistics, OCR truth and (with `ceilings`) ceilings of one image; records
-    them in `source`."""
+def _compared(grid: SweepGrid, image, reading: dict | None) -> _Originals:
+    """Reference statistics and OCR truth of one image (`reading`: the truth, read before)."""
     originals = _Originals(size=image.size)
     if grid.seen_metrics:
         reference = resize_image(
             image, grid.reference_limit, grid.base.resample, grid.base.reducing_gap
         )
         originals.seen_ref = _reference(reference)
-        if originals.seen_ref is not None:
-            source["reference_width"], source["reference_height"] = originals.seen_ref.size
-        if originals.seen_ref is not None and ceilings:
+    if grid.ocr:
+        originals.truth = Reading.from_dict(reading) if reading else read_text(image)
+    return originals
+
+
+def _record(
+    grid: SweepGrid, image, originals: _Originals, source: SourceRecord, ceilings: bool
+) -> None:
+    """Record the reference size, OCR truth and (with `ceilings`, computed here) the ceilings
+    of one image in `source`."""
+    if originals.seen_ref is not None:
+        source["reference_width"], source["reference_height"] = originals.seen_ref.size
+        if ceilings:
             source["ceiling"] = {
                 _size_text(size): originals.seen_ref.ssim(
                     quality.seen_view(image, size, originals.seen_ref.size)
                 )
                 for size in _ceiling_sizes(grid, image.size)
             }
-    if grid.ocr:
-        originals.truth = Reading.from_dict(reading) if reading else read_text(image)
+    if originals.truth is not None:
         source["text_words"] = len(originals.truth.confident_words)
         source["reading"] = originals.truth.to_dict()
-    return originals
 
 
 def _side_order(key) -> tuple:
@@ -1059,8 +1093,9 @@ def iter_sweep(
                 reading = readings.get(digest) or (cached_source or {}).get("reading")
             parts = _parts(missing, cached_source if has_text and reading else None)
             item = _Pending(index, source, label, digest, fingerprint, entry, len(parts))
+            part_of = digest if len(parts) > 1 else None
             for number, part in enumerate(parts):
-                job = _Job(str(source), grid, part, reading, ceilings=number == 0)
+                job = _Job(str(source), grid, part, reading, number == 0, part_of)
                 future = executor.submit(run_job, job, *([data] if data is not None else []))
                 pending[future] = item
             del data
