@@ -198,9 +198,7 @@ def naive_cell(path: Path, grid: SweepGrid, side, fmt, q, model, detail) -> dict
     if grid.ocr:
         truth = read_text(original)
         if truth.has_text:
-            row["seen_word_recall"] = legibility(
-                truth, quality.to_size(kept, original.size)
-            ).word_recall
+            row["seen_word_recall"] = legibility(truth, kept, original.size).word_recall
     return row
 
 
