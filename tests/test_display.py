@@ -185,3 +185,5 @@ def test_table_html_rounds_measures_it_has_no_unit_for():
     assert ">95.5 %<" in html and ">3<" in html  # a known share, and a bare count
     assert "sent pixels dropped (%) (mean)" in html and ">65.3<" in html
     assert ">0.1235<" in html  # a measure with no unit here: 4 decimals at most
+    crops = table_html(pd.DataFrame({"crops_images": [2], "crops_mean": [4.5]}))
+    assert "images sent as crops" in crops and ">4.5<" in crops
