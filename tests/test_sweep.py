@@ -396,15 +396,23 @@ def test_ocr_added_to_a_cached_sweep_reads_only_images_with_text(tmp_path, threa
     )
 
 
+def text_line(path, text: str):
+    """A 900x300 white image with one line of 18 px black text."""
+    page = Image.new("RGB", (900, 300), "white")
+    ImageDraw.Draw(page).text((20, 130), text, fill="black", font=ImageFont.load_default(18))
+    page.save(path)
+    return path
+
+
 @pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
 def test_no_original_is_read_twice_and_views_without_text_are_never_read(
     tmp_path, threads, monkeypatch
 ):
-    page = Image.new("RGB", (900, 300), "white")
-    text = "Receipt 7733 total 18.20 paid 2026-12-01 by card at the Corner Bakery shop"
-    ImageDraw.Draw(page).text((20, 130), text, fill="black", font=ImageFont.load_default(18))
-    page.save(tmp_path / "receipt.png")
-    files = [tmp_path / "receipt.png", photo(tmp_path / "p" / "a.jpg", seed=11)]
+    receipt = text_line(
+        tmp_path / "receipt.png",
+        "Receipt 7733 total 18.20 paid 2026-12-01 by card at the Corner Bakery shop",
+    )
+    files = [receipt, photo(tmp_path / "p" / "a.jpg", seed=11)]
     reads, views = [], []
     read_text, score = legibility.read_text, legibility.legibility
     monkeypatch.setattr(sweep, "read_text", lambda image: reads.append(1) or read_text(image))
@@ -433,10 +441,10 @@ def test_no_original_is_read_twice_and_views_without_text_are_never_read(
 def test_a_known_text_image_is_shared_out_one_encode_a_job_with_the_same_values(
     tmp_path, threads, monkeypatch
 ):
-    page = Image.new("RGB", (900, 300), "white")
-    text = "Invoice 5521 due 2026-12-15 for 14 boxes of paper, 3 toners and a desk lamp"
-    ImageDraw.Draw(page).text((20, 130), text, fill="black", font=ImageFont.load_default(18))
-    page.save(tmp_path / "invoice.png")
+    text_line(
+        tmp_path / "invoice.png",
+        "Invoice 5521 due 2026-12-15 for 14 boxes of paper, 3 toners and a desk lamp",
+    )
     grid = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "ocr": True})
     whole = run_sweep([tmp_path / "invoice.png"], grid, threads, progress=False)
     cache = tmp_path / "cache"

@@ -440,10 +440,10 @@ def _prepared(job: _Job, data: bytes | None, read: ImageResult) -> _Prepared:
     took; a split image's from this worker's last part of it when there was one."""
     grid = job.grid
     key = (job.part_of, grid.base, grid.reference_limit, grid.seen_metrics, grid.ocr)
-    last = _last_split.__dict__.pop("image", None)  # one image at most, whatever comes next
+    last = getattr(_last_split, "image", None)
     if job.part_of is not None and last is not None and last[0] == key:
-        _last_split.image = last
         return last[1]
+    _last_split.image = None  # let it go before decoding another: one image at most
     if data is None:
         data = _read_source(job.name)
         read["image_sha256"] = hashlib.sha256(data).hexdigest()
