@@ -86,10 +86,12 @@ def resize(
 
 
 def _load(vips, data: bytes, shrink: int):
+    """The decoder over `data` itself (a `*load_buffer` would copy it first)."""
+    source = vips.Source.new_from_memory(data)
     if data.startswith(b"\x89PNG"):
-        return vips.Image.pngload_buffer(data, fail_on="truncated", access="sequential")
-    return vips.Image.jpegload_buffer(
-        data, shrink=shrink, fail_on="truncated", access="sequential"
+        return vips.Image.pngload_source(source, fail_on="truncated", access="sequential")
+    return vips.Image.jpegload_source(
+        source, shrink=shrink, fail_on="truncated", access="sequential"
     )
 
 
