@@ -20,7 +20,8 @@ screenshot built from the Jupyter sample screenshot, and a 2400x2400 RGBA PNG cu
    against an exact reference: full decode, alpha over white, one LANCZOS resize with
    `reducing_gap=None`.
 3. `toolkit encode FOLDER`, 1 and 2 workers, each run in a fresh process timed from after its
-   imports.
+   imports; next to it the ceiling for 2 workers on this machine: the same files dealt to 1
+   or 2 processes with no pool (`split_run`).
 4. Whole processes over `--folder-photos` photos, started in alternation for
    `--process-rounds` rounds, wall time: the seed recipe as a script against
    `python -m toolkit encode DIR --json --workers 1|2` as shipped (start-up included).
@@ -227,14 +228,14 @@ def to_size(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 # --- 3. the CLI inside this process ----------------------------------------------------------
 
 
-def cli_scaling(folder: Path, rounds: int = 3) -> dict[int, float]:
-    """Median wall seconds of `toolkit encode FOLDER --json` with 1 and 2 workers, each run
-    in a fresh process (as the command runs) timed from after its imports."""
+def scaling_of(folder: Path, mode: str, rounds: int = 5) -> dict[int, float]:
+    """Median wall seconds of `cli_run` (mode `--cli-run`) or `split_run` (`--split-run`) on
+    FOLDER with 1 and 2 workers, each run in a fresh process, the two alternating."""
     times: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(rounds):
         for workers in times:
             out = subprocess.run(
-                [sys.executable, __file__, "--cli-run", str(folder), "--workers", str(workers)],
+                [sys.executable, __file__, mode, str(folder), "--workers", str(workers)],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -255,6 +256,39 @@ def cli_run(folder: Path, workers: int) -> float:
         elapsed = time.perf_counter() - start
     assert code == 0, "toolkit encode failed on the benchmark corpus"
     return elapsed
+
+
+def split_run(folder: Path, lanes: int) -> float:
+    """What `lanes` workers could do at best here: the files dealt out in turn from the
+    largest (the order the pool starts them in), this process encoding the first share and
+    forked children the others; no pool, no queue, nothing sent back. Each process still
+    pays its own first-image warm-up. Timed like `cli_run`."""
+    from toolkit.cli import build_parser
+    from toolkit.images import encode_image, iter_image_files
+    from toolkit.runtime import tune_malloc
+
+    build_parser(["encode"])
+    start = time.perf_counter()
+    tune_malloc()
+    libvips.available()
+    files = sorted(iter_image_files([folder]), key=lambda p: p.stat().st_size, reverse=True)
+    children = []
+    for lane in range(1, lanes):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                for path in files[lane::lanes]:
+                    encode_image(path)
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+    for path in files[0::lanes]:
+        encode_image(path)
+    failed = [pid for pid in children if os.waitpid(pid, 0)[1] != 0]
+    assert not failed, "a split-run child failed on the benchmark corpus"
+    return time.perf_counter() - start
 
 
 def fill_folder(folder: Path, corpus: dict[str, list[Path]]) -> None:
@@ -324,6 +358,7 @@ def main() -> None:
     parser.add_argument("--process-rounds", type=int, default=5, help="whole-process rounds")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--cli-run", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--split-run", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -331,6 +366,9 @@ def main() -> None:
         return
     if args.cli_run:
         print(cli_run(args.cli_run, args.workers))
+        return
+    if args.split_run:
+        print(split_run(args.split_run, args.workers))
         return
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench_encode_") as tmp:
@@ -341,7 +379,8 @@ def main() -> None:
         results = per_core(corpus, args.rounds, args.repeats)
         scores = fidelity(corpus)
         fill_folder(folder, corpus)
-        scaling = cli_scaling(folder)
+        scaling = scaling_of(folder, "--cli-run")
+        ceiling = scaling_of(folder, "--split-run")
         for index in range(args.folder_photos):
             source = corpus["photo_12mp"][index % len(corpus["photo_12mp"])]
             shutil.copy(source, photos / f"{index:02d}_{source.name}")
@@ -350,7 +389,7 @@ def main() -> None:
         n_folder = sum(1 for _ in folder.iterdir())
     print_machine(load_before)
     print_per_core(results, scores, corpus)
-    print_processes(processes, scaling, n_folder, args.folder_photos)
+    print_processes(processes, scaling, ceiling, n_folder, args.folder_photos)
     print_targets(results, scores, scaling, processes)
 
 
@@ -408,11 +447,13 @@ def print_times(results, scores, corpus, suffix: str) -> None:
         )
 
 
-def print_processes(processes, scaling, n_folder, n_photos) -> None:
+def print_processes(processes, scaling, ceiling, n_folder, n_photos) -> None:
     print(
         f"3. toolkit encode over {n_folder} files, imports done: 1 worker "
         f"{scaling[1]:.2f} s, 2 workers {scaling[2]:.2f} s, speed-up "
         f"{scaling[1] / scaling[2]:.2f}x\n"
+        f"   Ceiling, the files dealt to 2 processes with no pool (split_run): 1 process "
+        f"{ceiling[1]:.2f} s, 2 processes {ceiling[2]:.2f} s, {ceiling[1] / ceiling[2]:.2f}x\n"
     )
     print(f"4. Whole processes over {n_photos} photos, median wall s and ratio to the seed script")
     seed = "seed script"
