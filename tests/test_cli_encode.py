@@ -97,14 +97,24 @@ def test_table_has_a_totals_row(capsys, folder):
     assert len(lines) == 5
 
 
-def test_two_workers_give_the_same_rows_in_input_order(capsys, folder):
-    _, one, _ = run(capsys, folder, "--json", "--workers", "1")
-    _, two, _ = run(capsys, folder, "--json", "--workers", "2")
-
+def test_two_workers_give_the_same_rows_urls_and_files_in_input_order(
+    capsys, folder, tmp_path_factory
+):
     def strip(rows):
         return [{k: v for k, v in row.items() if k != "encode_ms"} for row in rows]
 
-    assert strip(json_rows(one)) == strip(json_rows(two))
+    runs = {}
+    for workers in ("1", "2"):
+        out_dir = tmp_path_factory.mktemp(f"out{workers}")  # outside the input folder
+        _, out, _ = run(
+            capsys, folder, "--json", "--data-url", "--out", out_dir, "--workers", workers
+        )
+        files = {p.relative_to(out_dir).as_posix(): p.read_bytes() for p in out_dir.rglob("*.jpg")}
+        runs[workers] = (strip(json_rows(out)), files)
+    assert runs["1"] == runs["2"]
+    rows, files = runs["2"]
+    assert [row["path"] for row in rows] == sorted(row["path"] for row in rows)
+    assert len(files) == 3 and all("data_url" in row for row in rows)
 
 
 def test_out_writes_files_keeping_the_folder_structure(capsys, folder, tmp_path):

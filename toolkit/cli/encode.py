@@ -111,6 +111,19 @@ def _jobs(paths: list[str], out: Path | None) -> list[tuple[Path, Path | None]]:
     return jobs
 
 
+def _encode_job(
+    job: tuple[Path, Path | None], settings: EncodeSettings, data_url: bool
+) -> tuple[dict, str | None]:
+    """One image, in whichever process runs it: encoded, written to its --out path, and
+    reduced to its row and (with --data-url) its data URL, so that the encoded bytes do not
+    travel back to the parent."""
+    path, target = job
+    encoded = encode_image(path, settings)
+    if target is not None:
+        _write(target.with_suffix(SUFFIXES[settings.format]), encoded.data)
+    return encode_row(str(path), encoded), to_data_url(encoded) if data_url else None
+
+
 def run(args: argparse.Namespace) -> int:
     settings = from_args(EncodeSettings, args)
     if args.model:
@@ -120,25 +133,22 @@ def run(args: argparse.Namespace) -> int:
     jobs = _jobs(args.paths, args.out)
     rows = []
     failed = 0
-    encode = functools.partial(encode_image, settings=settings)
-    files = [path for path, _ in jobs]
+    encode = functools.partial(_encode_job, settings=settings, data_url=args.data_url)
     if settings.backend == "auto":
         libvips.available()  # loaded before the pool starts (no thread yet): workers inherit it
     results = map_in_order(
-        encode, files, args.workers, preload=["toolkit.images"], cost=_file_size
+        encode, jobs, args.workers, preload=[__name__], cost=lambda job: _file_size(job[0])
     )
-    for (path, target), result in zip(jobs, results, strict=True):
+    for (path, _), result in zip(jobs, results, strict=True):
         if isinstance(result, ToolkitError):
             row = error_row(path, result)
             failed += 1
         else:
-            row = encode_row(str(path), result)
+            row, url = result
             if args.model:
-                row.update(token_fields(result.width, result.height, args.model, args.detail))
-            if target is not None:
-                _write(target.with_suffix(SUFFIXES[settings.format]), result.data)
-            if args.data_url:
-                row["data_url"] = to_data_url(result)
+                row.update(token_fields(row["width"], row["height"], args.model, args.detail))
+            if url is not None:
+                row["data_url"] = url
         if args.json:
             print_json_lines([row], sys.stdout)
         elif args.data_url:
