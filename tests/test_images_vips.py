@@ -146,6 +146,26 @@ def test_rgba_is_composited_before_the_resize_as_pillow_does(write):
     assert ssim(exact, decode_image(fast.data)) >= 0.999
 
 
+@pytest.mark.parametrize("columns_first", [False, True])
+def test_the_line_cache_before_the_vertical_pass_changes_no_pixel(columns_first):
+    image = photo((1203, 901)).convert("RGBA")
+    image.putalpha(Image.linear_gradient("L").resize(image.size))
+    data = to_bytes(image, "PNG")
+
+    def flattened():  # a computed chain, as the resize is fed
+        loaded = libvips._pyvips().Image.new_from_buffer(data, "", access="sequential")
+        return libvips._opaque(loaded, (255, 0, 0))[0]
+
+    cached = libvips._reduce(flattened(), (401, 300), columns_first=columns_first)
+    plain = flattened()
+    for axis in ("v", "h") if columns_first else ("h", "v"):
+        if axis == "h":
+            plain = plain.reduceh(plain.width / 401, kernel="lanczos3")
+        else:
+            plain = plain.reducev(plain.height / 300, kernel="lanczos3")
+    assert cached.write_to_memory() == plain.write_to_memory()
+
+
 def png_with_late_chunk(image: Image.Image, kind: bytes, body: bytes) -> bytes:
     """A PNG of `image` with one more chunk between its pixel data and its end."""
     data = to_bytes(image, "PNG")
