@@ -16,6 +16,9 @@ from toolkit.report_index import _number
         (0.98554, "0.9855"),
         (512.0, "512"),
         (0.00012345, "0.0001234"),
+        (0.387, "0.3870"),
+        (0.24, "0.2400"),
+        (0.0000123456, "0.00001235"),
     ],
 )
 def test_headline_numbers_are_plain_and_never_scientific(value, text):

@@ -5,6 +5,7 @@ and the page fits a 1,280 px window without scrolling sideways."""
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,10 +18,13 @@ LIVE_CHECK = "05-live-check"
 
 def _number(value: float) -> str:
     """Plain notation: whole numbers as such, 2 decimals from 1 up, else 4 significant digits
-    (never scientific, so $14,364.00 does not read as 1.436e+04)."""
+    with their trailing zeros, so that a column reads alike ($0.3870 above $0.4275); never
+    scientific ($14,364.00 is not 1.436e+04, nor $0.00001235 1.235e-05)."""
     if value.is_integer():
         return f"{value:,.0f}"
-    return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    if abs(value) >= 1:
+        return f"{value:,.2f}"
+    return f"{value:.{3 - math.floor(math.log10(abs(value)))}f}"
 
 
 def _usd(value: float) -> str:
@@ -237,6 +241,7 @@ th, td {{ padding: .3rem .45rem; border-bottom: 1px solid #d8dce3; text-align: r
           vertical-align: top; }}
 th {{ background: #f2f4f7; text-align: center; }}
 td:first-child, td:nth-child(2), td.text {{ text-align: left; }}
+td:first-child {{ white-space: nowrap; }}  /* model names break at their hyphens */
 td.text {{ min-width: 9rem; }}
 p.finding {{ font-size: 105%; border-left: 4px solid #2f7d32; padding: .2rem .8rem;
              margin: .8rem 0; }}
