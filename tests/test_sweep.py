@@ -468,3 +468,22 @@ def test_a_known_text_image_is_shared_out_one_encode_a_job_with_the_same_values(
     values = ["bytes", "tokens", "seen_ssim", "ceiling_ssim", "text_words", "seen_word_recall"]
     assert whole["text_words"].iloc[0] >= 8
     pd.testing.assert_frame_equal(split[values], whole[values])
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MIN_CONFIDENCE", 70),
+        ("MIN_TEXT_WORDS", 4),
+        ("SAMPLE_LINES", 20),
+        ("FAR_BELOW", 0.5),
+        ("EXACT_BAND", (0.8, 1.0)),
+        ("LANGUAGE", "deu"),
+        ("METHOD", 1),
+    ],
+)
+def test_every_way_of_reading_views_is_part_of_the_cache_configuration(monkeypatch, name, value):
+    grid = SweepGrid(**SMALL, ocr=True)
+    before = grid.cache_tag()
+    monkeypatch.setattr(legibility, name, value)
+    assert grid.cache_tag() != before

@@ -277,6 +277,7 @@ def _legibility_text(results: pd.DataFrame) -> str:
         "provider keeps at the original's size; words read with confidence >= "
         f"{legibility.MIN_CONFIDENCE} in the original count, and an image needs "
         f"{legibility.MIN_TEXT_WORDS} of them to be judged as text; views are read on a sample "
-        f"of up to {legibility.SAMPLE_LINES} text lines, and on every line when the sample "
-        f"reads {legibility.EXACT_BAND[0]:.2f} to below 1 (docs/METRICS.md)"
+        f"of up to {legibility.SAMPLE_LINES} text lines (on half of them when that half reads "
+        f"below {legibility.FAR_BELOW:.2f}), and on every line when the sample reads "
+        f"{legibility.EXACT_BAND[0]:.2f} to below 1 (docs/METRICS.md)"
     )

@@ -333,6 +333,7 @@ class SweepGrid:
             legibility.MIN_CONFIDENCE,
             legibility.MIN_TEXT_WORDS,
             legibility.SAMPLE_LINES,
+            legibility.FAR_BELOW,
             legibility.EXACT_BAND,
             legibility.LANGUAGE,
             legibility.METHOD,
