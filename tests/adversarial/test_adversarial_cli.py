@@ -327,8 +327,8 @@ def test_ctrl_c_in_request_send_keeps_the_answer_and_sends_nothing_twice(tmp_pat
 def test_ctrl_c_in_sweep_keeps_what_is_done_stops_the_workers_and_resumes(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
-    for i in range(8):
-        Image.effect_noise((900, 700), 40 + i).convert("RGB").save(photos / f"{i}.jpg")
+    for i in range(8):  # large enough that the sweep is still running when Ctrl-C comes
+        Image.effect_noise((2000, 1500), 40 + i).convert("RGB").save(photos / f"{i}.jpg")
     out, cache = tmp_path / "out.csv", tmp_path / "cache"
     argv = [
         "sweep",
