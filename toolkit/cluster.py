@@ -3,8 +3,8 @@
 `toolkit sweep … --scheduler ADDRESS`, `write_sweep(..., scheduler=ADDRESS)` and a notebook's
 `scheduler` parameter (`toolkit.sweep_executor`) send each image's work to the workers of the
 cluster whose scheduler is at ADDRESS (`dask scheduler` on one machine, `dask worker ADDRESS`
-on each of the others; every worker needs this toolkit at the same version, and Tesseract for
-OCR). Local images travel as bytes, scattered straight to a worker; URLs are read by the
+on each of the others; every worker needs this toolkit at the same version, and the OCR
+reader for OCR). Local images travel as bytes, scattered straight to a worker; URLs are read by the
 workers (`toolkit.sources`). Results, the cache and the rows stay with the caller.
 
 `dask[distributed]` is optional: it is imported here, and only when an address is given.
@@ -16,7 +16,7 @@ from concurrent.futures import Executor, Future
 from importlib.metadata import version
 
 from toolkit.errors import SettingsError
-from toolkit.legibility import ocr_unavailable
+from toolkit.readers import reader_unavailable
 
 CONNECT_TIMEOUT_S = 10
 
@@ -38,14 +38,16 @@ def _toolkit_version() -> str:
 class DaskExecutor(Executor):
     """A `concurrent.futures.Executor` over the Dask cluster at `address`, checked on
     connection: the scheduler answers within `timeout` seconds (default `CONNECT_TIMEOUT_S`)
-    and has workers, each with this toolkit's version (and, when `ocr`, Tesseract); else a
-    `SettingsError` saying which.
+    and has workers, each with this toolkit's version (and able to run the OCR `readers`);
+    else a `SettingsError` saying which.
 
     `bytes` arguments are scattered to a worker first (not sent through the scheduler's task
     graph). `shutdown()` closes this client only: the cluster keeps running.
     """
 
-    def __init__(self, address: str, *, ocr: bool = False, timeout: float | None = None):
+    def __init__(
+        self, address: str, *, readers: tuple[str, ...] = (), timeout: float | None = None
+    ):
         distributed = _distributed()
         timeout = timeout or CONNECT_TIMEOUT_S
         try:
@@ -53,13 +55,13 @@ class DaskExecutor(Executor):
         except (OSError, TimeoutError, ValueError) as exc:
             raise SettingsError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         try:
-            self._check_workers(address, ocr)
+            self._check_workers(address, readers)
         except BaseException:
             self.client.close()
             raise
         self._executor = self.client.get_executor(pure=False)
 
-    def _check_workers(self, address: str, ocr: bool) -> None:
+    def _check_workers(self, address: str, readers: tuple[str, ...]) -> None:
         workers = self.client.scheduler_info()["workers"]
         if not workers:
             raise SettingsError(f"the Dask scheduler at {address} has no workers")
@@ -71,8 +73,9 @@ class DaskExecutor(Executor):
             raise SettingsError(
                 f"Dask workers at {address} need toolkit {ours} installed ({shown})"
             )
-        if ocr:
-            missing = {w: r for w, r in self.client.run(ocr_unavailable).items() if r}
+        for name in readers:
+            found = self.client.run(reader_unavailable, name)
+            missing = {w: r for w, r in found.items() if r}
             if missing:
                 worker, reason = next(iter(missing.items()))
                 raise SettingsError(f"OCR cannot run on Dask worker {worker}: {reason}")

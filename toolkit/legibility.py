@@ -1,117 +1,92 @@
-"""Is the text still legible? Tesseract OCR of a view against the same OCR of the original.
+"""Is the text still legible? A reader's reading of each text line of a view against its
+reading of the same line in the original.
 
-Legibility is always relative: the full-resolution original is read once, and each view the
-provider keeps (brought back to the original's size) is read the same way and scored against
-it. Ground truth is what Tesseract reads in the original, so an image whose text Tesseract
-cannot read at full size has *no text* (`Reading.has_text` is False, scores are NaN), never a
-legibility of 0.
+Legibility is relative: the full-resolution original is read once, and each view the provider
+keeps (brought back to the original's size) is read the same way and scored against it. The
+reader (`toolkit.readers`: `tesseract` or `neural`) finds the original's text lines once;
+every line is then cut out tight (its box and the reader's margin, less where a neighbouring
+line is nearer, so no slice of a neighbour is read), turned upright, made dark
+on light, set on a plain canvas and read as one line, in the original and, cut from the same
+place, in every view: the same procedure on both sides, and no page layout to go wrong on a
+blurred view. Ground truth is what the reader reads in the original, so an image whose text
+it cannot read at full size has *no text* (`Reading.has_text` is False, scores are NaN),
+never a legibility of 0.
 
-Two scores, both in 0..1:
-- **word recall**: the share of the original's *confident* words (Tesseract confidence >=
-  `MIN_CONFIDENCE`, at least 2 characters) that the view still reads, counted as a multiset
-  and independent of reading order. It is the stricter measure (one wrong character loses the
-  word) and the one recommendations use.
-- **character accuracy**: 1 - Levenshtein distance / length over the text read, in order.
+Two scores, both in 0..1, over the lines read:
+- **word recall**: the share of the original's *confident* words (confidence >=
+  `MIN_CONFIDENCE`, at least 2 letters or digits) that the view still reads. Each line of the
+  view is aligned with the same line of the original as runs of letters and digits
+  (`toolkit.textmatch`), so neither a reader's spacing nor its punctuation decides; one wrong
+  character loses the word. The recommendations use this one.
+- **character accuracy**: 1 - edit distance / length over the same runs, line by line.
 
-Why confident words only: the low-confidence "words" Tesseract finds in icons, rules and
-photos change from one read to the next. Measured on a 1920x1080 screenshot with 11-13 px text,
-a view resized 1920 -> 2048 -> 1920 px reads 0.94 of *all* the original's words but 0.98-0.99 of
-its confident ones, so noise stays well under the 0.95 decision floor.
-
-**A sample of the text lines, read in stages.** Reading a whole text-dense view costs 1-4 s
-(a 2560x1440 code screenshot with 650 words, an A4 page with 800; Tesseract's time goes with
-the words read, ~2 ms each on the project's machine), and a sweep reads every view the
-providers keep. So the original's text lines are sampled once: at most `SAMPLE_LINES` lines,
-spread evenly over the lines sorted by text height, so every text size is represented and the
-smallest always is.
-Lines are cut out (with a margin of half a line; light-on-dark lines turned dark-on-light) and
-stacked into strips, read for the original and, cut from the same places, for every view:
-the same procedure on both sides. A view is read strip by strip, and scored on every strip
-read so far:
-1. half the sample (every other line by height, the smallest included). A view that keeps
-   less than `FAR_BELOW` of those words is far below any floor and is not read further;
-2. the other half: the view's value on the whole sample;
-3. near a floor, where a sample can misjudge a view by a few points (a sampled recall in
-   `EXACT_BAND`: 0.90 or more, one word missed or more), the *rest* of the lines, so the
-   values decisions turn on count every line. (A sample of ~100 words that reads 0.99 can
-   stand for 0.95 of all of them: seen on a held-out mail-client screenshot,
-   `scripts/validate_legibility.py`.)
-No line is read twice, and only the views that need it pay for more.
-
-Tesseract runs in process through `tesserocr`, one engine per thread kept for the life of the
-process (sweep workers are persistent, so a sweep loads the model once per worker), with
-OpenMP limited to one thread because parallelism comes from the workers.
+**A sample of the lines, then all of them near a floor.** Reading a line costs about 15 ms
+with Tesseract (a 2560x1440 code screenshot has 90 lines), and a sweep reads every view the
+providers keep, so the original's lines are sampled once: `SAMPLE_LINES` lines spread evenly
+over the lines sorted by height (every text size is in, the smallest always). A view is read
+on the sample; a sampled recall in `EXACT_BAND` (from 0.85 up to, not including, 1), where a
+floor from 0.90 to 0.98 could turn on the sample's error, is read on the rest of the lines
+too, so the values decisions turn on count every line. No line is read twice.
 """
 
 from __future__ import annotations
 
-import contextlib
-import glob
-import importlib.util
 import math
-import os
-import re
-import sys
-import threading
-from collections import Counter
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
-from toolkit import quality
-from toolkit.errors import SettingsError
+from toolkit.readers import DEFAULT_READER, Box, Detected, Words, get_reader, reader_unavailable
+from toolkit.textmatch import aligned_found, edit_distance, normalize, run_of
 
-MIN_CONFIDENCE = 80  # Tesseract word confidence (0-100) for a word to count as read
+MIN_CONFIDENCE = 80  # word confidence (0-100) for a word of the original to count
 MIN_TEXT_WORDS = 8  # confident words the original needs before legibility is judged
-# SAMPLE_LINES and FAR_BELOW: with them every pick of the held-out check keeps >= 0.95 read
-# independently (`scripts/validate_legibility.py --seed 7`, 33 of 33; docs/METRICS.md)
-SAMPLE_LINES = 12  # text lines of the original every view is read on
-FAR_BELOW = 0.7  # a view keeping less of half the sample's words is not read further
-EXACT_BAND = (0.9, 1.0)  # sampled recalls in [0.9, 1) are measured on every line
-METHOD = 2  # how views are read; changed with it, so caches read views again (2: in stages)
-LANGUAGE = "eng"
-TESSDATA_GLOBS = (
-    "/usr/share/tesseract-ocr/*/tessdata",  # Debian, Ubuntu (tesseract-ocr-eng)
-    "/usr/share/tessdata",  # Fedora, Arch
-    "/usr/local/share/tessdata",
-    "/opt/homebrew/share/tessdata",
-)
-_EDGE_PUNCTUATION = re.compile(r"^\W+|\W+$")
-_local = threading.local()
-
-
-Box = tuple[int, int, int, int]  # left, top, right, bottom
+SAMPLE_LINES = 12  # text lines every view is read on
+EXACT_BAND = (0.85, 1.0)  # sampled recalls in [0.85, 1) are measured on every line
+METHOD = 3  # how views are read; changed with it, so caches read views again (3: tight lines)
 
 
 @dataclass(frozen=True)
-class LineSet:
-    """Text lines of an original (`boxes`; none: the whole image) and what they read there:
-    every word in order (`text`) and the confident ones, normalized (`words`)."""
+class Line:
+    """One text line of an original: where it is cut (`box`, margin included), the `turn` that
+    makes it upright, what the reader read there (`text`), its words normalized (`words`,
+    the alignment's units) and which of them count (`confident`)."""
 
-    boxes: tuple[Box, ...]
+    box: Box
+    turn: int
     text: str
     words: tuple[str, ...]
-
-    @classmethod
-    def from_dict(cls, data: dict) -> LineSet:
-        boxes = tuple((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in data["boxes"])
-        return cls(boxes, data["text"], tuple(data["words"]))
+    confident: tuple[bool, ...]
 
 
 @dataclass(frozen=True)
 class Reading:
-    """What Tesseract reads in an original: every word in reading order (`text`) and the
-    confident ones, normalized (`confident_words`); and the strips views are read on (see
-    the module docstring): the `sample` (in two halves, or one strip when half would hold
-    too few words; a strip with no boxes is the whole image), and the `rest` of the lines
-    when the sample does not hold them all."""
+    """What a reader reads in an original: its text lines, the sample views are read on first
+    (see the module docstring), with the confident words each sampled line stands for
+    (`weights`: one per sampled line)."""
 
-    text: str
-    confident_words: tuple[str, ...]
-    sample: tuple[LineSet, ...] = ()
-    rest: LineSet | None = None
+    reader: str
+    lines: tuple[Line, ...] = ()
+    weights: tuple[int, ...] = ()
+
+    @property
+    def sample(self) -> tuple[Line, ...]:
+        return self.lines[: len(self.weights)]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @property
+    def confident_words(self) -> tuple[str, ...]:
+        return tuple(
+            word
+            for line in self.lines
+            for word, counts in zip(line.words, line.confident, strict=True)
+            if counts
+        )
 
     @property
     def has_text(self) -> bool:
@@ -119,16 +94,30 @@ class Reading:
 
     def to_dict(self) -> dict:
         """JSON-ready (a sweep caches the original's reading instead of reading it again)."""
-        return asdict(self)
+        lines = [
+            [list(line.box), line.turn, line.text, list(line.words), list(line.confident)]
+            for line in self.lines
+        ]
+        return {"reader": self.reader, "lines": lines, "weights": list(self.weights)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Reading:
-        return cls(
-            text=data["text"],
-            confident_words=tuple(data["confident_words"]),
-            sample=tuple(LineSet.from_dict(strip) for strip in data["sample"]),
-            rest=LineSet.from_dict(data["rest"]) if data["rest"] else None,
+    def from_dict(cls, data: dict[str, Any]) -> Reading:
+        lines = tuple(
+            Line(
+                tuple(int(v) for v in box),  # type: ignore[arg-type]
+                int(turn),
+                str(text),
+                tuple(map(str, words)),
+                tuple(map(bool, confident)),
+            )
+            for box, turn, text, words, confident in data["lines"]
         )
+        weights = tuple(int(w) for w in data["weights"])
+        if len(weights) > len(lines) or any(
+            len(line.box) != 4 or len(line.words) != len(line.confident) for line in lines
+        ):
+            raise ValueError("malformed reading")
+        return cls(str(data["reader"]), lines, weights)
 
 
 @dataclass(frozen=True)
@@ -139,152 +128,39 @@ class Legibility:
     char_accuracy: float
 
 
-def tessdata_dir() -> Path | None:
-    """The folder holding `eng.traineddata`: `$TESSDATA_PREFIX`, else the usual places."""
-    candidates = [os.environ.get("TESSDATA_PREFIX", "")]
-    candidates += sorted(
-        (p for pattern in TESSDATA_GLOBS for p in glob.glob(pattern)), reverse=True
-    )
-    for folder in filter(None, candidates):
-        if (Path(folder) / f"{LANGUAGE}.traineddata").is_file():
-            return Path(folder)
-    return None
+def ocr_unavailable(reader: str = DEFAULT_READER) -> str | None:
+    """Why OCR with `reader` cannot run here, or None when it can."""
+    return reader_unavailable(reader)
 
 
-def ocr_unavailable() -> str | None:
-    """Why OCR cannot run here, or None when it can (tesserocr is looked for, not loaded)."""
-    if importlib.util.find_spec("tesserocr") is None:
-        return "the Python package tesserocr is not installed (pip install tesserocr)"
-    if tessdata_dir() is None:
-        return (
-            f"no {LANGUAGE}.traineddata found (Debian/Ubuntu: apt install tesseract-ocr-eng; "
-            "or set TESSDATA_PREFIX to the folder that holds it)"
+def _margins(found: list[Detected], size: tuple[int, int], share: float) -> list[Box]:
+    """Each line's box with `share` of its height around it (at least 2 px when `share` is
+    not 0), but never more than half the gap to a neighbouring line beside it (lines that
+    overlap it already are no help)."""
+    boxes = [d.box for d in found]
+    out = []
+    for left, top, right, bottom in boxes:
+        margin = max(2, round(share * min(bottom - top, right - left))) if share else 0
+        room = [margin] * 4  # left, top, right, bottom
+        for other in boxes:
+            across = other[0] < right and other[2] > left  # above or below this line
+            along = other[1] < bottom and other[3] > top  # beside it
+            gaps = (
+                left - other[2] if along else -1,
+                top - other[3] if across else -1,
+                other[0] - right if along else -1,
+                other[1] - bottom if across else -1,
+            )
+            room = [min(r, max(1, g // 2)) if g >= 0 else r for r, g in zip(room, gaps)]
+        out.append(
+            (
+                max(0, left - room[0]),
+                max(0, top - room[1]),
+                min(size[0], right + room[2]),
+                min(size[1], bottom + room[3]),
+            )
         )
-    return None
-
-
-def engine_version() -> str:
-    """The Tesseract version OCR runs with (for the report's assumptions)."""
-    import tesserocr
-
-    return tesserocr.tesseract_version().split()[1]
-
-
-def _engine(psm: str):
-    """This thread's Tesseract engine for a page segmentation mode, created on first use."""
-    engines = _local.__dict__.setdefault("engines", {})
-    if psm not in engines:
-        reason = ocr_unavailable()
-        if reason:
-            raise SettingsError(f"OCR unavailable: {reason}")
-        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-        import tesserocr
-
-        engines[psm] = tesserocr.PyTessBaseAPI(
-            path=str(tessdata_dir()), lang=LANGUAGE, psm=getattr(tesserocr.PSM, psm)
-        )
-    return engines[psm]
-
-
-def normalize_word(word: str) -> str:
-    return _EDGE_PUNCTUATION.sub("", word).lower()
-
-
-def _confident(words) -> tuple[str, ...]:
-    """Normalized words of at least 2 characters read with `MIN_CONFIDENCE` or more."""
-    normalized = (normalize_word(w) for w, confidence in words if confidence >= MIN_CONFIDENCE)
-    return tuple(w for w in normalized if len(w) >= 2)
-
-
-@contextlib.contextmanager
-def _native_stderr_muted():
-    """Leptonica writes harmless "Error in boxClipToRectangle" lines for some layouts straight
-    to file descriptor 2, where a terminal or a notebook would show them: mute it meanwhile."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _recognize(image: Image.Image, psm: str):
-    """The engine after recognizing `image`, or None when it found no text."""
-    engine = _engine(psm)
-    engine.SetImage(image if image.mode in ("L", "RGB") else image.convert("RGB"))
-    with _native_stderr_muted():
-        engine.Recognize()
-    if not engine.GetUTF8Text().strip():  # (tesserocr prints an error when asked for no words)
-        return None
-    return engine
-
-
-def _words(image: Image.Image, psm: str) -> list[tuple[str, int]]:
-    """(word, confidence) in reading order."""
-    engine = _recognize(image, psm)
-    return engine.MapWordConfidences() if engine is not None else []
-
-
-def _lines(engine) -> list[tuple[Box, list[tuple[str, float]]]]:
-    """Each text line's box and (word, confidence) pairs, from a recognized page."""
-    import tesserocr
-
-    lines: list[tuple[Box, list[tuple[str, float]]]] = []
-    iterator = engine.GetIterator()
-    level = tesserocr.RIL.WORD
-    for word in tesserocr.iterate_level(iterator, level):
-        text = word.GetUTF8Text(level)
-        if not lines or word.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
-            lines.append((word.BoundingBox(tesserocr.RIL.TEXTLINE), []))
-        if text:
-            lines[-1][1].append((text, word.Confidence(level)))
-    return lines
-
-
-def _by_height(boxes) -> list[Box]:
-    return sorted(boxes, key=lambda b: (b[3] - b[1], b[1], b[0]))
-
-
-def _reading_order(boxes) -> tuple[Box, ...]:
-    return tuple(sorted(boxes, key=lambda b: (b[1], b[0])))
-
-
-def _sample(boxes: list[Box]) -> tuple[tuple[Box, ...], tuple[Box, ...]]:
-    """At most `SAMPLE_LINES` boxes, evenly spread over them sorted by height (the smallest
-    and the largest included), in two halves (every other one by height, the smallest in the
-    first), each in reading order."""
-    by_height = _by_height(boxes)
-    if len(boxes) > SAMPLE_LINES:
-        step = (len(by_height) - 1) / (SAMPLE_LINES - 1)
-        by_height = _by_height({by_height[round(i * step)] for i in range(SAMPLE_LINES)})
-    return _reading_order(by_height[::2]), _reading_order(by_height[1::2])
-
-
-def _strip(image: Image.Image, lines: tuple[Box, ...], size: tuple[int, int]) -> Image.Image:
-    """The lines (boxes in an original of `size`) cut out of `image` brought to `size`, with
-    half a line of margin, dark text on light, stacked."""
-    width, height = size
-    pieces = []
-    for left, top, right, bottom in lines:
-        margin = max(4, (bottom - top) // 2)
-        box = (
-            max(0, left - margin),
-            max(0, top - margin),
-            min(width, right + margin),
-            min(height, bottom + margin),
-        )
-        piece = image.crop(box) if image.size == size else _scaled_crop(image, box, size)
-        piece = piece.convert("L")
-        pieces.append(ImageOps.invert(piece) if np.asarray(piece).mean() < 128 else piece)
-    strip = Image.new("L", (max(p.width for p in pieces), sum(p.height for p in pieces)), 255)
-    top = 0
-    for piece in pieces:
-        strip.paste(piece, (0, top))
-        top += piece.height
-    return strip
+    return out
 
 
 def _scaled_crop(image: Image.Image, box: Box, size: tuple[int, int]) -> Image.Image:
@@ -310,117 +186,124 @@ def _scaled_crop(image: Image.Image, box: Box, size: tuple[int, int]) -> Image.I
     )
 
 
-def _read_view(
-    image: Image.Image, boxes: tuple[Box, ...], size: tuple[int, int]
-) -> list[tuple[str, int]]:
-    """Words of `image`, brought to `size`, read the way its original was: on the strip of
-    `boxes`, or whole."""
-    if not boxes:
-        return _words(quality.to_size(image, size), "AUTO")
-    return _words(_strip(image, boxes, size), "SINGLE_COLUMN")
+def line_image(
+    image: Image.Image, box: Box, turn: int, size: tuple[int, int], canvas: float
+) -> Image.Image:
+    """Line `box` (in an original of `size`) cut out of `image` brought to `size`, upright,
+    grey, dark on light, with `canvas` of its height of its own background colour around."""
+    piece = image.crop(box) if image.size == size else _scaled_crop(image, box, size)
+    piece = piece.convert("L")
+    if turn:
+        piece = piece.rotate(turn, expand=True)
+    pixels = np.asarray(piece)
+    if pixels.mean() < 128:
+        piece, pixels = ImageOps.invert(piece), 255 - pixels
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    pad = max(2, round(canvas * min(piece.size)))
+    plain = Image.new("L", (piece.width + 2 * pad, piece.height + 2 * pad), int(np.median(border)))
+    plain.paste(piece, (pad, pad))
+    return plain
 
 
-def _line_set(image: Image.Image, boxes: tuple[Box, ...]) -> LineSet:
-    words = _read_view(image, boxes, image.size)
-    return LineSet(boxes, " ".join(w for w, _ in words), _confident(words))
+def _line(box: Box, turn: int, words: Words) -> Line:
+    normalized = [(normalize(word), confidence) for word, confidence in words]
+    kept = [(word, confidence) for word, confidence in normalized if word]
+    return Line(
+        box,
+        turn,
+        " ".join(word for word, _ in words),
+        tuple(word for word, _ in kept),
+        tuple(len(word) >= 2 and c >= MIN_CONFIDENCE for word, c in kept),
+    )
 
 
-def read_text(image: Image.Image) -> Reading:
-    """OCR an original: all of it (page segmentation: automatic), then the strips views are
-    read on (`legibility`): half a sample of its lines, the other half, the rest (a strip
-    with too few words to judge by is merged into the next; text Tesseract finds no lines for,
-    such as rotated text, is read whole).
+def _sampled_first(lines: list[Line]) -> tuple[list[Line], list[int]]:
+    """The lines with a sample of `SAMPLE_LINES` first, and the confident words each sampled
+    line stands for. The sample is spread evenly over the lines sorted by height (the
+    smallest and the largest included); each sampled line stands for the lines of the heights
+    nearest its own (its stratum), so that a sample holding the few largest and smallest
+    lines still weighs them by their share of the words."""
+    by_height = sorted(lines, key=lambda ln: (ln.box[3] - ln.box[1], ln.box[1], ln.box[0]))
+    count = len(by_height)
+    picked = sorted({round(i * (count - 1) / (SAMPLE_LINES - 1)) for i in range(SAMPLE_LINES)})
+    if count <= SAMPLE_LINES:
+        picked = list(range(count))
+    bounds = [0] + [(a + b + 1) // 2 for a, b in zip(picked, picked[1:])] + [count]
+    weights = [
+        sum(sum(line.confident) for line in by_height[start:end])
+        for start, end in zip(bounds, bounds[1:])
+    ]
+    sample = [by_height[i] for i in picked]
+    chosen = {id(line) for line in sample}
+    return sample + [line for line in lines if id(line) not in chosen], weights
+
+
+def read_text(image: Image.Image, reader: str = DEFAULT_READER) -> Reading:
+    """Read an original with `reader`: its lines found, cut tight and read one by one; the
+    lines holding a confident word are kept, the sample first.
 
     Raises:
-        SettingsError: tesserocr or the English model is not installed.
+        SettingsError: the reader cannot run here (a package or model is missing).
     """
-    engine = _recognize(image, "AUTO")
-    if engine is None:
-        return Reading(text="", confident_words=())
-    lines = _lines(engine)
-    words = [pair for _, pairs in lines for pair in pairs]
-    whole = Reading(text=" ".join(w for w, _ in words), confident_words=_confident(words))
-    if not whole.has_text:
-        return whole
-    boxes = [box for box, pairs in lines if _confident(pairs)]
-    first, second = _sample(boxes)
-    sample = [_line_set(image, first)] if len(boxes) >= 2 else []
-    if sample and len(sample[0].words) < MIN_TEXT_WORDS:  # too few to stop on: one strip
-        sample = [_line_set(image, _reading_order(first + second))]
-    elif sample:
-        sample.append(_line_set(image, second))
-    if sum(len(strip.words) for strip in sample) < MIN_TEXT_WORDS:  # rotated text...
-        return replace(whole, sample=(LineSet((), whole.text, whole.confident_words),))
-    sampled = set(first + second)
-    rest = tuple(box for box in boxes if box not in sampled)
-    return replace(whole, sample=tuple(sample), rest=_line_set(image, rest) if rest else None)
+    engine = get_reader(reader)
+    found = engine.detect(image)
+    boxes = _margins(found, image.size, engine.margin)
+    lines_read = engine.recognize(
+        [line_image(image, box, d.turn, image.size, engine.canvas) for box, d in zip(boxes, found)]
+    )
+    every = [_line(box, d.turn, words) for box, d, words in zip(boxes, found, lines_read)]
+    lines = [line for line in every if any(line.confident)]
+    ordered, weights = _sampled_first(sorted(lines, key=lambda ln: (ln.box[1], ln.box[0])))
+    return Reading(reader, tuple(ordered), tuple(weights))
 
 
-def word_recall(wanted: tuple[str, ...], view_words: list[str]) -> float:
-    """Share of the `wanted` words (the original's confident ones) the view reads, at any
-    confidence, as a multiset; NaN when nothing is wanted."""
-    if not wanted:
-        return math.nan
-    needed = Counter(wanted)
-    found = Counter(normalize_word(w) for w in view_words)
-    return sum(min(n, found[w]) for w, n in needed.items()) / sum(needed.values())
+def _line_scores(lines: tuple[Line, ...], read: list[Words]) -> list[tuple[int, int, float]]:
+    """Per line: confident words of the original, how many the view read, and the share of
+    the line's characters read (1 - edit distance / length)."""
+    scores = []
+    for line, words in zip(lines, read, strict=True):
+        text = " ".join(word for word, _ in words)
+        hits = aligned_found(line.words, text)
+        found = sum(hit for hit, counts in zip(hits, line.confident, strict=True) if counts)
+        expected = "".join(line.words)
+        chars = 1 - min(len(expected), edit_distance(expected, run_of(text))) / len(expected)
+        scores.append((sum(line.confident), found, chars))
+    return scores
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance, one numpy row per character of `a`."""
-    if not a or not b:
-        return len(a) + len(b)
-    codes_b = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-    steps = np.arange(len(b) + 1)
-    row = steps.copy()
-    for i, char in enumerate(a, start=1):
-        subst = row[:-1] + (codes_b != ord(char))
-        best = np.empty_like(row)
-        best[0] = i
-        best[1:] = np.minimum(subst, row[1:] + 1)
-        # insertions: best[j] = min_k<=j best[k] + (j - k), a running minimum
-        row = np.minimum.accumulate(best - steps) + steps
-    return int(row[-1])
+def _score(scores: list[tuple[int, int, float]], weights: tuple[int, ...] | None) -> Legibility:
+    """Every line counted (`weights` None), or the sample's lines each weighted by the
+    confident words it stands for."""
+    if weights is None:
+        wanted = sum(w for w, _, _ in scores)
+        recall = sum(f for _, f, _ in scores) / wanted
+        return Legibility(recall, sum(w * c for w, _, c in scores) / wanted)
+    total = sum(weights)
+    recall = sum(n * f / w for n, (w, f, _) in zip(weights, scores, strict=True)) / total
+    chars = sum(n * c for n, (_, _, c) in zip(weights, scores, strict=True)) / total
+    return Legibility(recall, chars)
 
 
-def char_accuracy(truth: str, text: str) -> float:
-    """1 - edit distance / length of the truth, clipped at 0; NaN when there is no truth."""
-    if not truth:
-        return math.nan
-    return max(0.0, 1.0 - edit_distance(truth, text) / len(truth))
-
-
-def _score(strips: list[LineSet], read: list[list[str]]) -> Legibility:
-    """The words `read` on each of `strips` in a view, against what the original read there."""
-    wanted = tuple(word for lines in strips for word in lines.words)
-    words = [word for words in read for word in words]
-    truth = " ".join(lines.text for lines in strips)
-    return Legibility(word_recall(wanted, words), char_accuracy(truth, " ".join(words)))
+def _read(truth: Reading, view: Image.Image, lines: tuple[Line, ...], size) -> list[Words]:
+    engine = get_reader(truth.reader)
+    return engine.recognize(
+        [line_image(view, line.box, line.turn, size, engine.canvas) for line in lines]
+    )
 
 
 def legibility(
     truth: Reading, view_image: Image.Image, size: tuple[int, int] | None = None
 ) -> Legibility:
-    """Read `view_image` (a kept view, as if brought to `size`: the original's, by default
-    the view's own) where `truth` was read and score it against `truth`, strip by strip: past
-    the first half of the sample unless it keeps less than `FAR_BELOW`, past the sample only
-    in `EXACT_BAND` (near any floor a recommendation would use)."""
-    if not truth.has_text or not truth.sample:
+    """Read `view_image` (a kept view, as if brought to `size`: the original's, by default the
+    view's own) on `truth`'s sample of lines, and on the rest of them when the sample's recall
+    is in `EXACT_BAND`, and score it against `truth`."""
+    if not truth.has_text:
         return Legibility(math.nan, math.nan)
     size = size or view_image.size
-    strips: list[LineSet] = []
-    read: list[list[str]] = []
-
-    def read_on(strip: LineSet) -> Legibility:
-        strips.append(strip)
-        read.append([w for w, _ in _read_view(view_image, strip.boxes, size)])
-        return _score(strips, read)
-
-    score = read_on(truth.sample[0])
-    for strip in truth.sample[1:]:
-        if score.word_recall < FAR_BELOW:
-            return score
-        score = read_on(strip)
-    if truth.rest is not None and EXACT_BAND[0] <= score.word_recall < EXACT_BAND[1]:
-        score = read_on(truth.rest)
+    sample, rest = truth.sample, truth.lines[len(truth.weights) :]
+    scores = _line_scores(sample, _read(truth, view_image, sample, size))
+    score = _score(scores, truth.weights if rest else None)
+    if rest and EXACT_BAND[0] <= score.word_recall < EXACT_BAND[1]:
+        scores += _line_scores(rest, _read(truth, view_image, rest, size))
+        score = _score(scores, None)
     return score

@@ -63,8 +63,9 @@ from toolkit.images import (
     read_size,
     resize_image,
 )
-from toolkit.legibility import Reading, ocr_unavailable, read_text
+from toolkit.legibility import Reading, read_text
 from toolkit.pricing import TIERS, cost_or_none, load_prices
+from toolkit.readers import DEFAULT_READER, READERS, ReaderSpec
 from toolkit.rulesets import SEED_DETAIL, find_model
 from toolkit.runtime import ProcessPool, available_cpus
 from toolkit.sources import (
@@ -114,9 +115,11 @@ COLUMNS = (
     "seen_ssim",
     "seen_psnr_db",
     "ceiling_ssim",
+    "reader",
     "text_words",
     "seen_word_recall",
     "seen_char_accuracy",
+    *(f"{name}_{column}" for name in READERS for column in ("text_words", "word_recall")),
     "reference_width",
     "reference_height",
     "load_ms",
@@ -140,6 +143,7 @@ INTEGERS = (
     "provider_height",
     "tokens",
     "text_words",
+    *(f"{name}_text_words" for name in READERS),
     "reference_width",
     "reference_height",
 )  # nullable (pandas Int64): a failed row has no value
@@ -152,6 +156,7 @@ FLOATS = (
     "ceiling_ssim",
     "seen_word_recall",
     "seen_char_accuracy",
+    *(f"{name}_word_recall" for name in READERS),
 )  # NaN when switched off or failed
 TIMINGS = ("load_ms", "reference_ms", "resize_ms", "encode_ms", "metrics_ms")
 LOOKAHEAD = 256  # images whose headers are read ahead to start the largest first
@@ -172,8 +177,9 @@ class SourceRecord(TypedDict, total=False):
     reference_width: int  # seen metrics: the size the original is compared at
     reference_height: int
     ceiling: dict[str, float]  # "WxH" kept -> seen SSIM of the original sent whole
-    text_words: int  # OCR: confident words read in the full-resolution original
-    reading: dict  # OCR: the original's `legibility.Reading` (the parent keeps it, `_Readings`)
+    text_words: dict[str, int]  # OCR: per reader, confident words read in the original
+    reading: dict[str, dict]  # OCR: per reader, the original's `legibility.Reading` (the
+    # parent keeps them: `_Readings`)
 
 
 class EncodeRecord(TypedDict, total=False):
@@ -238,9 +244,11 @@ class SweepGrid:
     `compression_metrics` (each encode vs the same-size uncompressed pixels); `seen_metrics`
     (what the provider keeps, brought to the reference size, vs the original at that size,
     plus `ceiling_ssim`: the same for the original sent whole at the model's most generous
-    detail); `ocr` (Tesseract legibility of what the provider keeps, at the original's full
-    resolution, vs the original; images whose original reads fewer than
-    `legibility.MIN_TEXT_WORDS` confident words are "no text" and skipped). The reference size
+    detail); `ocr` (legibility of what the provider keeps, at the original's full resolution,
+    vs the original, read by `reader`: "tesseract", "neural", or both, "tesseract,neural",
+    whose values are combined as `combine` says, the looser or the stricter; images whose
+    original reads fewer than `legibility.MIN_TEXT_WORDS` confident words are "no text" and
+    skipped). The reference size
     is the original's, its longest side capped at `reference_side`; None caps it at the largest
     max side in the grid, so no size the grid sends is above it and every resize shows.
     `rules`/`prices` pick rule-set and price-table files (None: the newest); `tier` is the price
@@ -255,6 +263,8 @@ class SweepGrid:
     compression_metrics: bool = True
     seen_metrics: bool = True
     ocr: bool = False
+    reader: str = DEFAULT_READER
+    combine: str = "looser"
     reference_side: int | None = None
     base: EncodeSettings = field(default_factory=lambda: DEFAULT_SETTINGS)
     rules: str | None = None
@@ -271,7 +281,8 @@ class SweepGrid:
         for key in self.encode_keys():
             self.settings(key)  # EncodeSettings validates each side, format and quality
         self._check_reference_side()
-        if self.ocr and (reason := ocr_unavailable()):
+        readers = self.readers  # validates the names and the combination
+        if self.ocr and (reason := readers.unavailable()):
             raise SettingsError(f"ocr=True but {reason}")
         for model, detail in itertools.product(self.models, self.details):
             image_tokens(512, 512, model, detail, rules=self.rules)  # unknown model/detail
@@ -292,6 +303,10 @@ class SweepGrid:
                 f"reference_side {side} is below max sides {above}: seen fidelity would be "
                 "blind to what those sizes keep; raise it or leave it None"
             )
+
+    @property
+    def readers(self) -> ReaderSpec:
+        return ReaderSpec.parse(self.reader, self.combine)
 
     @property
     def reference_limit(self) -> int | None:
@@ -333,10 +348,9 @@ class SweepGrid:
             legibility.MIN_CONFIDENCE,
             legibility.MIN_TEXT_WORDS,
             legibility.SAMPLE_LINES,
-            legibility.FAR_BELOW,
             legibility.EXACT_BAND,
-            legibility.LANGUAGE,
             legibility.METHOD,
+            self.readers.versions(),
         ]
         settings = {
             "toolkit": __version__,
@@ -367,7 +381,7 @@ class _Job:
     name: str  # the path or URL, for messages
     grid: SweepGrid
     keys: tuple[tuple[int | None, str, int | None], ...]
-    reading: dict | None = None  # the original's OCR, read before: not read again
+    readings: dict[str, dict] | None = None  # the original's OCR per reader, read before
     ceilings: bool = True  # False: another part of the image's work computes them
     part_of: str | None = None  # the image's SHA-256 when its work is split in parts
 
@@ -412,7 +426,8 @@ class _Originals:
     """What every encode of one image is compared with."""
 
     seen_ref: quality.Reference | None = None  # the original at the reference size
-    truth: Reading | None = None  # what OCR reads in the full-resolution original
+    truths: dict[str, Reading] = field(default_factory=dict)  # per reader: what it reads in
+    # the full-resolution original
     size: tuple[int, int] = (0, 0)  # the original's (width, height)
 
 
@@ -440,7 +455,7 @@ def _prepared(job: _Job, data: bytes | None, read: ImageResult) -> _Prepared:
     """The job's image decoded and what its encodes are compared with, with the time each
     took; a split image's from this worker's last part of it when there was one."""
     grid = job.grid
-    key = (job.part_of, grid.base, grid.reference_limit, grid.seen_metrics, grid.ocr)
+    key = (job.part_of, grid.base, grid.reference_limit, grid.seen_metrics, grid.ocr, grid.reader)
     last = getattr(_last_split, "image", None)
     if job.part_of is not None and last is not None and last[0] == key:
         return last[1]
@@ -452,7 +467,7 @@ def _prepared(job: _Job, data: bytes | None, read: ImageResult) -> _Prepared:
         load_image, _named_bytes(data, job.name), grid.base, draft_side=_draft_side(grid, job.keys)
     )
     del data
-    originals, reference_ms = _timed(_compared, grid, source.image, job.reading)
+    originals, reference_ms = _timed(_compared, grid, source.image, job.readings)
     prepared = _Prepared(source, load_ms, originals, reference_ms)
     if job.part_of is not None:
         _last_split.image = (key, prepared)
@@ -563,8 +578,9 @@ def _encode(grid, key, resized, resize_ms, compression_ref, originals, name: str
     return result
 
 
-def _compared(grid: SweepGrid, image, reading: dict | None) -> _Originals:
-    """Reference statistics and OCR truth of one image (`reading`: the truth, read before)."""
+def _compared(grid: SweepGrid, image, readings: dict[str, dict] | None) -> _Originals:
+    """Reference statistics and OCR truth of one image (`readings`: per reader, the truth
+    read before)."""
     originals = _Originals(size=image.size)
     if grid.seen_metrics:
         reference = resize_image(
@@ -572,7 +588,11 @@ def _compared(grid: SweepGrid, image, reading: dict | None) -> _Originals:
         )
         originals.seen_ref = _reference(reference)
     if grid.ocr:
-        originals.truth = Reading.from_dict(reading) if reading else read_text(image)
+        readings = readings or {}
+        originals.truths = {
+            name: Reading.from_dict(readings[name]) if name in readings else read_text(image, name)
+            for name in grid.readers.names
+        }
     return originals
 
 
@@ -590,9 +610,10 @@ def _record(
                 )
                 for size in _ceiling_sizes(grid, image.size)
             }
-    if originals.truth is not None:
-        source["text_words"] = len(originals.truth.confident_words)
-        source["reading"] = originals.truth.to_dict()
+    if grid.ocr:
+        truths = originals.truths
+        source["text_words"] = {name: len(t.confident_words) for name, t in truths.items()}
+        source["reading"] = {name: truth.to_dict() for name, truth in truths.items()}
 
 
 def _side_order(key) -> tuple:
@@ -626,9 +647,11 @@ def _seen(grid: SweepGrid, kept, originals: _Originals) -> dict:
         metrics = {"ssim": math.nan, "psnr_db": math.nan}
         if originals.seen_ref is not None:
             metrics = _compare(originals.seen_ref, quality.to_size(kept, originals.seen_ref.size))
-    if originals.truth is not None and originals.truth.has_text:
-        score = legibility.legibility(originals.truth, kept, originals.size)
-        metrics.update(word_recall=score.word_recall, char_accuracy=score.char_accuracy)
+    for name, truth in originals.truths.items():
+        if truth.has_text:
+            score = legibility.legibility(truth, kept, originals.size)
+            metrics[f"{name}_word_recall"] = score.word_recall
+            metrics[f"{name}_char_accuracy"] = score.char_accuracy
     return metrics
 
 
@@ -776,10 +799,11 @@ def _text_sha256(text: str) -> str:
 
 
 class _Readings:
-    """The originals' OCR readings by image content and what decides a reading (the OCR
-    constants, the toolkit version, the knobs that change an original's pixels), not by grid:
-    kept for this process (the last `READINGS_KEPT`) and, with a cache folder, on disk, so no
-    original is read twice: not by a second round, another notebook or another grid."""
+    """The originals' OCR readings by image content, reader and what decides a reading (the
+    OCR constants, the reader's version, the toolkit version, the knobs that change an
+    original's pixels), not by grid: kept for this process (the last `READINGS_KEPT`) and,
+    with a cache folder, on disk, so no original is read twice by the same reader: not by a
+    second round, another notebook or another grid."""
 
     _kept: OrderedDict[str, dict] = OrderedDict()  # this process's, shared by every sweep
     _lock = threading.Lock()  # sweeps may run in threads at once
@@ -787,30 +811,49 @@ class _Readings:
     def __init__(self, grid: SweepGrid, root: str | os.PathLike | None):
         settings = grid.cache_settings()
         decisive = {k: settings["encode"][k] for k in ("background", "keep_grayscale")}
-        text = json.dumps([settings["toolkit"], settings["ocr"], decisive], sort_keys=True)
-        self.tag = _text_sha256(text)[:16]
-        self.folder = None if root is None else Path(root) / "readings" / self.tag
+        versions = settings["ocr"][-1]
+        self.tags = {
+            name: _text_sha256(
+                json.dumps(
+                    [settings["toolkit"], settings["ocr"][:-1], version, decisive], sort_keys=True
+                )
+            )[:16]
+            for name, version in versions.items()
+        }
+        self.root = None if root is None else Path(root) / "readings"
 
-    def get(self, digest: str) -> dict | None:
-        key = f"{self.tag}/{digest}"
+    def get(self, digest: str) -> dict[str, dict]:
+        """Per reader, the reading of the image with this content known so far."""
+        return {
+            name: reading
+            for name in self.tags
+            if (reading := self._get(name, digest)) is not None
+        }
+
+    def _get(self, name: str, digest: str) -> dict | None:
+        key = f"{self.tags[name]}/{digest}"
         with self._lock:
             if key in self._kept:
                 self._kept.move_to_end(key)
                 return self._kept[key]
-        if self.folder is None:
+        if self.root is None:
             return None
         try:
-            reading = json.loads((self.folder / f"{digest}.json").read_text(encoding="utf-8"))
-            Reading.from_dict(reading)  # a damaged file is read again, never trusted
+            text = (self.root / self.tags[name] / f"{digest}.json").read_text(encoding="utf-8")
+            reading = json.loads(text)
+            if Reading.from_dict(reading).reader != name:
+                return None
         except (OSError, ValueError, KeyError, TypeError, IndexError):
-            return None
+            return None  # a damaged file is read again, never trusted
         self._remember(key, reading)
         return reading
 
-    def put(self, digest: str, reading: dict) -> None:
-        self._remember(f"{self.tag}/{digest}", reading)
-        if self.folder is not None:
-            write_atomic(self.folder / f"{digest}.json", json.dumps(reading))
+    def put(self, digest: str, readings: dict[str, dict]) -> None:
+        for name, reading in readings.items():
+            self._remember(f"{self.tags[name]}/{digest}", reading)
+            if self.root is not None:
+                target = self.root / self.tags[name] / f"{digest}.json"
+                write_atomic(target, json.dumps(reading))
 
     def _remember(self, key: str, reading: dict) -> None:
         with self._lock:
@@ -833,17 +876,27 @@ def _source_complete(grid: SweepGrid, source: SourceRecord | None) -> bool:
         ceilings = source.get("ceiling", {})
         if any(_size_text(s) not in ceilings for s in _ceiling_sizes(grid, size)):
             return False
-    return not grid.ocr or "text_words" in source
+    words = source.get("text_words")
+    return not grid.ocr or (
+        isinstance(words, dict) and all(name in words for name in grid.readers.names)
+    )
 
 
-def _complete(grid: SweepGrid, has_text: bool, result: EncodeRecord | None) -> bool:
-    """True when a cached encode holds every value this grid asks of it."""
+def _readers_with_text(grid: SweepGrid, source: SourceRecord | None) -> list[str]:
+    """The grid's readers that read text in the original, as far as the cache knows."""
+    words = (source or {}).get("text_words") or {}
+    return [n for n in grid.readers.names if words.get(n, 0) >= legibility.MIN_TEXT_WORDS]
+
+
+def _complete(grid: SweepGrid, has_text: list[str], result: EncodeRecord | None) -> bool:
+    """True when a cached encode holds every value this grid asks of it (`has_text`: the
+    readers whose values it must hold)."""
     if not result or "error" in result:
         return False
     if grid.compression_metrics and "compression_ssim" not in result:
         return False
     wanted = ["ssim"] if grid.seen_metrics else []
-    wanted += ["word_recall"] if grid.ocr and has_text else []
+    wanted += [f"{name}_word_recall" for name in has_text]
     seen = result.get("seen", {})
     return all(
         key in seen.get(_size_text(size), {})
@@ -888,7 +941,9 @@ def _rows(
         row.update(image=display_name(image), path=str(image), category=category)
         row.update(image_sha256=digest, max_side=side, format=fmt, quality=q, model=model)
         row.update(detail=detail, error=image_error)
-        row.update({k: v for k, v in source.items() if k in row})
+        row.update({k: v for k, v in source.items() if k in row and k != "text_words"})
+        if grid.ocr and "text_words" in source:
+            _text_words(row, grid, source["text_words"])
         result = entry.get("encodes", {}).get(_key_text((side, fmt, None if fmt == "png" else q)))
         if result is not None:
             _fill(row, grid, result)
@@ -905,6 +960,15 @@ def _ceiling(grid: SweepGrid, source: SourceRecord, model: str) -> float | None:
         source["source_width"], source["source_height"], model, grid.rules, grid.max_sides
     )
     return None if size is None else source["ceiling"].get(_size_text(size))
+
+
+def _text_words(row: dict, grid: SweepGrid, words: dict[str, int]) -> None:
+    """The reader and the confident words of the original, per reader and combined (the
+    most any reader read: an image has text when some reader reads it)."""
+    row["reader"] = grid.readers.describe()
+    for name in grid.readers.names:
+        row[f"{name}_text_words"] = words.get(name)
+    row["text_words"] = max(words.get(name, 0) for name in grid.readers.names)
 
 
 def _fill(row: dict, grid: SweepGrid, result: EncodeRecord) -> None:
@@ -925,9 +989,15 @@ def _fill(row: dict, grid: SweepGrid, result: EncodeRecord) -> None:
         _size_text((estimate.provider_width, estimate.provider_height)), {}
     )
     row.update(seen_ssim=seen.get("ssim"), seen_psnr_db=seen.get("psnr_db"))
-    row.update(
-        seen_word_recall=seen.get("word_recall"), seen_char_accuracy=seen.get("char_accuracy")
-    )
+    if grid.ocr:
+        readers = grid.readers
+        for name in readers.names:
+            row[f"{name}_word_recall"] = seen.get(f"{name}_word_recall")
+        recall, chars = (
+            readers.pick([seen.get(f"{name}_{measure}", math.nan) for name in readers.names])
+            for measure in ("word_recall", "char_accuracy")
+        )
+        row.update(seen_word_recall=recall, seen_char_accuracy=chars)
 
 
 def default_executor(workers: int | None = None) -> ProcessPool:
@@ -937,16 +1007,18 @@ def default_executor(workers: int | None = None) -> ProcessPool:
 
 
 def sweep_executor(
-    scheduler: str | None = None, workers: int | None = None, *, ocr: bool = False
+    scheduler: str | None = None, workers: int | None = None, *, readers: str | None = None
 ) -> ProcessPool | DaskExecutor:
     """Where a sweep's images are computed: the Dask cluster whose scheduler is at
-    `scheduler` (`toolkit.cluster.DaskExecutor`, checked on connection; `ocr`: its workers
-    must have Tesseract), else `default_executor(workers)`. Use it in a `with` block: it is
-    shut down at the end (a cluster is only disconnected from)."""
+    `scheduler` (`toolkit.cluster.DaskExecutor`, checked on connection; `readers`, e.g.
+    "tesseract": the OCR readers its workers must be able to run), else
+    `default_executor(workers)`. Use it in a `with` block: it is shut down at the end (a
+    cluster is only disconnected from)."""
     if scheduler:
         from toolkit.cluster import DaskExecutor
 
-        return DaskExecutor(scheduler, ocr=ocr)
+        names = ReaderSpec.parse(readers).names if readers else ()
+        return DaskExecutor(scheduler, readers=names)
     return default_executor(workers)
 
 
@@ -1050,9 +1122,9 @@ def iter_sweep(
             return item.index, _rows(item.source, digest, item.label, grid, new)
         assert digest is not None  # a local file was hashed here, a URL by the worker
         stats.computed_encodes += len(new["encodes"])
-        reading = new["source"].pop("reading", None)
-        if reading is not None:
-            readings.put(digest, reading)
+        read = new["source"].pop("reading", None)
+        if read is not None:
+            readings.put(digest, read)
         if store is not None:
             store.store(digest, new)
             if item.fingerprint is not None:
@@ -1080,7 +1152,7 @@ def iter_sweep(
                 entry = {}
             cached_source = entry.get("source")
             cached = entry.get("encodes", {}) if _source_complete(grid, cached_source) else {}
-            has_text = (cached_source or {}).get("text_words", 0) >= legibility.MIN_TEXT_WORDS
+            has_text = _readers_with_text(grid, cached_source if cached else None)
             missing = tuple(
                 k for k in keys if not _complete(grid, has_text, cached.get(_key_text(k)))
             )
@@ -1089,14 +1161,13 @@ def iter_sweep(
                 yield index, _rows(source, digest, label, grid, entry)
                 continue
             stats.computed_images += 1
-            reading = None
-            if grid.ocr and digest:
-                reading = readings.get(digest) or (cached_source or {}).get("reading")
-            parts = _parts(missing, cached_source if has_text and reading else None)
+            known = readings.get(digest) if grid.ocr and digest else {}
+            complete = has_text and known.keys() >= set(grid.readers.names)
+            parts = _parts(missing, cached_source if complete else None)
             item = _Pending(index, source, label, digest, fingerprint, entry, len(parts))
             part_of = digest if len(parts) > 1 else None
             for number, part in enumerate(parts):
-                job = _Job(str(source), grid, part, reading, number == 0, part_of)
+                job = _Job(str(source), grid, part, known or None, number == 0, part_of)
                 future = executor.submit(run_job, job, *([data] if data is not None else []))
                 pending[future] = item
             del data
@@ -1201,7 +1272,8 @@ def write_sweep(
     output = Path(output)
     partial = partial_path(output)
     order: list[int] = []
-    executor = sweep_executor(scheduler, workers, ocr=grid.ocr)  # a bad address: no file
+    readers = grid.reader if grid.ocr else None
+    executor = sweep_executor(scheduler, workers, readers=readers)  # a bad address: no file
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)

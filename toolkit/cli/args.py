@@ -107,6 +107,29 @@ def add_json_argument(parser: argparse.ArgumentParser, what: str = "row") -> Non
     parser.add_argument("--json", action="store_true", help=f"one JSON object per {what}")
 
 
+def add_reader_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
+    """`--reader` (also `--readers`): the OCR reader legibility is read with, or two
+    combined as `--combine` says (`toolkit.readers.ReaderSpec`)."""
+    from toolkit.readers import COMBINE, READERS
+
+    parser.add_argument(
+        "--reader",
+        "--readers",
+        dest="reader",
+        metavar="NAME[,NAME]",
+        default=default,
+        help=f"OCR reader for legibility: {', '.join(READERS)}, or both comma-separated "
+        "(their values combined as --combine says)",
+    )
+    parser.add_argument(
+        "--combine",
+        choices=COMBINE,
+        default=COMBINE[0],
+        help="with two readers: a view is as legible as the better (looser) or the worse "
+        "(stricter) reader finds it",
+    )
+
+
 def add_workers_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers",

@@ -21,6 +21,7 @@ from pathlib import Path
 from toolkit.cli.args import (
     PATHS_HELP,
     add_rules_argument,
+    add_reader_arguments,
     add_rules_arguments,
     add_workers_argument,
     check_output,
@@ -79,9 +80,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ocr",
         action="store_true",
-        help="legibility: Tesseract reads what the provider keeps of each image with text, "
-        "against the full-resolution original (needed by --recommend for text categories)",
+        help="legibility: an OCR reader reads what the provider keeps of each image with "
+        "text, against the full-resolution original (needed by --recommend for text "
+        "categories)",
     )
+    add_reader_arguments(parser, DEFAULTS["reader"])
     parser.add_argument(
         "--reference-side",
         type=int,
