@@ -302,10 +302,17 @@ def test_grid_validation(change, error):
         SweepGrid(**{**SMALL, **change})
 
 
-def test_ocr_needs_tesseract(monkeypatch):
-    monkeypatch.setattr(sweep, "ocr_unavailable", lambda: "no tesseract here")
+def test_ocr_needs_its_reader(monkeypatch):
+    from toolkit import tesseract_reader
+
+    monkeypatch.setattr(tesseract_reader.READER, "unavailable", lambda: "no tesseract here")
     with pytest.raises(SettingsError, match="no tesseract here"):
         SweepGrid(**SMALL, ocr=True)
+    SweepGrid(**SMALL)  # no OCR asked: fine
+    with pytest.raises(SettingsError, match="unknown reader 'easyocr'"):
+        SweepGrid(**SMALL, ocr=True, reader="easyocr")
+    with pytest.raises(SettingsError, match="combine"):
+        SweepGrid(**SMALL, ocr=True, combine="average")
 
 
 def test_a_grey_image_is_measured_in_every_format(tmp_path, threads):
@@ -386,7 +393,7 @@ def test_ocr_added_to_a_cached_sweep_reads_only_images_with_text(tmp_path, threa
     again = run_sweep(files, with_ocr, threads, cache, progress=False)
     assert again.attrs["sweep"]["computed_encodes"] == 0
     reads = []
-    monkeypatch.setattr(sweep, "read_text", lambda image: reads.append(image))
+    monkeypatch.setattr(sweep, "read_text", lambda image, reader: reads.append(image))
     wider = SweepGrid(**{**SMALL, "models": ("gpt-4o",), "ocr": True, "qualities": (40, 60, 90)})
     extended = run_sweep(files, wider, threads, cache, progress=False)
     assert extended.attrs["sweep"]["computed_encodes"] == 2 * 2 * 2  # quality 60 only
@@ -415,7 +422,9 @@ def test_no_original_is_read_twice_and_views_without_text_are_never_read(
     files = [receipt, photo(tmp_path / "p" / "a.jpg", seed=11)]
     reads, views = [], []
     read_text, score = legibility.read_text, legibility.legibility
-    monkeypatch.setattr(sweep, "read_text", lambda image: reads.append(1) or read_text(image))
+    monkeypatch.setattr(
+        sweep, "read_text", lambda image, reader: reads.append(1) or read_text(image, reader)
+    )
     monkeypatch.setattr(
         legibility,
         "legibility",
@@ -476,9 +485,7 @@ def test_a_known_text_image_is_shared_out_one_encode_a_job_with_the_same_values(
         ("MIN_CONFIDENCE", 70),
         ("MIN_TEXT_WORDS", 4),
         ("SAMPLE_LINES", 20),
-        ("FAR_BELOW", 0.5),
         ("EXACT_BAND", (0.8, 1.0)),
-        ("LANGUAGE", "deu"),
         ("METHOD", 1),
     ],
 )
@@ -487,3 +494,19 @@ def test_every_way_of_reading_views_is_part_of_the_cache_configuration(monkeypat
     before = grid.cache_tag()
     monkeypatch.setattr(legibility, name, value)
     assert grid.cache_tag() != before
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("version", lambda: "tesseract 9.9 (deu)"), ("margin", 0.5), ("canvas", 0.1)],
+)
+def test_the_reader_and_how_it_cuts_lines_are_part_of_the_cache_configuration(
+    monkeypatch, name, value
+):
+    from toolkit import tesseract_reader
+
+    grid = SweepGrid(**SMALL, ocr=True)
+    before = grid.cache_tag()
+    monkeypatch.setattr(tesseract_reader.READER, name, value)
+    assert grid.cache_tag() != before
+    assert SweepGrid(**SMALL, reader="neural").cache_tag() != before

@@ -101,6 +101,8 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.sources": ("list_images", "sample_images"),
         "toolkit.quality": ("busiest_box", "psnr", "seen_view", "ssim"),
         "toolkit.legibility": ("ocr_unavailable", "read_text"),
+        "toolkit.readers": ("READERS", "ReaderSpec"),
+        "toolkit.reader_columns": ("with_readers",),
         "toolkit.recommend": ("DecisionRules", "pareto_front", "recommend", "search_settings"),
         "toolkit.crops": ("CropPlan", "split_for_legibility"),
         "toolkit.projection": ("assumptions", "finding", "monthly_projection"),
@@ -209,6 +211,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     )
     from toolkit.projection import assumptions, finding, monthly_projection
     from toolkit.quality import busiest_box, decode_image, psnr, seen_view, ssim
+    from toolkit.reader_columns import with_readers
+    from toolkit.readers import READERS, ReaderSpec
     from toolkit.recommend import DecisionRules, pareto_front, recommend, search_settings
     from toolkit.reports import build_report, notebook_images, notebook_output, save_table
     from toolkit.rulesets import (

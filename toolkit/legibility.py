@@ -145,13 +145,15 @@ def _margins(found: list[Detected], size: tuple[int, int], share: float) -> list
         for other in boxes:
             across = other[0] < right and other[2] > left  # above or below this line
             along = other[1] < bottom and other[3] > top  # beside it
-            gaps = (
+            gaps = [
                 left - other[2] if along else -1,
                 top - other[3] if across else -1,
                 other[0] - right if along else -1,
                 other[1] - bottom if across else -1,
-            )
-            room = [min(r, max(1, g // 2)) if g >= 0 else r for r, g in zip(room, gaps)]
+            ]
+            room = [
+                r if g < 0 else min(r, max(1, g // 2)) for r, g in zip(room, gaps, strict=True)
+            ]
         out.append(
             (
                 max(0, left - room[0]),
@@ -220,22 +222,31 @@ def _line(box: Box, turn: int, words: Words) -> Line:
 def _sampled_first(lines: list[Line]) -> tuple[list[Line], list[int]]:
     """The lines with a sample of `SAMPLE_LINES` first, and the confident words each sampled
     line stands for. The sample is spread evenly over the lines sorted by height (the
-    smallest and the largest included); each sampled line stands for the lines of the heights
-    nearest its own (its stratum), so that a sample holding the few largest and smallest
-    lines still weighs them by their share of the words."""
-    by_height = sorted(lines, key=lambda ln: (ln.box[3] - ln.box[1], ln.box[1], ln.box[0]))
+    smallest and the largest included); every line is stood for by the sampled line nearest
+    to it in height (then in that order), so that a sample holding the few largest and
+    smallest lines still weighs them by their share of the words."""
+    by_height = sorted(lines, key=_height)
     count = len(by_height)
     picked = sorted({round(i * (count - 1) / (SAMPLE_LINES - 1)) for i in range(SAMPLE_LINES)})
     if count <= SAMPLE_LINES:
         picked = list(range(count))
-    bounds = [0] + [(a + b + 1) // 2 for a, b in zip(picked, picked[1:])] + [count]
-    weights = [
-        sum(sum(line.confident) for line in by_height[start:end])
-        for start, end in zip(bounds, bounds[1:])
-    ]
+    weights = [0] * len(picked)
+    for rank, line in enumerate(by_height):
+        nearest = min(
+            range(len(picked)),
+            key=lambda k: (
+                abs(_height(by_height[picked[k]]) - _height(line)),
+                abs(picked[k] - rank),
+            ),
+        )
+        weights[nearest] += sum(line.confident)
     sample = [by_height[i] for i in picked]
     chosen = {id(line) for line in sample}
     return sample + [line for line in lines if id(line) not in chosen], weights
+
+
+def _height(line: Line) -> int:
+    return line.box[3] - line.box[1]
 
 
 def read_text(image: Image.Image, reader: str = DEFAULT_READER) -> Reading:
@@ -248,10 +259,16 @@ def read_text(image: Image.Image, reader: str = DEFAULT_READER) -> Reading:
     engine = get_reader(reader)
     found = engine.detect(image)
     boxes = _margins(found, image.size, engine.margin)
+    turns = [d.turn for d in found]
     lines_read = engine.recognize(
-        [line_image(image, box, d.turn, image.size, engine.canvas) for box, d in zip(boxes, found)]
+        [
+            line_image(image, box, turn, image.size, engine.canvas)
+            for box, turn in zip(boxes, turns, strict=True)
+        ]
     )
-    every = [_line(box, d.turn, words) for box, d, words in zip(boxes, found, lines_read)]
+    every = [
+        _line(box, turn, words) for box, turn, words in zip(boxes, turns, lines_read, strict=True)
+    ]
     lines = [line for line in every if any(line.confident)]
     ordered, weights = _sampled_first(sorted(lines, key=lambda ln: (ln.box[1], ln.box[0])))
     return Reading(reader, tuple(ordered), tuple(weights))

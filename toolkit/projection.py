@@ -24,6 +24,7 @@ import pandas as pd
 from toolkit import legibility
 from toolkit.errors import SettingsError
 from toolkit.pricing import load_prices
+from toolkit.readers import READERS, get_reader
 from toolkit.recommend import FEW_IMAGES, SETTINGS, DecisionRules, crop_tokens, seed_tokens
 from toolkit.sweep import cost_or_nan
 
@@ -257,7 +258,7 @@ def assumptions(
         ),
         "images": f"{len(images)} ("
         + ", ".join(f"{c} {n}" for c, n in counts.items())
-        + f"); {text.nunique()} with text Tesseract reads at full size",
+        + f"); {text.nunique()} with text the reader reads at full size",
         "prices": f"{table.id} (as of {table.as_of}): image input tokens only, standard and "
         "Batch API rates; prompt and answer tokens are the same whatever the encoding",
         "token rules": ", ".join(sorted(results["rules"].dropna().unique())),
@@ -272,12 +273,19 @@ def assumptions(
 def _legibility_text(results: pd.DataFrame) -> str:
     if results["text_words"].isna().all():
         return "not measured (OCR off): text categories cannot be recommended"
+    described = ", ".join(sorted(results["reader"].dropna().unique()))
+    versions = "; ".join(
+        get_reader(name).version()
+        for name in READERS
+        if results[f"{name}_text_words"].notna().any()
+    )
+    low, high = legibility.EXACT_BAND
     return (
-        f"Tesseract {legibility.engine_version()} ({legibility.LANGUAGE}) reads what the "
-        "provider keeps at the original's size; words read with confidence >= "
-        f"{legibility.MIN_CONFIDENCE} in the original count, and an image needs "
+        f"read by {described} ({versions}): each text line of the original, found once, is "
+        "cut out tight and read alone, in the original and in what the provider keeps (at the "
+        f"original's size); words read with confidence >= {legibility.MIN_CONFIDENCE} in the "
+        "original count, matched letter for letter whatever the spacing, and an image needs "
         f"{legibility.MIN_TEXT_WORDS} of them to be judged as text; views are read on a sample "
-        f"of up to {legibility.SAMPLE_LINES} text lines (on half of them when that half reads "
-        f"below {legibility.FAR_BELOW:.2f}), and on every line when the sample reads "
-        f"{legibility.EXACT_BAND[0]:.2f} to below 1 (docs/METRICS.md)"
+        f"of up to {legibility.SAMPLE_LINES} lines, each weighted by the words it stands for, "
+        f"and on every line when the sample reads {low:.2f} to below {high:g} (docs/METRICS.md)"
     )

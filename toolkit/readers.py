@@ -117,6 +117,13 @@ class ReaderSpec:
         readers = [get_reader(name) for name in self.names]
         return {r.name: "unavailable" if r.unavailable() else r.version() for r in readers}
 
+    def settings(self) -> dict[str, list]:
+        """What decides each reader's readings: its versions and how its lines are cut."""
+        return {
+            name: [version, get_reader(name).margin, get_reader(name).canvas]
+            for name, version in self.versions().items()
+        }
+
     def pick(self, values: Sequence[float]) -> float:
         """The combined value of the readers' values (NaN: that reader found no text)."""
         known = [v for v in values if v == v]

@@ -274,6 +274,8 @@ def build_report(
     notebooks: Iterable[str | Path] | None = None,
     on_notebook: Callable[[NotebookRun], None] | None = None,
     scheduler: str | None = None,
+    reader: str | None = None,
+    combine: str | None = None,
 ) -> Path:
     """Run the notebooks with a preset and write `reports/<run-id>/`; return that folder.
 
@@ -288,6 +290,8 @@ def build_report(
         on_notebook: called with each `NotebookRun` as it finishes.
         scheduler: the address of a Dask scheduler the notebooks' sweeps run on (overrides
             the preset's).
+        reader, combine: the OCR reader(s) legibility is read with, and how two combine
+            (`toolkit.readers.ReaderSpec`; override the preset's).
     """
     import papermill
 
@@ -313,6 +317,8 @@ def build_report(
     if scheduler:
         check_scheduler(scheduler)
         runner["scheduler"] = scheduler
+    if reader or combine:
+        runner.update(_readers_given(reader, combine))
     runs, inputs = [], set()
     for path in paths:
         declared = papermill.inspect_notebook(str(path))
@@ -348,6 +354,7 @@ def build_report(
         "platform": platform.platform(),
         "packages": package_versions(),
         "rule_sets": _rule_sets(out),
+        "readers": _readers(out),
         "inputs": input_hashes(sorted(inputs)),
         "notebooks": [
             {**asdict(r), "sha256": file_sha256(p)} for p, r in zip(paths, runs, strict=True)
@@ -435,6 +442,41 @@ def _rule_sets(out: Path) -> list[str]:
         if "rules" in columns:
             ids.update(pd.read_csv(table, usecols=["rules"])["rules"].dropna().astype(str))
     return sorted(ids)
+
+
+def _readers_given(reader: str | None, combine: str | None) -> dict[str, str]:
+    """The runner's reader parameters, checked (`ReportError` naming what is wrong)."""
+    from toolkit.readers import DEFAULT_READER, ReaderSpec
+
+    given = {k: v for k, v in {"reader": reader, "combine": combine}.items() if v}
+    try:
+        spec = ReaderSpec.parse(given.get("reader", DEFAULT_READER), combine or "looser")
+    except SettingsError as exc:
+        raise ReportError(str(exc)) from None
+    if reason := spec.unavailable():
+        raise ReportError(f"reader {spec.describe()} cannot run here: {reason}")
+    return given
+
+
+def _readers(out: Path) -> dict:
+    """The OCR readers the report's tables were read with (their `reader` column) and the
+    version of each reader that ran (its `<name>_text_words` column holds values)."""
+    from toolkit.readers import READERS, get_reader
+
+    described: set[str] = set()
+    ran: set[str] = set()
+    for table in (out / "tables").glob("*.csv"):
+        columns = pd.read_csv(table, nrows=0).columns
+        if "reader" not in columns:
+            continue
+        used = [f"{name}_text_words" for name in READERS if f"{name}_text_words" in columns]
+        frame = pd.read_csv(table, usecols=["reader", *used])
+        described.update(frame["reader"].dropna().astype(str))
+        ran.update(c.removesuffix("_text_words") for c in used if frame[c].notna().any())
+    return {
+        "described": sorted(described),
+        "versions": {name: get_reader(name).version() for name in sorted(ran)},
+    }
 
 
 def _git_commit() -> str | None:

@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     from toolkit.cluster import DaskExecutor
 
 SWEPT = ("max_side", "format", "quality")  # EncodeSettings fields the grid sets per cell
+READER_COLUMNS = ("text_words", "word_recall", "char_accuracy")  # per reader: <name>_<column>
 OBSERVATION = ["path", "max_side", "format", "quality", "model", "detail"]  # one row each
 # Columns in the order they appear; metrics are NaN when switched off.
 COLUMNS = (
@@ -119,7 +120,7 @@ COLUMNS = (
     "text_words",
     "seen_word_recall",
     "seen_char_accuracy",
-    *(f"{name}_{column}" for name in READERS for column in ("text_words", "word_recall")),
+    *(f"{name}_{column}" for name in READERS for column in READER_COLUMNS),
     "reference_width",
     "reference_height",
     "load_ms",
@@ -156,7 +157,7 @@ FLOATS = (
     "ceiling_ssim",
     "seen_word_recall",
     "seen_char_accuracy",
-    *(f"{name}_word_recall" for name in READERS),
+    *(f"{name}_{column}" for name in READERS for column in READER_COLUMNS[1:]),
 )  # NaN when switched off or failed
 TIMINGS = ("load_ms", "reference_ms", "resize_ms", "encode_ms", "metrics_ms")
 LOOKAHEAD = 256  # images whose headers are read ahead to start the largest first
@@ -350,7 +351,7 @@ class SweepGrid:
             legibility.SAMPLE_LINES,
             legibility.EXACT_BAND,
             legibility.METHOD,
-            self.readers.versions(),
+            self.readers.settings(),
         ]
         settings = {
             "toolkit": __version__,
@@ -825,9 +826,7 @@ class _Readings:
     def get(self, digest: str) -> dict[str, dict]:
         """Per reader, the reading of the image with this content known so far."""
         return {
-            name: reading
-            for name in self.tags
-            if (reading := self._get(name, digest)) is not None
+            name: reading for name in self.tags if (reading := self._get(name, digest)) is not None
         }
 
     def _get(self, name: str, digest: str) -> dict | None:
@@ -992,7 +991,8 @@ def _fill(row: dict, grid: SweepGrid, result: EncodeRecord) -> None:
     if grid.ocr:
         readers = grid.readers
         for name in readers.names:
-            row[f"{name}_word_recall"] = seen.get(f"{name}_word_recall")
+            for measure in READER_COLUMNS[1:]:
+                row[f"{name}_{measure}"] = seen.get(f"{name}_{measure}")
         recall, chars = (
             readers.pick([seen.get(f"{name}_{measure}", math.nan) for name in readers.names])
             for measure in ("word_recall", "char_accuracy")

@@ -5,9 +5,11 @@ full-resolution original) and every other image at a share of the fidelity the m
 setting; a category with no qualifying setting has empty settings, the reason and, for text,
 the price of sending each image as crops the model keeps whole.
 
-RESULTS.csv is what `toolkit sweep` wrote (run it with --ocr for text categories). One JSON
-object per (model, category) with --json, a table without (rows marked * rest on fewer than
-3 images).
+RESULTS.csv is what `toolkit sweep` wrote (run it with --ocr for text categories). Legibility
+is judged as the sweep's reader read it; `--reader` judges it by another reader the sweep ran
+(`toolkit sweep --ocr --reader tesseract,neural` runs both), or by both combined as
+`--combine` says. One JSON object per (model, category) with --json, a table without (rows
+marked * rest on fewer than 3 images).
 """
 
 import argparse
@@ -15,9 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.cli.args import add_json_argument, add_rules_arguments, rules_from
+from toolkit.cli.args import (
+    add_json_argument,
+    add_reader_arguments,
+    add_rules_arguments,
+    rules_from,
+)
 from toolkit.cli.output import print_recommendations
 from toolkit.errors import SettingsError
+from toolkit.reader_columns import with_readers
 from toolkit.recommend import recommend
 from toolkit.sweep import COLUMNS
 
@@ -26,6 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("results", type=Path, metavar="RESULTS.csv", help="a sweep's CSV")
     parser.add_argument("--models", nargs="+", help="models to recommend for (default: all)")
     add_rules_arguments(parser)
+    add_reader_arguments(parser, None)
     add_json_argument(parser, "model and category")
 
 
@@ -42,6 +51,9 @@ def read_results(path: Path) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
-    frame = recommend(read_results(args.results), rules_from(args), args.models, args.prices)
+    results = read_results(args.results)
+    if args.reader:
+        results = with_readers(results, args.reader, args.combine)
+    frame = recommend(results, rules_from(args), args.models, args.prices)
     print_recommendations(frame, args.json)
     return 0

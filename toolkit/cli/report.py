@@ -6,7 +6,7 @@ written), 2 if the preset or the images cannot be used."""
 import argparse
 import sys
 
-from toolkit.cli.args import add_json_argument
+from toolkit.cli.args import add_json_argument, add_reader_arguments
 from toolkit.cli.output import print_json_lines, print_table
 from toolkit.errors import ReportError
 from toolkit.paths import presets
@@ -30,6 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="sweep on this Dask cluster (tcp://host:8786; needs dask[distributed])",
     )
+    add_reader_arguments(parser, None)
     add_json_argument(parser, "notebook")
 
 
@@ -55,7 +56,13 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         out = build_report(
-            args.preset, args.images, args.out, on_notebook=on_notebook, scheduler=args.scheduler
+            args.preset,
+            args.images,
+            args.out,
+            on_notebook=on_notebook,
+            scheduler=args.scheduler,
+            reader=args.reader,
+            combine=args.combine if args.reader else None,
         )
     except ReportError as failure:
         _print_table(args, rows)

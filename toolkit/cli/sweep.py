@@ -20,8 +20,8 @@ from pathlib import Path
 
 from toolkit.cli.args import (
     PATHS_HELP,
-    add_rules_argument,
     add_reader_arguments,
+    add_rules_argument,
     add_rules_arguments,
     add_workers_argument,
     check_output,
@@ -34,6 +34,7 @@ from toolkit.cli.output import print_json_lines, print_recommendations, print_ro
 from toolkit.images import DEFAULT_SETTINGS, EncodeSettings
 from toolkit.pricing import TIERS
 from toolkit.projection import monthly_projection
+from toolkit.readers import DEFAULT_READER
 from toolkit.recommend import recommend
 from toolkit.runtime import tune_malloc
 from toolkit.sources import list_images, sample_images
@@ -84,7 +85,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "text, against the full-resolution original (needed by --recommend for text "
         "categories)",
     )
-    add_reader_arguments(parser, DEFAULTS["reader"])
+    add_reader_arguments(parser, DEFAULT_READER)
     parser.add_argument(
         "--reference-side",
         type=int,

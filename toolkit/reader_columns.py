@@ -1,0 +1,43 @@
+"""A sweep's legibility as another reader (or combination) gives it, from the rows alone.
+
+Every sweep row keeps each reader's own values (`<reader>_text_words`, `<reader>_word_recall`,
+`<reader>_char_accuracy`) beside the combined ones the sweep's `reader` setting made
+(`text_words`, `seen_word_recall`, `seen_char_accuracy`). `with_readers` recombines them, so a
+sweep read by both readers can be judged by either, the looser or the stricter, without
+reading anything again (`toolkit recommend --reader`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from toolkit.errors import SettingsError
+from toolkit.readers import ReaderSpec
+
+
+def with_readers(results: pd.DataFrame, reader: str, combine: str = "looser") -> pd.DataFrame:
+    """`results` with `reader`, `text_words`, `seen_word_recall` and `seen_char_accuracy` as
+    `reader` ("tesseract", "neural" or "tesseract,neural" combined as `combine`) gives them.
+
+    Raises:
+        SettingsError: the rows hold no values of a reader named (it was not run).
+    """
+    spec = ReaderSpec.parse(reader, combine)
+    out = results.copy()
+    measured = out["text_words"].notna()
+    for name in spec.names:
+        if measured.any() and out.loc[measured, f"{name}_text_words"].isna().all():
+            ran = sorted(set(out["reader"].dropna()))
+            raise SettingsError(
+                f"the results hold no legibility read by {name} (read by {ran}): sweep with "
+                f"--ocr --reader {','.join(spec.names)}"
+            )
+    words = out[[f"{name}_text_words" for name in spec.names]]
+    out["text_words"] = words.max(axis=1).where(measured)
+    for measure in ("word_recall", "char_accuracy"):
+        values = out[[f"{name}_{measure}" for name in spec.names]].to_numpy(dtype=float)
+        pick = np.fmax if spec.combine == "looser" else np.fmin  # NaN: that reader saw no text
+        out[f"seen_{measure}"] = pick.reduce(values, axis=1)
+    out.loc[measured, "reader"] = spec.describe()
+    return out
