@@ -13,7 +13,9 @@ charts (`samplegen/charts.py`), from permissively licensed text (`samplegen/text
 
 `--held-out DIR --seed N` writes screenshots, A4 pages and charts that the committed samples
 never use: other layouts, fonts, text sources, sizes and seeds, chosen by N, with a
-`manifest.json` saying what each file is. Write it outside the repository; it is not committed.
+`manifest.json` saying what each file is and, beside each image, its truth text
+(`<category>/truth/<name>.txt`: the words the browser lays out in the window, `pdftotext` of
+the page, the texts matplotlib draws). Write it outside the repository; it is not committed.
 
 Output is deterministic for a given seed and given versions of Python, numpy, Pillow,
 matplotlib, Pygments, Chromium, poppler and the Debian fonts (see data/SOURCES.md).
@@ -48,10 +50,16 @@ class Sample:
     draw: Callable[[], Image.Image]
     about: dict = field(default_factory=dict)
 
-    def write(self, folder: Path) -> Path:
+    def write(self, folder: Path, truth: bool = False) -> Path:
+        """Draw and save the image; with `truth`, its truth text too, as
+        `<category>/truth/<name>.txt` (what `toolkit calibrate` and the validation read)."""
         image, target = self.draw(), folder / self.path
         target.parent.mkdir(parents=True, exist_ok=True)
         image.save(target, optimize=True)
+        if truth and "truth" in image.info:
+            text = target.parent / "truth" / f"{target.stem}.txt"
+            text.parent.mkdir(exist_ok=True)
+            text.write_text(image.info["truth"].strip() + "\n", encoding="utf-8")
         return target
 
 
@@ -175,7 +183,7 @@ def write_held_out(folder: Path, seed: int) -> None:
         raise SystemExit(f"{folder}: the held-out set must not go into {SAMPLES_DIR}")
     manifest = []
     for sample in held_out(seed):
-        target = sample.write(folder)
+        target = sample.write(folder, truth=True)
         with Image.open(target) as image:
             size = image.size
         manifest.append(

@@ -11,6 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import font_manager
+from matplotlib.text import Text
 from PIL import Image
 
 from samplegen import texts
@@ -27,13 +28,41 @@ SMALL = {
 
 
 def rendered(fig: plt.Figure, dpi: int = DPI) -> Image.Image:
-    """The figure as an RGB image, without matplotlib's version in the metadata."""
+    """The figure as an RGB image, without matplotlib's version in the metadata, with the
+    text it shows (`info["truth"]`: `shown_text`)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    truth = shown_text(fig)
     plt.close(fig)
     buffer.seek(0)
     with Image.open(buffer) as image:
-        return image.convert("RGB")
+        rgb = image.convert("RGB")
+    rgb.info["truth"] = truth
+    return rgb
+
+
+def shown_text(fig: plt.Figure) -> str:
+    """Every visible text of a drawn figure, one a line: titles, labels, legends, notes and
+    the tick labels inside the axes' view (matplotlib keeps labels for ticks it does not
+    draw)."""
+    undrawn = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for minor in (False, True):
+                locations = axis.get_ticklocs(minor=minor)
+                labels = axis.get_ticklabels(minor=minor)
+                undrawn |= {
+                    id(label)
+                    for where, label in zip(locations, labels, strict=True)
+                    if not low - 1e-9 <= where <= high + 1e-9
+                }
+    shown = (
+        t.get_text()
+        for t in fig.findobj(Text)
+        if t.get_visible() and t.get_text().strip() and id(t) not in undrawn
+    )
+    return "\n".join(shown)
 
 
 def figure(size_px: tuple[int, int], font: str = "DejaVu Sans", dpi: int = DPI):
