@@ -101,9 +101,16 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.sources": ("list_images", "sample_images"),
         "toolkit.quality": ("busiest_box", "psnr", "seen_view", "ssim"),
         "toolkit.legibility": ("ocr_unavailable", "read_text"),
-        "toolkit.recommend": ("DecisionRules", "pareto_front", "recommend", "search_settings"),
+        "toolkit.recommend": (
+            "DecisionRules",
+            "adaptive_picks",
+            "pareto_front",
+            "recommend",
+            "search_settings",
+        ),
         "toolkit.crops": ("CropPlan", "split_for_legibility"),
         "toolkit.projection": ("assumptions", "finding", "monthly_projection"),
+        "toolkit.sensitivity": ("fidelity_curve", "sensitivity"),
         "toolkit.summary": ("summarize",),
     },
     "reports": {
@@ -209,7 +216,13 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     )
     from toolkit.projection import assumptions, finding, monthly_projection
     from toolkit.quality import busiest_box, decode_image, psnr, seen_view, ssim
-    from toolkit.recommend import DecisionRules, pareto_front, recommend, search_settings
+    from toolkit.recommend import (
+        DecisionRules,
+        adaptive_picks,
+        pareto_front,
+        recommend,
+        search_settings,
+    )
     from toolkit.reports import build_report, notebook_images, notebook_output, save_table
     from toolkit.rulesets import (
         DEFAULT_DETAIL,
@@ -221,6 +234,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         load_rules,
         rule_sets,
     )
+    from toolkit.sensitivity import fidelity_curve, sensitivity
     from toolkit.sources import list_images, sample_images
     from toolkit.summary import summarize
     from toolkit.sweep import (
