@@ -300,39 +300,55 @@ def _crops_setting(plans: list[CropPlan], names: pd.Series, pick: dict) -> dict:
     return {"crops_format": fmt, "crops_quality": quality, "crops_setting": "; ".join(described)}
 
 
-def _image_pick(rows: pd.DataFrame, model: str, rules: DecisionRules, tier: str, prices) -> dict:
-    """One image's own pick (`rows`: its judged rows): the category rule applied to it alone,
-    so its cheapest qualifying setting by dollars then bytes, or crops when no setting keeps
-    its text legible (at the seed recipe's encoding: the image has no setting of its own)."""
-    first = rows.iloc[0]
-    pick = {"model": model, "crops": 0}
-    pick.update(first[["category", "image", "path"]].to_dict())
-    succeeded = rows[rows["error"].isna()]
-    if len(succeeded) and _beyond_any_setting(rows, rules):
-        (plan,) = crop_plans(rows.iloc[:1], model, _widest_detail(succeeded))
-        fmt, quality = DEFAULT_SETTINGS.format, DEFAULT_SETTINGS.quality
-        cost = cost_or_nan(plan.tokens, model, tier, prices)
-        pick.update(setting=plan.describe(fmt, quality), format=fmt, quality=quality)
-        pick.update(detail=plan.detail, crops=plan.crops, tokens=plan.tokens, cost_usd=cost)
-        return pick
-    candidates = _candidates(rows)
-    chosen = next((c for c in candidates if c[2]), None)
-    if chosen is None:
-        best = max(candidates, key=lambda c: _score(c[4]))
-        pick["failure"] = _failure_text(best[4], best[3], rules)[1]
-        return pick
-    cost, size, _, setting, group = chosen
-    pick.update(zip(SETTINGS, setting, strict=True))
-    pick.update(setting=_setting_text(setting), bytes=size, cost_usd=cost)
-    pick["tokens"] = int(group["tokens"].iloc[0])
-    return pick
+def _cheapest_qualifying(judged: pd.DataFrame) -> pd.DataFrame:
+    """Per image (index `path`), its cheapest setting that qualifies on it alone: `SETTINGS`,
+    `cost_usd`, `bytes`, `tokens`. Settings are ranked as `_candidates` ranks them for a
+    category: mean dollars, then mean bytes, then max side, NaN last, ties in order of
+    appearance; a setting qualifies on an image when none of its rows fails."""
+    settings = (
+        judged.assign(failed=judged["failure"].notna())
+        .groupby(["path", *SETTINGS], dropna=False, sort=False)
+        .agg(
+            cost_usd=("cost_usd", "mean"),
+            bytes=("bytes", "mean"),
+            tokens=("tokens", "first"),
+            failed=("failed", "any"),
+        )
+    )
+    ranked = settings[~settings["failed"]].reset_index()
+    ranked = ranked.sort_values(["cost_usd", "bytes", "max_side"], na_position="last")
+    return ranked.drop_duplicates("path").set_index("path")
 
 
-def _image_picks(judged: pd.DataFrame, model: str, rules, tier: str, prices) -> pd.DataFrame:
-    picks = [
-        _image_pick(rows, model, rules, tier, prices)
-        for _, rows in judged.groupby("path", sort=False)
-    ]
+def _image_picks(
+    judged: pd.DataFrame, model: str, rules: DecisionRules, tier: str, prices
+) -> pd.DataFrame:
+    """Each image's own pick: the category rule applied to it alone, so its cheapest
+    qualifying setting by dollars then bytes; crops when no setting keeps its text legible (at
+    the seed recipe's encoding: the image has no setting of its own); else none and why."""
+    cheapest = _cheapest_qualifying(judged)
+    cropped = set(_beyond_any_setting(judged, rules))
+    picks = []
+    for image in judged.drop_duplicates("path").itertuples():
+        pick = {"model": model, "category": image.category, "image": image.image}
+        pick.update(path=image.path, crops=0)
+        rows = judged[judged["path"] == image.path]
+        succeeded = rows[rows["error"].isna()]
+        if image.path in cheapest.index:
+            chosen = cheapest.loc[image.path]
+            setting = tuple(chosen[SETTINGS])
+            pick.update(zip(SETTINGS, setting, strict=True), setting=_setting_text(setting))
+            pick.update(chosen[["bytes", "cost_usd"]], tokens=int(chosen["tokens"]))
+        elif image.path in cropped and len(succeeded):
+            (plan,) = crop_plans(rows.iloc[:1], model, _widest_detail(succeeded))
+            fmt, quality = DEFAULT_SETTINGS.format, DEFAULT_SETTINGS.quality
+            cost = cost_or_nan(plan.tokens, model, tier, prices)
+            pick.update(setting=plan.describe(fmt, quality), format=fmt, quality=quality)
+            pick.update(detail=plan.detail, crops=plan.crops, tokens=plan.tokens, cost_usd=cost)
+        else:
+            best = max(_candidates(rows), key=lambda c: _score(c[4]))
+            pick["failure"] = _failure_text(best[4], best[3], rules)[1]
+        picks.append(pick)
     return pd.DataFrame(picks, columns=IMAGE_COLUMNS)
 
 
