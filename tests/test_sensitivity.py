@@ -67,7 +67,7 @@ def test_leaving_out_each_categorys_worst_image_keeps_the_mix(results):
     worst = worst_images(results)
     assert worst[["category", "image"]].values.tolist() == [["screenshot", "c.png"]]  # 1 photo
     row = sensitivity(results, VOLUME).set_index("case").loc[WITHOUT_WORST]
-    assert row["left_out"] == "c.png (screenshot)" and row["images"] == 3
+    assert row["left_out"] == "screenshot: c.png" and row["images"] == 3
     # a.png and b.png need 1024 px together; the screenshots keep 3/4 of the mix
     expected = 3 / 4 * usd(1024) + 1 / 4 * usd(512, "low")
     assert row["monthly_usd"] == pytest.approx(VOLUME * expected)
@@ -99,7 +99,7 @@ def test_the_finding_says_how_the_figure_moves(results):
     at_90 = VOLUME * (3 / 4 * usd(512) + usd(512, "low") / 4)
     assert f"at a text floor of 0.90: ${at_90:,.2f}; 0.95: " in text
     assert "(as recommended); 0.98: $" in text
-    assert "without each category's worst image (c.png (screenshot)): $" in text
+    assert "without each category's worst image (screenshot: c.png): $" in text
     adaptive = projected["adaptive_monthly_usd"]
     assert f"its own cheapest setting that keeps its floor instead: ${adaptive:,.2f}" in text
     assert "upper bounds" in text

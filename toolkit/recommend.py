@@ -42,10 +42,11 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from toolkit.crops import CropPlan, encoding_text, split_for_legibility
+from toolkit.crops import CropPlan, split_for_legibility
 from toolkit.errors import SettingsError, UnsupportedDetailError
 from toolkit.images import DEFAULT_SETTINGS, fit_size, iter_image_files
 from toolkit.legibility import MIN_TEXT_WORDS
+from toolkit.plans import setting_text
 from toolkit.rulesets import DEFAULT_DETAIL, SEED_DETAIL
 from toolkit.summary import FEW_IMAGES
 from toolkit.sweep import (
@@ -212,8 +213,8 @@ def _check_metrics(rows: pd.DataFrame, category: str, rules: DecisionRules) -> N
 def _setting_text(setting: tuple) -> str:
     """A (max side, format, quality, detail) setting in one line: "768 px jpeg 85 high"."""
     side, fmt, q, detail = setting
-    encoding = encoding_text(fmt, None if pd.isna(q) else int(q))
-    return f"{int(side) if pd.notna(side) else 'original'} px {encoding} {detail}"
+    quality = None if pd.isna(q) else int(q)
+    return setting_text(None if pd.isna(side) else int(side), fmt, quality, detail)
 
 
 def _failure_text(group: pd.DataFrame, setting: tuple, rules: DecisionRules) -> tuple[str, str]:
@@ -292,7 +293,7 @@ def _crops(plans: list[CropPlan], names: pd.Series, model: str, tier: str, price
 def _crops_setting(plans: list[CropPlan], names: pd.Series, pick: dict) -> dict:
     """Each cropped image's crops as a setting you can send: the pick's format and quality,
     or the seed recipe's when no setting serves the rest of the category."""
-    has_setting = pd.notna(pick.get("max_side"))
+    has_setting = pd.notna(pick.get("format"))  # a setting at the original size has no max side
     fmt = pick["format"] if has_setting else DEFAULT_SETTINGS.format
     quality = pick["quality"] if has_setting else DEFAULT_SETTINGS.quality
     quality = None if fmt == "png" or pd.isna(quality) else int(quality)

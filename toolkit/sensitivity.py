@@ -93,7 +93,7 @@ def sensitivity(
     worst = worst_images(results, rules, prices)
     for model, left in worst.groupby("model", sort=False):
         kept = results[(results["model"] == model) & ~results["path"].isin(left["path"])]
-        named = ", ".join(f"{r.image} ({r.category})" for r in left.itertuples())
+        named = "; ".join(f"{r.category}: {r.image}" for r in left.itertuples())
         projected = _projected(kept, rules, monthly_images, shares, prices)
         cases.append(projected.assign(case=WITHOUT_WORST, left_out=named))
     table = pd.concat(cases, ignore_index=True)
