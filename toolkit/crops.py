@@ -45,10 +45,21 @@ class CropPlan:
         return f"r{index // self.columns}c{index % self.columns}"
 
     def describe(self, fmt: str, quality: int | None) -> str:
-        """The setting in one line: "3x2 crops of 1000x768 px, jpeg 85, detail high"."""
-        return (
-            f"{self.columns}x{self.rows} crops of {self.crop_width}x{self.crop_height} px, "
-            f"{encoding_text(fmt, quality)}, detail {self.detail}"
+        """The setting in one line: "3x2 crops of 1000x768 px, jpeg 85, detail high" (one
+        crop: "the whole image at 1800x120 px, ...", an image already kept whole)."""
+        size = f"{self.crop_width}x{self.crop_height} px"
+        grid = f"{self.columns}x{self.rows} crops of" if self.crops > 1 else "the whole image at"
+        return f"{grid} {size}, {encoding_text(fmt, quality)}, detail {self.detail}"
+
+    def covers(self, width: int, height: int) -> bool:
+        """True when the crops fit in a `width` x `height` image and cover it, no gap between
+        neighbours: the image the plan was made for (or one its crops still cover)."""
+        return all(
+            crop <= length <= count * crop
+            for crop, length, count in (
+                (self.crop_width, width, self.columns),
+                (self.crop_height, height, self.rows),
+            )
         )
 
     def boxes(self, width: int, height: int) -> list[tuple[int, int, int, int]]:

@@ -60,14 +60,14 @@ class SendPlan:
             return [Piece(encode_image(source, self.settings))]
         original = load_image(source, self.settings)
         width, height = original.image.size
+        if not self.crops.covers(width, height):
+            raise ImageError(
+                original.name,
+                f"decodes to {width}x{height}: its crops were planned for another size",
+            )
         pieces = []
         for index, box in enumerate(self.crops.boxes(width, height)):
             crop = original.image.crop(box)
-            if crop.size != (self.crops.crop_width, self.crops.crop_height):
-                raise ImageError(
-                    original.name,
-                    f"decodes to {width}x{height}: its crops were planned for another size",
-                )
             loaded = replace(original, image=crop, load_ms=0.0 if index else original.load_ms)
             encoded = encode_source(loaded, replace(self.settings, max_side=max(crop.size)))
             pieces.append(Piece(encoded, box, self.crops.label(index)))

@@ -357,7 +357,7 @@ def _adaptive(picks: pd.DataFrame) -> dict:
     """A category's per-image picks summed up: mean tokens and dollars (NaN when an image has
     no setting), and each setting's share of the images, most common first."""
     n = len(picks)
-    shares = picks["setting"].fillna(NO_SETTING).value_counts()
+    shares = picks["setting"].astype(object).fillna(NO_SETTING).value_counts()
     ordered = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
     return {
         "adaptive_tokens_mean": picks["tokens"].astype(float).mean(skipna=False),
