@@ -193,3 +193,16 @@ def test_encode_adaptive_chooses_what_the_sweep_chooses_per_image(capsys, tmp_pa
     assert expected.loc["dense.png", "crops"] == 1 and "crop" in chosen["dense.png"]
     assert chosen["dense.png"]["measured_settings"] == 24  # every setting failed its text
     assert chosen["p.jpg"]["measured_settings"] < 24  # a cheap setting kept the photo
+
+
+@pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
+def test_an_image_no_setting_serves_is_an_error_row(capsys, tmp_path):
+    photo(tmp_path / "photo" / "p.jpg", 300, 200)
+    argv = ["encode", tmp_path, "--adaptive", "--model", "gpt-4o", "--json", "--workers", "1"]
+    argv += ["--max-sides", "150", "300", "--formats", "jpeg", "--qualities", "80"]
+    code, (row,) = rows(capsys, *argv, "--min-fidelity", "1")  # JPEG never keeps all of it
+    assert code == 1 and row["error"]["type"] == "NoSettingError"
+    assert (
+        "no setting in the grid keeps the floors; best: 300 px jpeg 80 high"
+        in (row["error"]["message"])
+    )

@@ -88,6 +88,8 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
             "send_requests",
         ),
         "toolkit.emulator": ("Emulator", "FaultPlan", "text_tokens"),
+        "toolkit.plans": ("SendPlan",),
+        "toolkit.policy": ("load_policy",),
     },
     "sweeps and recommendations": {
         "toolkit.sweep": (
@@ -111,6 +113,7 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.crops": ("CropPlan", "split_for_legibility"),
         "toolkit.projection": ("assumptions", "finding", "monthly_projection"),
         "toolkit.sensitivity": ("fidelity_curve", "sensitivity"),
+        "toolkit.adaptive": ("search_image",),
         "toolkit.summary": ("summarize",),
     },
     "reports": {
@@ -162,6 +165,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (tests compare)
     from toolkit import plots
+    from toolkit.adaptive import search_image
     from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
     from toolkit.crops import CropPlan, split_for_legibility
     from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
@@ -201,6 +205,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         split_requests,
         write_batch_files,
     )
+    from toolkit.plans import SendPlan
+    from toolkit.policy import load_policy
     from toolkit.pricing import (
         TIERS,
         DatasetCost,

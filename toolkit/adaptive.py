@@ -72,6 +72,8 @@ def search_image(
     model = grid.models[0]
     size = read_size(path)
     groups = _cheapest_first(size, grid, model)
+    if not groups:
+        raise NoSettingError(f"{path}: {model} refuses it at every setting of the grid")
     per_cell = len(grid.formats) * len(grid.qualities)
     measured: list[pd.DataFrame] = []
     for group in groups:

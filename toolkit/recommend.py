@@ -333,14 +333,16 @@ def _image_picks(
     for image in judged.drop_duplicates("path").itertuples():
         pick = {"model": model, "category": image.category, "image": image.image}
         pick.update(path=image.path, crops=0)
-        rows = judged[judged["path"] == image.path]
-        succeeded = rows[rows["error"].isna()]
         if image.path in cheapest.index:
             chosen = cheapest.loc[image.path]
             setting = tuple(chosen[SETTINGS])
             pick.update(zip(SETTINGS, setting, strict=True), setting=_setting_text(setting))
             pick.update(chosen[["bytes", "cost_usd"]], tokens=int(chosen["tokens"]))
-        elif image.path in cropped and len(succeeded):
+            picks.append(pick)
+            continue
+        rows = judged[judged["path"] == image.path]
+        succeeded = rows[rows["error"].isna()]
+        if image.path in cropped and len(succeeded):
             (plan,) = crop_plans(rows.iloc[:1], model, _widest_detail(succeeded))
             fmt, quality = DEFAULT_SETTINGS.format, DEFAULT_SETTINGS.quality
             cost = cost_or_nan(plan.tokens, model, tier, prices)
