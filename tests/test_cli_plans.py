@@ -202,7 +202,5 @@ def test_an_image_no_setting_serves_is_an_error_row(capsys, tmp_path):
     argv += ["--max-sides", "150", "300", "--formats", "jpeg", "--qualities", "80"]
     code, (row,) = rows(capsys, *argv, "--min-fidelity", "1")  # JPEG never keeps all of it
     assert code == 1 and row["error"]["type"] == "NoSettingError"
-    assert (
-        "no setting in the grid keeps the floors; best: 300 px jpeg 80 high"
-        in (row["error"]["message"])
-    )
+    message = row["error"]["message"]
+    assert "no setting in the grid keeps the floors; best: 300 px jpeg 80 high" in message
