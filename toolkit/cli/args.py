@@ -95,9 +95,6 @@ def add_encode_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-LAZY_DEFAULT = " (default: as in toolkit sweep and toolkit recommend)"
-
-
 def _field_defaults(cls) -> dict:
     return {f.name: f.default for f in dataclasses.fields(cls)}
 
@@ -106,7 +103,7 @@ def add_grid_arguments(parser: argparse.ArgumentParser, lazy: bool = False) -> N
     """The settings a grid sweeps (`toolkit.SweepGrid`'s fields of those names, its defaults)
     and the size seen SSIM is compared at. With `lazy` (a command that sweeps only on request)
     every default is None, left to `SweepGrid`: parsing imports no sweep."""
-    note = LAZY_DEFAULT if lazy else ""
+    note = " (default: toolkit sweep's)" if lazy else ""
     if lazy:
         defaults = dict.fromkeys(("max_sides", "formats", "qualities", "details"))
     else:
@@ -278,7 +275,7 @@ FLOORS = ("min_legibility", "min_fidelity", "text_categories")  # `DecisionRules
 def add_rules_arguments(parser: argparse.ArgumentParser, lazy: bool = False) -> None:
     """The recommendation's floors (`toolkit.recommend.DecisionRules`, its defaults; None with
     `lazy`, as in `add_grid_arguments`) and price table."""
-    note = LAZY_DEFAULT if lazy else ""
+    note = " (default: toolkit recommend's)" if lazy else ""
     if lazy:
         defaults = dict.fromkeys(FLOORS)
     else:
