@@ -237,9 +237,9 @@ def recommendations(rows: list[dict], picks: list[dict], out: Path) -> dict:
                     and r["detail"] == pick["detail"]
                 )
                 kept = (int(row["provider_width"]), int(row["provider_height"]))
-                view = view_of(original, int(pick["max_side"]), pick["format"], pick["quality"], kept)
-                read = page_reading(view)[1]
-                setting = f"{pick['max_side']} px {pick['format']} {pick['quality']} {pick['detail']}"
+                side, fmt, quality = int(pick["max_side"]), pick["format"], int(pick["quality"])
+                read = page_reading(view_of(original, side, fmt, quality, kept))[1]
+                setting = f"{side} px {fmt} {quality} {pick['detail']}"
             else:
                 continue
             result.append(

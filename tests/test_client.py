@@ -1,6 +1,7 @@
 """The sender against the emulator over real HTTP: storms, resume, 413s, secrecy."""
 
 import asyncio
+import dataclasses
 import json
 import logging
 
@@ -173,6 +174,27 @@ def test_payload_too_large_splits_the_request(tmp_path):
         refused = send(emu, [whole], tmp_path / "e.jsonl", on_too_large="error")
         assert refused.statuses == {"error": 1}
         assert read_results(tmp_path / "e.jsonl")[whole.id]["http_status"] == 413
+
+
+def test_a_413_split_keeps_an_images_crops_together(tmp_path):
+    spec = RequestSpec("gpt-4o", "Describe each")
+    crops = [
+        dataclasses.replace(image(10 + i), caption="crops" if i == 0 else None, piece=(i, 3))
+        for i in range(3)
+    ]
+    parts = (image(0), image(1), image(2), *crops, image(3), image(4), image(5))
+    whole = Request(spec, parts)
+    limit = whole.body_bytes // 2 + 10  # the halves fit; packed one by one, img11 would not
+    with Emulator(limits=RequestLimits(max_request_bytes=limit)) as emu:
+        summary = send(emu, [whole], tmp_path / "r.jsonl")
+    records = read_results(tmp_path / "r.jsonl")
+    children = [records[c]["image_names"] for c in records[whole.id]["children"]]
+    assert summary.statuses["ok"] == len(children)
+    assert children == [
+        ["img0", "img1", "img2"],
+        ["img10", "img11", "img12", "img3"],
+        ["img4", "img5"],
+    ]
 
 
 def test_payload_too_large_reencodes_a_single_image(tmp_path):

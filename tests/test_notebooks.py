@@ -157,8 +157,16 @@ def test_smoke_report_tables(report):
     assert {"floors", "volume", "category mix", "images", "prices"} <= set(
         tables["assumptions"]["assumption"]
     )
+    moves = tables["sensitivity"]
+    assert set(moves["model"]) == set(projection["model"])
+    base = moves[moves["case"] == "text floor 0.95"].set_index("model")["monthly_usd"]
+    assert base.to_dict() == pytest.approx(projection.set_index("model")["monthly_usd"].to_dict())
+    assert projection["adaptive_monthly_usd"].le(projection["monthly_usd"] + 1e-9).all()
+    assert set(tables["04-per-image"]["model"]) == set(headline["model"])
     index = (out / "index.html").read_text()
     for text in ("Findings", "Assumptions", "Recommended settings", "not for citation"):
+        assert text in index
+    for text in ("How the monthly figure moves", "Each image its own setting", "How it moves"):
         assert text in index
     assert "not for citation" in (out / "01-quality.html").read_text()
     assert "not a validation of the token model" in index  # 05 ran against the emulator

@@ -326,3 +326,56 @@ def test_data_parts_check_their_bytes():
         ImagePart(url="https://example.com/x.png", detail="ultra")
     image = part()
     assert ImagePart.from_data_url(image.ref).digest == image.digest
+
+
+def pieces(name: str, count: int, caption: str = "one image in crops") -> list[ImagePart]:
+    """`count` parts that must travel together, the first captioned."""
+    return [
+        dataclasses.replace(
+            part(color=(i * 30, 60, 0), name=f"{name}#{i}"),
+            caption=caption if i == 0 else None,
+            piece=(i, count),
+        )
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+def test_a_caption_goes_just_before_its_image_and_is_sized_exactly(api):
+    spec = RequestSpec("gpt-4o", "Describe ✓", api=api)
+    parts = [part(name="a"), *pieces("b", 3, 'the next 3 images are "b.png" ✓'), part(name="c")]
+    body = spec.body(parts)
+    content = body["messages"][0]["content"] if api == "chat" else body["input"][0]["content"]
+    text_type = "text" if api == "chat" else "input_text"
+    kinds = [c["type"] for c in content]
+    image = "image_url" if api == "chat" else "input_image"
+    assert kinds == [text_type, image, text_type, image, image, image, image]
+    assert content[2]["text"] == 'the next 3 images are "b.png" ✓'
+    assert sdk_valid(api, body)
+    assert spec.body_bytes(parts) == len(serialize(body))
+    assert (
+        Request(spec, tuple(parts)).id
+        != Request(spec, tuple(dataclasses.replace(p, caption=None) for p in parts)).id
+    )
+
+
+def test_the_pieces_of_an_image_are_never_split_across_requests():
+    spec = RequestSpec("gpt-4o", "Describe")
+    parts = [part(name="a"), *pieces("b", 3), part(name="c"), *pieces("d", 2)]
+    limits = RequestLimits(max_images=4)
+    requests = list(split_requests(parts, spec, limits=limits))
+    assert [[p.name for p in r.parts] for r in requests] == [
+        ["a", "b#0", "b#1", "b#2"],
+        ["c", "d#0", "d#1"],
+    ]
+    one_each = split_requests(parts, spec, images_per_request=1)  # an image and its crops
+    assert [len(r.parts) for r in one_each] == [1, 3, 1, 2]
+    size = spec.body_bytes(parts[1:4])
+    tight = RequestLimits(max_request_bytes=size + 10)  # b's crops fill a request alone
+    assert [len(r.parts) for r in split_requests(parts, spec, limits=tight)] == [1, 3, 3]
+    with pytest.raises(PayloadError, match="b#0: its 3 pieces do not fit one request"):
+        list(split_requests(parts, spec, limits=RequestLimits(max_images=2)))
+    with pytest.raises(PayloadError, match="in order"):
+        list(split_requests([parts[1], parts[0], parts[2]], spec))
+    with pytest.raises(PayloadError, match="missing"):
+        list(split_requests(parts[1:3], spec))

@@ -150,3 +150,29 @@ def test_a_zero_keeps_the_axis_linear():
     assert ax.get_yscale() == "linear"
     plots.auto_log(ax, [1, 100, 1000])
     assert ax.get_yscale() == "log"
+
+
+def test_the_floor_curve_draws_one_pick_and_per_image_per_category():
+    curve = pd.DataFrame(
+        {
+            "model": "gpt-4o",
+            "category": ["photo"] * 3 + ["graphic"] * 3,
+            "min_fidelity": [0.99, 0.85, 0.95] * 2,
+            "cost_usd_per_1k": [np.nan, 0.2, 0.6, 0.2, 0.2, 0.2],
+            "adaptive_cost_usd_per_1k": [np.nan, 0.2, 0.4, 0.2, 0.2, 0.2],
+        }
+    )
+    fig, (ax,) = axes()
+    lines = plots.plot_floor_curve(ax, curve)
+    assert [line.get_label() for line in lines] == [
+        "graphic · one pick",
+        "graphic · per image",
+        "photo · one pick",
+        "photo · per image",
+    ]
+    photo = lines[3]
+    assert photo.get_xdata().tolist() == [0.85, 0.95, 0.99]  # sorted by floor
+    assert photo.get_ydata()[:2].tolist() == [0.2, 0.4] and np.isnan(photo.get_ydata()[2])
+    assert lines[2].get_color() == photo.get_color() != lines[0].get_color()
+    assert (lines[2].get_linestyle(), photo.get_linestyle()) == ("-", "--")
+    assert ax.get_legend() is not None and "floor" in ax.get_xlabel()

@@ -1,6 +1,8 @@
-"""Recommendations: each rule, the binding constraint, missing metrics, few images, crops."""
+"""Recommendations: each rule, the binding constraint, missing metrics, few images, crops,
+and each image's own pick (adaptive)."""
 
 import math
+import random
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
@@ -12,7 +14,7 @@ from toolkit.crops import split_for_legibility
 from toolkit.errors import SettingsError
 from toolkit.pricing import cost_usd
 from toolkit.projection import monthly_projection
-from toolkit.recommend import DecisionRules, pareto_front, recommend
+from toolkit.recommend import DecisionRules, adaptive_picks, pareto_front, recommend
 from toolkit.sweep import SweepGrid, run_sweep
 from toolkit.tokens import image_tokens
 
@@ -201,6 +203,8 @@ def test_when_no_setting_keeps_text_legible_it_says_so_and_prices_crops():
     )
     plan = split_for_legibility(*size, MODEL, "high")
     assert (pick["crops_images"], pick["cropped_images"]) == (1, "code.png")
+    assert pick["crops_setting"] == "code.png: 2x3 crops of 1296x502 px, jpeg 85, detail high"
+    assert (plan.columns, plan.rows, plan.crop_width, plan.crop_height) == (2, 3, 1296, 502)
     assert pick["crops_mean"] == plan.crops > 1
     assert pick["crops_tokens_mean"] == pick["tokens_mean"] == plan.tokens
     assert pick["crops_cost_usd_per_1k"] == pytest.approx(1000 * cost_usd(plan.tokens, MODEL))
@@ -216,6 +220,7 @@ def test_only_the_images_no_setting_keeps_legible_go_as_crops():
     pick = one(df)
     assert (pick["max_side"], pick["detail"]) == (512, "high")  # what form.png needs
     assert (pick["crops_images"], pick["cropped_images"]) == (1, "code.png")
+    assert (pick["crops_format"], pick["crops_quality"]) == ("jpeg", 85)  # the pick's
     plan = split_for_legibility(*size, MODEL, "high")
     setting = image_tokens(512, 288, MODEL, "high").tokens
     assert pick["tokens_mean"] == pytest.approx((2 * setting + plan.tokens) / 3)
@@ -286,3 +291,92 @@ def test_end_to_end_the_pick_keeps_text_legible_and_cheaper_settings_do_not(tmp_
     chosen = df[(df["max_side"] == pick["max_side"]) & (df["detail"] == pick["detail"])]
     cheaper = df[df["cost_usd"] < chosen["cost_usd"].iloc[0]]
     assert len(cheaper) and (cheaper["seen_word_recall"] < 0.95).all()
+
+
+def test_crops_take_the_picks_encoding_and_each_image_its_own_setting():
+    size = (2560, 1440)
+    dense = {s: {"seen_word_recall": 0.3} for s in GRID}
+    sparse = {SMALL_LOW: {"seen_word_recall": 0.5}}
+    df = result_rows({"code.png": dense, "form.png": sparse, "menu.png": {}}, GRID, size=size)
+    pick = one(df, rules=DecisionRules(min_legibility=0.5))  # form.png passes at 512 px low
+    assert (pick["format"], pick["quality"], pick["detail"]) == ("webp", 60, "low")
+    plan = split_for_legibility(*size, MODEL, "high")
+    assert pick["crops_setting"] == f"code.png: {plan.describe('webp', 60)}"
+    assert pick["crops_setting"].endswith("webp 60, detail high")
+    own = adaptive_picks(df).set_index("image")
+    assert own.loc["code.png", "setting"] == plan.describe("jpeg", 85)  # no pick: the seed's
+    assert own.loc["code.png", "crops"] == plan.crops
+    assert own.loc["form.png", "setting"] == "512 px jpeg 85 high"
+    assert own.loc["menu.png", "setting"] == "512 px webp 60 low"
+    category = one(df)
+    assert category["adaptive_settings"] == (
+        f"{plan.describe('jpeg', 85)}: 1 of 3 (33 %); 512 px jpeg 85 high: 1 of 3 (33 %); "
+        "512 px webp 60 low: 1 of 3 (33 %)"
+    )
+    tokens = [plan.tokens, image_tokens(512, 288, MODEL, "high").tokens, 85]
+    assert category["adaptive_tokens_mean"] == pytest.approx(sum(tokens) / 3)
+    assert category["adaptive_cost_usd_per_1k"] == pytest.approx(
+        1000 * sum(cost_usd(t, MODEL) for t in tokens) / 3
+    )
+    assert category["adaptive_cost_usd_per_1k"] < category["cost_usd_per_1k"]
+
+
+def test_an_images_own_pick_is_the_category_rule_applied_to_it_alone():
+    draw = random.Random(7)
+    settings = [*GRID, (512, "jpeg", 60, "high"), (1024, "webp", 60, "high")]
+    recalls = [0.3, 0.94, 0.96, 1.0]
+    images = {
+        f"s{i}.png": {s: {"seen_word_recall": draw.choice(recalls)} for s in settings}
+        for i in range(12)
+    }
+    images["dense.png"] = {s: {"seen_word_recall": 0.3} for s in settings}  # goes as crops
+    df = result_rows(images, settings)
+    own = adaptive_picks(df).set_index("path")
+    assert len(own) == 13 and own["setting"].notna().all() and (own["crops"] > 0).sum() == 1
+    for path, rows in df.groupby("path"):
+        alone = one(rows)
+        if alone["crops_images"]:
+            assert own.loc[path, "crops"] == alone["crops_mean"]
+        else:
+            setting = tuple(alone[["max_side", "format", "quality", "detail"]])
+            assert tuple(own.loc[path, ["max_side", "format", "quality", "detail"]]) == setting
+            assert own.loc[path, "bytes"] == alone["bytes_mean"]
+        assert own.loc[path, "tokens"] == alone["tokens_mean"]
+        assert 1000 * own.loc[path, "cost_usd"] == pytest.approx(alone["cost_usd_per_1k"])
+
+
+def test_an_image_no_setting_serves_leaves_the_per_image_cost_empty():
+    df = result_rows(
+        {"noisy.jpg": {s: {"seen_ssim": 0.5} for s in GRID}, "fine.jpg": {}},
+        GRID,
+        category="photo",
+    ).assign(text_words=0, seen_word_recall=math.nan)
+    own = adaptive_picks(df).set_index("image")
+    assert pd.isna(own.loc["noisy.jpg", "setting"]) and own.loc["noisy.jpg", "crops"] == 0
+    assert "noisy.jpg keeps 0.556 of the model's ceiling SSIM" in own.loc["noisy.jpg", "failure"]
+    pick = one(df)
+    assert math.isnan(pick["adaptive_cost_usd_per_1k"]) and math.isnan(pick["cost_usd_per_1k"])
+    assert pick["adaptive_settings"] == (
+        "512 px webp 60 low: 1 of 2 (50 %); no setting keeps the floors: 1 of 2 (50 %)"
+    )
+    projected = monthly_projection(df, recommend(df), 1000).iloc[0]
+    assert math.isnan(projected["adaptive_monthly_usd"]) and not projected["complete"]
+
+
+def test_the_monthly_projection_weights_each_images_own_pick_by_the_mix():
+    shots = result_rows(
+        {"a.png": {}, "b.png": {SMALL_LOW: {"seen_word_recall": 0.4}}}, GRID
+    )  # a.png: 85 tokens at 512 px low; b.png: 512x320 high
+    photos = result_rows({"p.jpg": {}}, GRID, category="photo").assign(text_words=0)
+    df = pd.concat([shots, photos], ignore_index=True)
+    projected = monthly_projection(df, recommend(df), 10_000).iloc[0]
+    high = image_tokens(512, 320, MODEL, "high").tokens
+    for column, tier in [
+        ("adaptive_monthly_usd", "standard"),
+        ("adaptive_monthly_batch_usd", "batch"),
+    ]:
+        per_image = (cost_usd(85, MODEL, tier) + cost_usd(high, MODEL, tier)) / 2
+        photo = cost_usd(85, MODEL, tier)
+        assert projected[column] == pytest.approx(10_000 * (2 / 3 * per_image + 1 / 3 * photo))
+    mixed = monthly_projection(df, recommend(df), 10_000, mix={"photo": 1}).iloc[0]
+    assert mixed["adaptive_monthly_usd"] == pytest.approx(10_000 * cost_usd(85, MODEL))

@@ -88,6 +88,8 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
             "send_requests",
         ),
         "toolkit.emulator": ("Emulator", "FaultPlan", "text_tokens"),
+        "toolkit.plans": ("SendPlan",),
+        "toolkit.policy": ("load_policy",),
     },
     "sweeps and recommendations": {
         "toolkit.sweep": (
@@ -103,9 +105,17 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.legibility": ("ocr_unavailable", "read_text"),
         "toolkit.readers": ("READERS", "ReaderSpec"),
         "toolkit.reader_columns": ("with_readers",),
-        "toolkit.recommend": ("DecisionRules", "pareto_front", "recommend", "search_settings"),
+        "toolkit.recommend": (
+            "DecisionRules",
+            "adaptive_picks",
+            "pareto_front",
+            "recommend",
+            "search_settings",
+        ),
         "toolkit.crops": ("CropPlan", "split_for_legibility"),
         "toolkit.projection": ("assumptions", "finding", "monthly_projection"),
+        "toolkit.sensitivity": ("fidelity_curve", "sensitivity"),
+        "toolkit.adaptive": ("search_image",),
         "toolkit.summary": ("summarize",),
     },
     "reports": {
@@ -157,6 +167,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (tests compare)
     from toolkit import plots
+    from toolkit.adaptive import search_image
     from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
     from toolkit.crops import CropPlan, split_for_legibility
     from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
@@ -196,6 +207,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         split_requests,
         write_batch_files,
     )
+    from toolkit.plans import SendPlan
+    from toolkit.policy import load_policy
     from toolkit.pricing import (
         TIERS,
         DatasetCost,
@@ -213,7 +226,13 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     from toolkit.quality import busiest_box, decode_image, psnr, seen_view, ssim
     from toolkit.reader_columns import with_readers
     from toolkit.readers import READERS, ReaderSpec
-    from toolkit.recommend import DecisionRules, pareto_front, recommend, search_settings
+    from toolkit.recommend import (
+        DecisionRules,
+        adaptive_picks,
+        pareto_front,
+        recommend,
+        search_settings,
+    )
     from toolkit.reports import build_report, notebook_images, notebook_output, save_table
     from toolkit.rulesets import (
         DEFAULT_DETAIL,
@@ -225,6 +244,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         load_rules,
         rule_sets,
     )
+    from toolkit.sensitivity import fidelity_curve, sensitivity
     from toolkit.sources import list_images, sample_images
     from toolkit.summary import summarize
     from toolkit.sweep import (

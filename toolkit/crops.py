@@ -4,8 +4,9 @@ When no setting keeps a screenshot's text legible (a 2560x1440 code screenshot o
 whose `high` keeps 1365x768: 13 px text becomes 7 px), users split the image and send the
 pieces. `split_for_legibility` finds the grid of crops that the provider keeps at full
 resolution (its resize leaves each crop untouched) with the fewest image tokens in total.
-Neighbouring crops overlap by `overlap` px so a line of text cut by one edge is whole in the
-next crop; 32 px holds two lines of 11-13 px text.
+Neighbouring crops overlap by at least `overlap` px so a line of text cut by one edge is whole
+in the next crop; 32 px holds two lines of 11-13 px text. A plan is a setting you can send:
+`describe` spells it out, `toolkit.plans.SendPlan` cuts and encodes the crops.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ MAX_SPLITS = 32  # crops per side searched
 
 @dataclass(frozen=True)
 class CropPlan:
-    """`columns` x `rows` crops of `crop_width` x `crop_height` px (the last row and column
-    may be smaller), each kept whole, for `tokens` image tokens in total."""
+    """`columns` x `rows` crops of exactly `crop_width` x `crop_height` px (spread evenly, so
+    neighbours overlap by at least the plan's overlap), each kept whole, for `tokens` image
+    tokens in total."""
 
     model: str
     detail: str
@@ -38,6 +40,28 @@ class CropPlan:
     def crops(self) -> int:
         return self.columns * self.rows
 
+    def label(self, index: int) -> str:
+        """The name of the `index`-th crop (row by row): "r0c1" is row 0, column 1."""
+        return f"r{index // self.columns}c{index % self.columns}"
+
+    def describe(self, fmt: str, quality: int | None) -> str:
+        """The setting in one line: "3x2 crops of 1000x768 px, jpeg 85, detail high" (one
+        crop: "the whole image at 1800x120 px, ...", an image already kept whole)."""
+        size = f"{self.crop_width}x{self.crop_height} px"
+        grid = f"{self.columns}x{self.rows} crops of" if self.crops > 1 else "the whole image at"
+        return f"{grid} {size}, {encoding_text(fmt, quality)}, detail {self.detail}"
+
+    def covers(self, width: int, height: int) -> bool:
+        """True when the crops fit in a `width` x `height` image and cover it, no gap between
+        neighbours: the image the plan was made for (or one its crops still cover)."""
+        return all(
+            crop <= length <= count * crop
+            for crop, length, count in (
+                (self.crop_width, width, self.columns),
+                (self.crop_height, height, self.rows),
+            )
+        )
+
     def boxes(self, width: int, height: int) -> list[tuple[int, int, int, int]]:
         """(left, top, right, bottom) of each crop of a `width` x `height` image, row by row."""
         return [
@@ -45,6 +69,11 @@ class CropPlan:
             for top in _starts(height, self.crop_height, self.rows)
             for left in _starts(width, self.crop_width, self.columns)
         ]
+
+
+def encoding_text(fmt: str, quality: int | None) -> str:
+    """A format and its quality as settings are written: "jpeg 85", "png" (no quality)."""
+    return fmt if fmt == "png" or quality is None else f"{fmt} {int(quality)}"
 
 
 def _starts(length: int, crop: int, count: int) -> list[int]:
@@ -80,9 +109,8 @@ def split_for_legibility(
 ) -> CropPlan:
     """The cheapest grid of crops of a `width` x `height` image that `model` keeps whole.
 
-    Tokens are summed over the crops, each priced as its own image (the last row and column
-    are priced at the full crop size, an upper bound). Raises `SettingsError` when no grid of
-    up to `MAX_SPLITS` x `MAX_SPLITS` crops is kept whole.
+    Tokens are summed over the crops, each priced as its own image. Raises `SettingsError`
+    when no grid of up to `MAX_SPLITS` x `MAX_SPLITS` crops is kept whole.
     """
     best: CropPlan | None = None
     for columns in range(1, MAX_SPLITS + 1):

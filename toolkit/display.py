@@ -183,12 +183,16 @@ QUANTITIES: dict[str, tuple[str, Callable[[float], str]]] = {
     "crops_images": ("images sent as crops", count),
     "crops_mean": ("crops per image", decimal(1)),
     "crops_cost_usd_per_1k": ("crops, $ per 1,000 images", money),
+    "adaptive_cost_usd_per_1k": ("each image its own setting, $ per 1,000 images", money),
     "monthly_images": ("images a month", count),
     "seed_monthly_usd": ("seed recipe, $ a month", money),
-    "monthly_usd": ("recommended, $ a month", money),
+    "monthly_usd": ("one pick per category, $ a month", money),
     "monthly_usd_low": ("low end, 90 % interval", money),
     "monthly_usd_high": ("high end, 90 % interval", money),
-    "monthly_batch_usd": ("recommended at Batch prices, $ a month", money),
+    "monthly_batch_usd": ("one pick per category at Batch prices, $ a month", money),
+    "adaptive_monthly_usd": ("each image its own setting, $ a month", money),
+    "adaptive_monthly_batch_usd": ("each image its own setting at Batch prices, $ a month", money),
+    "min_legibility": ("text floor", decimal(2)),
 }
 AGGREGATES = {"_mean": "mean", "_min": "worst image"}
 

@@ -72,6 +72,10 @@ class ImageRejectedError(RulesError):
     """The provider would refuse this image (for example, too many patches)."""
 
 
+class NoSettingError(ToolkitError, LookupError):
+    """No setting sends this image within the floors, or a policy has none for its category."""
+
+
 class PayloadError(ToolkitError, ValueError):
     """A request body cannot be built within the size limits."""
 

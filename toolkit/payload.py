@@ -121,6 +121,9 @@ class ImagePart:
 
     `width`/`height` are the pixels the provider will see; they feed the token estimate.
     `settings` are the encode settings that produced `data`, used when re-encoding smaller.
+    `caption` is a text part sent just before the image (a cropped image's first crop names
+    the grid); `piece` is (index, count) for one of `count` parts that travel together, in
+    order, in the same request (an image's crops).
     """
 
     data: bytes | None = field(default=None, repr=False)
@@ -132,10 +135,16 @@ class ImagePart:
     name: str = ""
     mime: str | None = None
     settings: EncodeSettings | None = field(default=None, repr=False)
+    caption: str | None = None
+    piece: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if sum(x is not None for x in (self.data, self.url, self.file_id)) != 1:
             raise SettingsError("an ImagePart needs exactly one of data, url or file_id")
+        if self.piece is not None and not 0 <= self.piece[0] < self.piece[1]:
+            raise SettingsError(
+                f"piece must be (index, count) with 0 <= index < count, not {self.piece}"
+            )
         if self.detail not in DETAILS:
             raise SettingsError(f"detail must be one of {DETAILS}, not {self.detail!r}")
         if self.url is not None and not self.url.startswith(("https://", "http://")):
@@ -223,6 +232,16 @@ def responses_image_part(part: ImagePart) -> dict:
     return _responses_part(part, part.ref)
 
 
+def _content(parts: Sequence[ImagePart], text_type: str, image_part) -> list[dict]:
+    """The content parts of `parts`: each image, after its caption's text part if it has one."""
+    content = []
+    for part in parts:
+        if part.caption:
+            content.append({"type": text_type, "text": part.caption})
+        content.append(image_part(part))
+    return content
+
+
 def chat_body(
     parts: Sequence[ImagePart],
     *,
@@ -233,9 +252,9 @@ def chat_body(
     max_output_tokens: int | None = None,
 ) -> dict:
     """A `chat.completions.create` body: optional system message, then one user message with
-    the prompt text followed by the images in order."""
+    the prompt text followed by the images in order (each after its caption, if any)."""
     content = [{"type": "text", "text": prompt}] if prompt else []
-    content += [chat_image_part(p) for p in parts]
+    content += _content(parts, "text", chat_image_part)
     messages = [{"role": "system", "content": system}] if system else []
     body: dict[str, object] = {
         "model": model,
@@ -257,9 +276,10 @@ def responses_body(
     json_format: bool = False,
     max_output_tokens: int | None = None,
 ) -> dict:
-    """A `responses.create` body: one user input with the prompt then the images in order."""
+    """A `responses.create` body: one user input with the prompt then the images in order
+    (each after its caption, if any)."""
     content = [{"type": "input_text", "text": prompt}] if prompt else []
-    content += [responses_image_part(p) for p in parts]
+    content += _content(parts, "input_text", responses_image_part)
     body: dict[str, object] = {"model": model, "input": [{"role": "user", "content": content}]}
     if instructions:
         body["instructions"] = instructions
@@ -322,9 +342,14 @@ class RequestSpec:
         return body_bytes(self.body(()))
 
     def part_bytes(self, part: ImagePart) -> int:
-        """Bytes one image part adds to the content list, without the separating comma."""
+        """Bytes one image part (and its caption) adds to the content list, without the
+        separating comma before it."""
         shape = _chat_part(part, "") if self.api == "chat" else _responses_part(part, "")
-        return body_bytes(shape) + part.ref_bytes
+        size = body_bytes(shape) + part.ref_bytes
+        if part.caption:
+            text_type = "text" if self.api == "chat" else "input_text"
+            size += body_bytes({"type": text_type, "text": part.caption}) + 1  # and a comma
+        return size
 
     def added_bytes(self, part: ImagePart, n_before: int) -> int:
         """Bytes the body grows by when `part` follows `n_before` images."""
@@ -358,7 +383,8 @@ class ParsedResponse(TypedDict):
 
 def request_id(spec: RequestSpec, parts: Sequence[ImagePart]) -> str:
     """A stable id from the settings and the image contents: same inputs, same id."""
-    key = {"spec": asdict(spec), "images": [[p.kind, p.digest, p.detail] for p in parts]}
+    images = [[p.kind, p.digest, p.detail, *([p.caption] if p.caption else [])] for p in parts]
+    key = {"spec": asdict(spec), "images": images}
     return "vis-" + hashlib.sha256(serialize(key)).hexdigest()[:24]
 
 
@@ -442,7 +468,8 @@ def shrink_image(part: ImagePart, max_bytes: int) -> ImagePart:
             raise PayloadError(f"{label}: cannot be re-encoded under {max_bytes} bytes")
         encoded = encode_image(data, replace(settings, max_side=side))
         size = encoded.bytes
-    return replace(ImagePart.from_encoded(encoded, part.detail), name=part.name or encoded.name)
+    smaller = ImagePart.from_encoded(encoded, part.detail)
+    return replace(smaller, name=part.name or encoded.name, caption=part.caption, piece=part.piece)
 
 
 def _fit(part: ImagePart, spec: RequestSpec, limits: RequestLimits, on_oversize: str) -> ImagePart:
@@ -462,36 +489,81 @@ def _fit(part: ImagePart, spec: RequestSpec, limits: RequestLimits, on_oversize:
     return shrink_image(part, min(limits.max_image_bytes, spare // 4 * 3))
 
 
+def _together(parts: Iterable[ImagePart]) -> Iterator[list[ImagePart]]:
+    """`parts` as they must travel: alone, or all the pieces of one image in order."""
+    pieces: list[ImagePart] = []
+    count = 0
+    for part in parts:
+        if part.piece is None and not pieces:
+            yield [part]
+            continue
+        index, total = part.piece or (-1, 0)
+        if index != len(pieces) or (pieces and total != count):
+            raise PayloadError(
+                f"{part.name or 'image'}: the pieces of an image must come in order, all of them"
+            )
+        pieces.append(part)
+        count = total
+        if len(pieces) == count:
+            yield pieces
+            pieces = []
+    if pieces:
+        raise PayloadError(f"{pieces[0].name or 'image'}: some of its pieces are missing")
+
+
 def split_requests(
     parts: Iterable[ImagePart],
     spec: RequestSpec,
     *,
     limits: RequestLimits = OBSERVED_LIMITS,
     on_oversize: str = "error",
+    images_per_request: int | None = None,
 ) -> Iterator[Request]:
     """Pack images, in order, into the fewest requests within `limits` (lazily).
 
     Greedy filling is optimal when order is kept: each request takes as many of the next
-    images as fit. An image too large even alone is re-encoded smaller
-    (`on_oversize="reencode"`) or raises `PayloadError` (`"error"`).
+    images as fit. The pieces of one image (`ImagePart.piece`: its crops) travel together in
+    one request, never split; `images_per_request` caps the images a request takes, such a
+    group counting as one. An image too large even alone is re-encoded smaller
+    (`on_oversize="reencode"`) or raises `PayloadError` (`"error"`), as is a group too large
+    for one request.
     """
     if on_oversize not in ON_OVERSIZE:
         raise SettingsError(f"on_oversize must be one of {ON_OVERSIZE}, not {on_oversize!r}")
+    if images_per_request is not None:
+        _positive("images_per_request", images_per_request)
     if spec.base_bytes > limits.max_request_bytes:
         raise PayloadError(f"the prompt alone ({spec.base_bytes} bytes) exceeds the request limit")
     batch: list[ImagePart] = []
-    size = spec.base_bytes
-    for part in parts:
-        part = _fit(part, spec, limits, on_oversize)
-        grow = spec.added_bytes(part, len(batch))
-        if batch and (len(batch) >= limits.max_images or size + grow > limits.max_request_bytes):
+    size, images = spec.base_bytes, 0
+    for group in _together(parts):
+        group = [_fit(part, spec, limits, on_oversize) for part in group]
+        grow = _group_bytes(group, spec, len(batch))
+        full = images_per_request is not None and images >= images_per_request
+        if batch and (
+            full
+            or len(batch) + len(group) > limits.max_images
+            or size + grow > limits.max_request_bytes
+        ):
             yield Request(spec, tuple(batch))
-            batch, size = [], spec.base_bytes
-            grow = spec.added_bytes(part, 0)
-        batch.append(part)
+            batch, size, images = [], spec.base_bytes, 0
+            grow = _group_bytes(group, spec, 0)
+        if len(group) > limits.max_images or size + grow > limits.max_request_bytes:
+            raise PayloadError(
+                f"{group[0].name or 'image'}: its {len(group)} pieces do not fit one request "
+                f"({size + grow} body bytes; limits {limits.max_request_bytes} bytes and "
+                f"{limits.max_images} images)"
+            )
+        batch += group
         size += grow
+        images += 1
     if batch:
         yield Request(spec, tuple(batch))
+
+
+def _group_bytes(group: list[ImagePart], spec: RequestSpec, n_before: int) -> int:
+    """Bytes the body grows by when `group` follows `n_before` images."""
+    return sum(spec.added_bytes(part, n_before + i) for i, part in enumerate(group))
 
 
 class RequestVolume(TypedDict):

@@ -230,6 +230,37 @@ def plot_tokens_vs_max_side(
     return lines
 
 
+def plot_floor_curve(ax: Axes, curve: pd.DataFrame, *, legend: bool = True) -> list:
+    """Dollars per 1,000 images against the fidelity floor (a `toolkit.fidelity_curve` table,
+    one model): a colour per category, solid with dots for one pick per category, dashed with
+    crosses for each image at its own setting; a floor no setting keeps leaves a gap."""
+    data = curve.sort_values("min_fidelity")
+    categories = sorted(data["category"].unique())
+    colors = dict(zip(categories, mcolors.TABLEAU_COLORS.values(), strict=False))
+    lines = []
+    for category, group in data.groupby("category", sort=True):
+        for column, style, marker, picked in (
+            ("cost_usd_per_1k", "-", "o", "one pick"),
+            ("adaptive_cost_usd_per_1k", "--", "x", "per image"),
+        ):
+            (line,) = ax.plot(
+                group["min_fidelity"],
+                group[column],
+                marker=marker,
+                linestyle=style,
+                color=colors[category],
+                label=f"{category} · {picked}",
+            )
+            lines.append(line)
+    _label(
+        ax,
+        "fidelity floor (share of the model's ceiling SSIM)",
+        "$ per 1,000 images",
+        "category · settings" if legend else None,
+    )
+    return lines
+
+
 def plot_cost_by_model(
     ax: Axes,
     df: pd.DataFrame,

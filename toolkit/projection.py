@@ -1,9 +1,11 @@
-"""Monthly dollars for a volume of images: the seed recipe against the recommendation.
+"""Monthly dollars for a volume of images: the seed recipe, one pick per category, and a pick
+per image (adaptive).
 
 Each image of the sweep is priced under its category's recommendation (its row's tokens; as
 crops when no setting keeps its text legible) and under the seed recipe. A model's monthly
 bill is `monthly_images` x the category-mix-weighted mean of those dollars (a bill is a sum, so
-means, never medians). The mix is the folder's own unless one is given.
+means, never medians). The mix is the folder's own unless one is given. The per-image figure
+weights each category's `adaptive_tokens_mean` (`toolkit.recommend`) the same way.
 
 When the folder is a sample of a larger corpus (`corpus_size`), the monthly figure gets a
 bootstrap interval: images are resampled with replacement within each category (the mix is
@@ -25,9 +27,10 @@ from toolkit import legibility
 from toolkit.errors import SettingsError
 from toolkit.pricing import load_prices
 from toolkit.readers import READERS, get_reader
-from toolkit.recommend import FEW_IMAGES, SETTINGS, DecisionRules, crop_tokens, seed_tokens
+from toolkit.recommend import FEW_IMAGES, SETTINGS, DecisionRules, crop_plans, seed_tokens
 from toolkit.sweep import cost_or_nan
 
+ADAPTIVE = ("adaptive_monthly_usd", "adaptive_monthly_batch_usd")  # each image its own pick
 COLUMNS = [
     "model",
     "images",
@@ -38,6 +41,7 @@ COLUMNS = [
     "monthly_usd_low",
     "monthly_usd_high",
     "monthly_batch_usd",
+    *ADAPTIVE,
     "saving_pct",
     "complete",
     "mix",
@@ -62,8 +66,8 @@ def image_tokens_under(results: pd.DataFrame, recommended: pd.DataFrame) -> pd.D
             tokens.update(chosen.set_index("path")["tokens"])
         if pick.crops_images > 0 and (pd.notna(pick.max_side) or pd.notna(pick.tokens_mean)):
             cropped = images[images["image"].isin(str(pick.cropped_images).split("; "))]
-            crops = crop_tokens(cropped, pick.model, pick.crops_detail)
-            tokens.update(pd.Series([t for _, t in crops], index=cropped["path"]))
+            plans = crop_plans(cropped, pick.model, pick.crops_detail)
+            tokens.update(pd.Series([plan.tokens for plan in plans], index=cropped["path"]))
         frames.append(
             pd.DataFrame(
                 {
@@ -87,6 +91,11 @@ def _usd(tokens: pd.Series, model: str, tier: str, prices) -> np.ndarray:
     return np.array(
         [math.nan if pd.isna(t) else cost_or_nan(int(t), model, tier, prices) for t in tokens]
     )
+
+
+def _per_token(model: str, tier: str, prices) -> float:
+    """Dollars per input token (NaN: no price)."""
+    return cost_or_nan(1_000_000, model, tier, prices) / 1_000_000
 
 
 def _weights(categories: list[str], counts: pd.Series, mix: Mapping[str, float] | None):
@@ -123,11 +132,12 @@ def monthly_projection(
     seed: int = 0,
     prices: str | None = None,
 ) -> pd.DataFrame:
-    """Per model: monthly dollars under the seed recipe and the recommendation (standard and
-    Batch API input prices), with a bootstrap `confidence` interval when `corpus_size` says
-    the folder is a sample. `complete` is False when some category has neither settings nor
-    crops: its images then have no recommended price, and the model's total is left empty
-    rather than shown cheaper than it is."""
+    """Per model: monthly dollars under the seed recipe, the recommendation (one pick per
+    category) and each image's own pick (`adaptive_monthly_usd`), at standard and Batch API
+    input prices, with a bootstrap `confidence` interval for the recommendation when
+    `corpus_size` says the folder is a sample. `complete` is False when some category has
+    neither settings nor crops: its images then have no recommended price, and the model's
+    totals are left empty rather than shown cheaper than they are."""
     if monthly_images <= 0:
         raise SettingsError(f"monthly_images must be positive, not {monthly_images}")
     per_image = image_tokens_under(results, recommended)
@@ -136,6 +146,7 @@ def monthly_projection(
         raise SettingsError(f"corpus_size {corpus_size} is smaller than the {n} images swept")
     shrink = math.sqrt((corpus_size - n) / (corpus_size - 1)) if corpus_size else 0.0
     tail = (1 - confidence) / 2
+    adaptive = recommended.set_index(["model", "category"])["adaptive_tokens_mean"]
     out = []
     for model, images in per_image.groupby("model", sort=False):
         tier = images["tier"].iloc[0]
@@ -148,6 +159,7 @@ def monthly_projection(
         )
         means = usd.groupby("category")[["usd", "batch", "seed"]].mean()
         per_image_usd = means.mul(weights, axis=0).sum(skipna=False)
+        adaptive_tokens = (adaptive[model].reindex(weights.index) * weights).sum(skipna=False)
         row = {
             "model": model,
             "images": images["path"].nunique(),
@@ -156,11 +168,18 @@ def monthly_projection(
             "seed_monthly_usd": monthly_images * per_image_usd["seed"],
             "monthly_usd": monthly_images * per_image_usd["usd"],
             "monthly_batch_usd": monthly_images * per_image_usd["batch"],
+            "adaptive_monthly_usd": monthly_images
+            * adaptive_tokens
+            * _per_token(model, tier, prices),
+            "adaptive_monthly_batch_usd": monthly_images
+            * adaptive_tokens
+            * _per_token(model, "batch", prices),
             "complete": bool(images["tokens"].notna().all()),
             "mix": ", ".join(f"{c} {100 * w:.0f} %" for c, w in weights.items()),
         }
         if not row["complete"]:
-            row["monthly_usd"] = row["monthly_batch_usd"] = math.nan
+            for column in ("monthly_usd", "monthly_batch_usd", *ADAPTIVE):
+                row[column] = math.nan
         row["saving_pct"] = 100 * (1 - row["monthly_usd"] / row["seed_monthly_usd"])
         if corpus_size and row["complete"]:
             groups = [(c, g["usd"].to_numpy()) for c, g in usd.groupby("category")]
@@ -172,12 +191,43 @@ def monthly_projection(
 
 
 def _usd_text(value: float) -> str:
-    return f"${value:,.2f}"
+    return "no complete pick" if pd.isna(value) else f"${value:,.2f}"
 
 
-def finding(projected: Mapping, picks: pd.DataFrame, rules: DecisionRules) -> str:
+def _change_text(value: float, seed: float) -> str:
+    change = 100 * (value / seed - 1)
+    return f"{abs(change):.0f} % {'more' if change > 0 else 'less'} than the seed recipe"
+
+
+def _moves_text(moves: pd.DataFrame, rules: DecisionRules) -> str:
+    """How the monthly figure moves with the text floor and without each category's worst
+    image (`toolkit.sensitivity` rows of one model)."""
+    left_out = moves["left_out"].fillna("")
+    floors = [
+        f"{row.min_legibility:.2f}: {_usd_text(row.monthly_usd)}"
+        + (" (as recommended)" if math.isclose(row.min_legibility, rules.min_legibility) else "")
+        for row in moves[left_out == ""].itertuples()
+    ]
+    text = f" How it moves: at a text floor of {'; '.join(floors)}"
+    for row in moves[left_out != ""].itertuples():
+        text += f"; without each category's worst image ({row.left_out}): "
+        text += _usd_text(row.monthly_usd)
+    return text + (
+        " (one pick per category, re-recommended from the same sweep rows: upper bounds, as a "
+        "sweep of the whole grid could only find cheaper settings)."
+    )
+
+
+def finding(
+    projected: Mapping,
+    picks: pd.DataFrame,
+    rules: DecisionRules,
+    moves: pd.DataFrame | None = None,
+) -> str:
     """One citable paragraph (Markdown) for one model: monthly dollars before and after, what
-    the recommendation keeps, what it rests on, and the sampling interval if any."""
+    the recommendation keeps, what each image at its own setting would cost, what it rests on,
+    the sampling interval if any, and with `moves` (`toolkit.sensitivity` rows of the model)
+    how the figure moves with the text floor and without each category's worst image."""
     model, volume = projected["model"], f"{int(projected['monthly_images']):,}"
     keeps = (
         f"keeping every image's text legible (at least {100 * rules.min_legibility:.0f} % of "
@@ -210,12 +260,21 @@ def finding(projected: Mapping, picks: pd.DataFrame, rules: DecisionRules) -> st
                 f" 90 % interval {_usd_text(projected['monthly_usd_low'])}–"
                 f"{_usd_text(projected['monthly_usd_high'])} for the corpus this folder samples."
             )
+    if pd.notna(projected["adaptive_monthly_usd"]):
+        adaptive = projected["adaptive_monthly_usd"]
+        text += (
+            f" Each image at its own cheapest setting that keeps its floor instead: "
+            f"{_usd_text(adaptive)} a month "
+            f"({_change_text(adaptive, projected['seed_monthly_usd'])})."
+        )
     if len(cropped):
         sent = ", ".join(f"{int(r.crops_images)} {r.category}" for r in cropped.itertuples())
         text += (
             f" Images whose text no setting keeps legible go as crops the model keeps whole "
             f"({sent}); their crops are in the dollars."
         )
+    if moves is not None and len(moves):
+        text += _moves_text(moves, rules)
     few = picks[picks["images"] < FEW_IMAGES]
     categories = int(projected["categories"])
     text += (
@@ -264,8 +323,18 @@ def assumptions(
         "token rules": ", ".join(sorted(results["rules"].dropna().unique())),
         "legibility": _legibility_text(results),
         "fidelity": "seen SSIM (luma, Wang et al. 2004) against the original at up to "
-        f"{reference:.0f} px on the longest side, relative to the model's ceiling",
+        f"{reference:.0f} px on the longest side, relative to the model's ceiling; its floor "
+        f"({rules.min_fidelity:g}) is a choice, not a published threshold: page 04 shows the "
+        "dollars of photos and graphics against it",
+        "per image": "each image at its own cheapest setting that keeps its floor (the "
+        "category rule applied to it alone); an image whose text no setting keeps legible goes "
+        "as crops, at the seed recipe's encoding",
         "searched": searched,
+        "sensitivity": "the figures at other text floors and without each category's worst "
+        "image are re-recommended from the same sweep rows: upper bounds, since a setting the "
+        "sweep did not measure is no candidate; in a two-round search (search_settings) the "
+        "second round swept encodings only at the sizes picked for the floors above, so a "
+        "size picked at another floor was measured at the near-lossless encoding alone",
     }
     return pd.DataFrame({"assumption": list(rows), "value": list(rows.values())})
 

@@ -22,9 +22,15 @@ ties going to fewer bytes. `binding` names what stopped the next cheaper setting
 whose text no setting keeps legible (a 2560x1440 code screenshot on a model that keeps
 1365x768) is not allowed to drag its category to the most expensive setting, nor passed: it
 goes as crops the model keeps whole (`toolkit.crops`), the way users send such images, and
-the category's tokens and dollars include those crops (`crops_images`, `cropped_images`). A
+the category's tokens and dollars include those crops (`crops_images`, `cropped_images`), each
+spelled out as a setting you can send (`crops_setting`: grid, crop size, encoding, detail). A
 category where some image fails otherwise (fidelity, a provider refusal) gets null settings and
 the reason.
+
+Per image (adaptive, as per-title video encoding chooses per title): the same rule applied to
+each image alone gives it its own cheapest setting (`adaptive_picks`); each category row says
+what that costs (`adaptive_tokens_mean`, `adaptive_cost_usd_per_1k`) and how the images split
+between settings (`adaptive_settings`).
 """
 
 from __future__ import annotations
@@ -36,10 +42,11 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from toolkit.crops import split_for_legibility
+from toolkit.crops import CropPlan, split_for_legibility
 from toolkit.errors import SettingsError, UnsupportedDetailError
 from toolkit.images import DEFAULT_SETTINGS, fit_size, iter_image_files
 from toolkit.legibility import MIN_TEXT_WORDS
+from toolkit.plans import setting_text
 from toolkit.rulesets import DEFAULT_DETAIL, SEED_DETAIL
 from toolkit.summary import FEW_IMAGES
 from toolkit.sweep import (
@@ -78,12 +85,35 @@ COLUMNS = [
     "crops_images",
     "cropped_images",
     "crops_detail",
+    "crops_format",
+    "crops_quality",
+    "crops_setting",
     "crops_mean",
     "crops_tokens_mean",
     "crops_cost_usd_per_1k",
+    "adaptive_tokens_mean",
+    "adaptive_cost_usd_per_1k",
+    "adaptive_settings",
     "rules",
     "tier",
 ]
+IMAGE_COLUMNS = [  # `adaptive_picks`: one row per (model, image)
+    "model",
+    "category",
+    "image",
+    "path",
+    "setting",
+    "max_side",
+    "format",
+    "quality",
+    "detail",
+    "crops",
+    "bytes",
+    "tokens",
+    "cost_usd",
+    "failure",
+]
+NO_SETTING = "no setting keeps the floors"
 
 
 @dataclass(frozen=True)
@@ -124,6 +154,8 @@ SUMMARY = [  # the columns a reader scans first (`toolkit recommend` without --j
     "ocr_relative_min",
     "seen_ssim_min",
     "binding",
+    "crops_setting",
+    "adaptive_cost_usd_per_1k",
 ]
 
 
@@ -135,7 +167,8 @@ def to_records(recommended: pd.DataFrame) -> list[dict]:
         for key, value in row.items():
             if isinstance(value, float):
                 value = None if math.isnan(value) else round(value, 6)
-                value = int(value) if value is not None and key in SETTINGS else value
+                whole = key in SETTINGS or key == "crops_quality"
+                value = int(value) if value is not None and whole else value
             clean[key] = value.item() if hasattr(value, "item") else value
         records.append(clean)
     return records
@@ -178,9 +211,10 @@ def _check_metrics(rows: pd.DataFrame, category: str, rules: DecisionRules) -> N
 
 
 def _setting_text(setting: tuple) -> str:
+    """A (max side, format, quality, detail) setting in one line: "768 px jpeg 85 high"."""
     side, fmt, q, detail = setting
-    quality = "" if fmt == "png" or pd.isna(q) else f" {int(q)}"
-    return f"{int(side) if pd.notna(side) else 'original'} px {fmt}{quality} {detail}"
+    quality = None if pd.isna(q) else int(q)
+    return setting_text(None if pd.isna(side) else int(side), fmt, quality, detail)
 
 
 def _failure_text(group: pd.DataFrame, setting: tuple, rules: DecisionRules) -> tuple[str, str]:
@@ -216,13 +250,12 @@ def seed_tokens(source_width: int, source_height: int, model: str, rules) -> int
     return None if isinstance(estimate, str) else estimate.tokens
 
 
-def crop_tokens(images: pd.DataFrame, model: str, detail: str) -> list[tuple[int, int]]:
-    """(crops, tokens) per image when each is sent as crops the model keeps whole."""
-    plans = [
+def crop_plans(images: pd.DataFrame, model: str, detail: str) -> list[CropPlan]:
+    """The crops the model keeps whole, per image (one row each)."""
+    return [
         split_for_legibility(int(r.source_width), int(r.source_height), model, detail, r.rules)
         for r in images.itertuples()
     ]
-    return [(plan.crops, plan.tokens) for plan in plans]
 
 
 def _mean_cost_per_1k(tokens, model: str, tier: str, prices) -> float:
@@ -244,17 +277,103 @@ def _beyond_any_setting(judged: pd.DataFrame, rules: DecisionRules) -> list[str]
     return sorted(set(with_text) - set(kept.index))
 
 
-def _crops(images: pd.DataFrame, model: str, level: str, tier: str, prices) -> dict:
-    """Crops, tokens and dollars per image for `images` sent as crops kept whole."""
-    crops, tokens = zip(*crop_tokens(images, model, level), strict=True)
+def _crops(plans: list[CropPlan], names: pd.Series, model: str, tier: str, prices) -> dict:
+    """Crops, tokens and dollars per image for the images `names` sent as crops kept whole."""
+    tokens = [plan.tokens for plan in plans]
     return {
-        "crops_images": len(images),
-        "cropped_images": "; ".join(images["image"]),
-        "crops_detail": level,
-        "crops_mean": sum(crops) / len(crops),
+        "crops_images": len(plans),
+        "cropped_images": "; ".join(names),
+        "crops_detail": plans[0].detail,
+        "crops_mean": sum(plan.crops for plan in plans) / len(plans),
         "crops_tokens_mean": sum(tokens) / len(tokens),
         "crops_cost_usd_per_1k": _mean_cost_per_1k(tokens, model, tier, prices),
     }
+
+
+def _crops_setting(plans: list[CropPlan], names: pd.Series, pick: dict) -> dict:
+    """Each cropped image's crops as a setting you can send: the pick's format and quality,
+    or the seed recipe's when no setting serves the rest of the category."""
+    has_setting = pd.notna(pick.get("format"))  # a setting at the original size has no max side
+    fmt = pick["format"] if has_setting else DEFAULT_SETTINGS.format
+    quality = pick["quality"] if has_setting else DEFAULT_SETTINGS.quality
+    quality = None if fmt == "png" or pd.isna(quality) else int(quality)
+    described = (f"{n}: {p.describe(fmt, quality)}" for n, p in zip(names, plans, strict=True))
+    return {"crops_format": fmt, "crops_quality": quality, "crops_setting": "; ".join(described)}
+
+
+def _cheapest_qualifying(judged: pd.DataFrame) -> pd.DataFrame:
+    """Per image (index `path`), its cheapest setting that qualifies on it alone: `SETTINGS`,
+    `cost_usd`, `bytes`, `tokens`. Settings are ranked as `_candidates` ranks them for a
+    category: mean dollars, then mean bytes, then max side, NaN last, ties in order of
+    appearance; a setting qualifies on an image when none of its rows fails."""
+    settings = (
+        judged.assign(failed=judged["failure"].notna())
+        .groupby(["path", *SETTINGS], dropna=False, sort=False)
+        .agg(
+            cost_usd=("cost_usd", "mean"),
+            bytes=("bytes", "mean"),
+            tokens=("tokens", "first"),
+            failed=("failed", "any"),
+        )
+    )
+    ranked = settings[~settings["failed"]].reset_index()
+    ranked = ranked.sort_values(["cost_usd", "bytes", "max_side"], na_position="last")
+    return ranked.drop_duplicates("path").set_index("path")
+
+
+def _image_picks(
+    judged: pd.DataFrame, model: str, rules: DecisionRules, tier: str, prices
+) -> pd.DataFrame:
+    """Each image's own pick: the category rule applied to it alone, so its cheapest
+    qualifying setting by dollars then bytes; crops when no setting keeps its text legible (at
+    the seed recipe's encoding: the image has no setting of its own); else none and why."""
+    cheapest = _cheapest_qualifying(judged)
+    cropped = set(_beyond_any_setting(judged, rules))
+    picks = []
+    for image in judged.drop_duplicates("path").itertuples():
+        pick = {"model": model, "category": image.category, "image": image.image}
+        pick.update(path=image.path, crops=0)
+        if image.path in cheapest.index:
+            chosen = cheapest.loc[image.path]
+            setting = tuple(chosen[SETTINGS])
+            pick.update(zip(SETTINGS, setting, strict=True), setting=_setting_text(setting))
+            pick.update(chosen[["bytes", "cost_usd"]], tokens=int(chosen["tokens"]))
+            picks.append(pick)
+            continue
+        rows = judged[judged["path"] == image.path]
+        succeeded = rows[rows["error"].isna()]
+        if image.path in cropped and len(succeeded):
+            (plan,) = crop_plans(rows.iloc[:1], model, _widest_detail(succeeded))
+            fmt, quality = DEFAULT_SETTINGS.format, DEFAULT_SETTINGS.quality
+            cost = cost_or_nan(plan.tokens, model, tier, prices)
+            pick.update(setting=plan.describe(fmt, quality), format=fmt, quality=quality)
+            pick.update(detail=plan.detail, crops=plan.crops, tokens=plan.tokens, cost_usd=cost)
+        else:
+            best = max(_candidates(rows), key=lambda c: _score(c[4]))
+            pick["failure"] = _failure_text(best[4], best[3], rules)[1]
+        picks.append(pick)
+    return pd.DataFrame(picks, columns=IMAGE_COLUMNS)
+
+
+def _adaptive(picks: pd.DataFrame) -> dict:
+    """A category's per-image picks summed up: mean tokens and dollars (NaN when an image has
+    no setting), and each setting's share of the images, most common first."""
+    n = len(picks)
+    shares = picks["setting"].astype(object).fillna(NO_SETTING).value_counts()
+    ordered = sorted(shares.items(), key=lambda item: (-item[1], item[0]))
+    return {
+        "adaptive_tokens_mean": picks["tokens"].astype(float).mean(skipna=False),
+        "adaptive_cost_usd_per_1k": 1000 * picks["cost_usd"].astype(float).mean(skipna=False),
+        "adaptive_settings": "; ".join(
+            f"{setting}: {count} of {n} ({100 * count / n:.0f} %)" for setting, count in ordered
+        ),
+    }
+
+
+def _rule_set_and_tier(rows: pd.DataFrame) -> tuple[str, str]:
+    """The rule set and price tier the rows were priced with."""
+    first = rows.dropna(subset=["rules"]).iloc[0] if rows["rules"].notna().any() else rows.iloc[0]
+    return first["rules"], first["tier"] if pd.notna(first["tier"]) else "standard"
 
 
 def _candidates(served: pd.DataFrame) -> list[tuple]:
@@ -289,11 +408,9 @@ def _recommend_one(
     judged = _judged(rows, rules)
     images = judged.drop_duplicates("path")
     n = len(images)
-    first = rows.dropna(subset=["rules"]).iloc[0] if rows["rules"].notna().any() else rows.iloc[0]
-    tier = first["tier"] if pd.notna(first["tier"]) else "standard"
+    rule_set, tier = _rule_set_and_tier(rows)
     seeds = [
-        seed_tokens(r.source_width, r.source_height, model, first["rules"])
-        for r in images.itertuples()
+        seed_tokens(r.source_width, r.source_height, model, rule_set) for r in images.itertuples()
     ]
     pick = {
         "model": model,
@@ -303,16 +420,20 @@ def _recommend_one(
         "few_images": n < FEW_IMAGES,
         "text_images": int(images["has_text"].sum()),
         "seed_cost_usd_per_1k": _mean_cost_per_1k(seeds, model, tier, prices),
-        "rules": first["rules"],
+        "rules": rule_set,
         "tier": tier,
         "crops_images": 0,
+        **_adaptive(_image_picks(judged, model, rules, tier, prices)),
     }
     cropped = _beyond_any_setting(judged, rules)
     served = judged[~judged["path"].isin(cropped)]
+    names = images.loc[images["path"].isin(cropped), "image"]
+    plans: list[CropPlan] = []
     crop_tokens_sum = crop_cost_sum = 0.0
     if cropped:
         level = _widest_detail(judged[judged["error"].isna()])
-        pick.update(_crops(images[images["path"].isin(cropped)], model, level, tier, prices))
+        plans = crop_plans(images[images["path"].isin(cropped)], model, level)
+        pick.update(_crops(plans, names, model, tier, prices))
         crop_tokens_sum = pick["crops_tokens_mean"] * len(cropped)
         crop_cost_sum = pick["crops_cost_usd_per_1k"] / 1000 * len(cropped)
     candidates = _candidates(served)
@@ -328,7 +449,6 @@ def _recommend_one(
         best = max(candidates, key=lambda c: _score(c[4]))
         binding, detail = _failure_text(best[4], best[3], rules)
         pick.update(binding=binding, binding_detail=f"no setting qualifies; best: {detail}")
-        return pick
     else:
         _, size, _, setting, group = candidates[chosen]
         texts = group[group["has_text"]]
@@ -348,8 +468,10 @@ def _recommend_one(
         else:
             _, _, _, cheaper, cheaper_group = candidates[chosen - 1]
             pick["binding"], pick["binding_detail"] = _failure_text(cheaper_group, cheaper, rules)
-    seed = pick["seed_cost_usd_per_1k"]
-    pick["saving_pct"] = 100 * (seed - pick["cost_usd_per_1k"]) / seed if seed else math.nan
+    if plans:
+        pick.update(_crops_setting(plans, names, pick))
+    seed, cost = pick["seed_cost_usd_per_1k"], pick.get("cost_usd_per_1k", math.nan)
+    pick["saving_pct"] = 100 * (seed - cost) / seed if seed else math.nan
     return pick
 
 
@@ -377,17 +499,48 @@ def recommend(
     Raises `SettingsError` when a category's rule needs a metric the results lack.
     """
     rules = rules or DecisionRules()
+    picks = [
+        _recommend_one(rows, model, category, rules, prices)
+        for model, category, rows in _categories(df, models)
+    ]
+    return pd.DataFrame(picks, columns=COLUMNS)
+
+
+def adaptive_picks(
+    df: pd.DataFrame,
+    rules: DecisionRules | None = None,
+    models: list[str] | None = None,
+    prices: str | None = None,
+) -> pd.DataFrame:
+    """Per image (adaptive): one row per (model, image) that could be read, with the image's
+    own cheapest setting that keeps `rules` (the category rule applied to it alone), or its
+    crops (`crops` > 0) when no setting keeps its text legible, or none (`failure` says why).
+
+    Columns: `IMAGE_COLUMNS`; `setting` spells the choice out ("768 px jpeg 85 high", "3x2
+    crops of 1000x768 px, jpeg 85, detail high"), `tokens` and `cost_usd` are per image.
+    `recommend`'s `adaptive_*` columns sum these up per category.
+    """
+    rules = rules or DecisionRules()
+    frames = []
+    for model, category, rows in _categories(df, models):
+        rows = rows[rows["source_width"].notna()]
+        if len(rows):
+            _check_metrics(rows, category, rules)
+            tier = _rule_set_and_tier(rows)[1]
+            frames.append(_image_picks(_judged(rows, rules), model, rules, tier, prices))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=IMAGE_COLUMNS)
+
+
+def _categories(df: pd.DataFrame, models: list[str] | None):
+    """(model, category, rows) for each of `models` (default: every model in `df`)."""
     known = list(dict.fromkeys(df["model"].dropna()))
     models = list(models) if models is not None else known
     unknown = sorted(set(models) - set(known))
     if unknown:
         raise SettingsError(f"no results for models {unknown}; the results hold {known}")
-    picks = [
-        _recommend_one(rows, model, category, rules, prices)
-        for model in models
-        for category, rows in df[df["model"] == model].groupby("category", sort=True)
-    ]
-    return pd.DataFrame(picks, columns=COLUMNS)
+    for model in models:
+        for category, rows in df[df["model"] == model].groupby("category", sort=True):
+            yield model, category, rows
 
 
 def pareto_front(

@@ -59,10 +59,7 @@ def _markdown_bold(text: str) -> str:
 def _send_as(row: pd.Series) -> str:
     crops = ""
     if row.get("crops_images", 0) > 0:
-        crops = (
-            f"{int(row['crops_images'])} as crops kept whole ({row['crops_mean']:.1f} each: "
-            f"{row['cropped_images']})"
-        )
+        crops = f"{int(row['crops_images'])} as crops kept whole: {row['crops_setting']}"
     if pd.isna(row["max_side"]):
         return crops.replace(" as crops", " all as crops", 1) or "no setting keeps the floors"
     quality = "" if row["format"] == "png" else f" {int(row['quality'])}"
@@ -74,7 +71,8 @@ def _recommendations(table: pd.DataFrame) -> str:
     head = (
         "<tr><th>Model</th><th>Category</th><th>Images</th><th>Send as</th>"
         "<th>Tokens per image</th><th>$ per 1,000 images</th><th>Seed recipe $ per 1,000</th>"
-        "<th>Change</th><th>Text kept (worst image)</th><th>Fidelity kept (worst image)</th>"
+        "<th>Change</th><th>Each image its own setting: $ per 1,000</th>"
+        "<th>Text kept (worst image)</th><th>Fidelity kept (worst image)</th>"
         "<th>Stopped a cheaper setting</th></tr>"
     )
     rows = []
@@ -89,7 +87,10 @@ def _recommendations(table: pd.DataFrame) -> str:
             f"<td>{int(row['images'])}{few}</td><td class='text'>{_e(_send_as(row))}</td>"
             f"<td>{'–' if pd.isna(row['tokens_mean']) else f'{row.tokens_mean:,.0f}'}</td>"
             f"<td>{_usd(cost)}</td><td>{_usd(row['seed_cost_usd_per_1k'])}</td>"
-            f"<td>{_change(row['saving_pct'])}</td><td>{_share(row['ocr_relative_min'])}</td>"
+            f"<td>{_change(row['saving_pct'])}</td>"
+            f"<td class='text'>{_usd(row['adaptive_cost_usd_per_1k'])}<br>"
+            f"<span class='note'>{_e(row['adaptive_settings'])}</span></td>"
+            f"<td>{_share(row['ocr_relative_min'])}</td>"
             f"<td>{_share(row['fidelity_relative_min'])}</td>"
             f"<td class='text'><b>{_e(row['binding'])}</b><br>"
             f"<span class='note'>{_e(row['binding_detail'])}</span></td>"
@@ -101,8 +102,9 @@ def _recommendations(table: pd.DataFrame) -> str:
 def _monthly(table: pd.DataFrame) -> str:
     head = (
         "<tr><th>Model</th><th>Images a month</th><th>Seed recipe $ a month</th>"
-        "<th>Recommended $ a month</th><th>90 % interval</th><th>Batch API $ a month</th>"
-        "<th>Change</th></tr>"
+        "<th>One pick per category $ a month</th><th>90 % interval</th>"
+        "<th>Each image its own setting $ a month</th><th>Batch API $ a month (one pick per "
+        "category)</th><th>Change (one pick per category)</th></tr>"
     )
     rows = []
     for _, row in table.iterrows():
@@ -114,15 +116,40 @@ def _monthly(table: pd.DataFrame) -> str:
         rows.append(
             f"<tr><td>{_e(row['model'])}</td><td>{int(row['monthly_images']):,}</td>"
             f"<td>{_usd(row['seed_monthly_usd'])}</td><td>{_usd(row['monthly_usd'])}</td>"
-            f"<td>{interval}</td><td>{_usd(row['monthly_batch_usd'])}</td>"
-            f"<td>{_change(row['saving_pct'])}</td></tr>"
+            f"<td>{interval}</td><td>{_usd(row['adaptive_monthly_usd'])}</td>"
+            f"<td>{_usd(row['monthly_batch_usd'])}</td><td>{_change(row['saving_pct'])}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _moves(table: pd.DataFrame) -> str:
+    """`toolkit.sensitivity`'s rows: the monthly figures at other floors and without each
+    category's worst image."""
+    head = (
+        "<tr><th>Model</th><th>Re-recommended</th><th>One pick per category $ a month</th>"
+        "<th>Each image its own setting $ a month</th><th>Left out</th></tr>"
+    )
+    rows = [
+        f"<tr><td>{_e(row.model)}</td><td class='text'>{_e(row.case)}</td>"
+        f"<td>{_usd(row.monthly_usd)}</td><td>{_usd(row.adaptive_monthly_usd)}</td>"
+        f"<td class='text'>{_e(row.left_out if isinstance(row.left_out, str) else '–')}</td>"
+        "</tr>"
+        for row in table.itertuples()
+    ]
+    note = (
+        "<p class='note'>Re-recommended from the same sweep rows, never swept again: a setting "
+        "the sweep did not measure is no candidate, so each figure is an upper bound (a sweep "
+        "of the whole grid could only find cheaper). The second search round swept encodings "
+        "only at the sizes picked for the report's floors, so a size picked at another floor "
+        "was measured at the near-lossless encoding alone.</p>"
+    )
+    return f"<table>{head}{''.join(rows)}</table>{note}"
 
 
 def _headline(out: Path) -> str:
     findings, basis = _read(out, "findings"), _read(out, "assumptions")
     headline, projection = _read(out, "headline"), _read(out, "projection")
+    moves = _read(out, "sensitivity")
     if headline is None or projection is None:
         return '<p class="failed">No recommendation: the cost projection did not produce one.</p>'
     parts = []
@@ -138,10 +165,15 @@ def _headline(out: Path) -> str:
         _recommendations(headline),
         "<h2>Monthly image-input dollars</h2>",
         _monthly(projection),
+    ]
+    if moves is not None:
+        parts += ["<h2>How the monthly figure moves</h2>", _moves(moves)]
+    parts.append(
         "<p class='note'>Full precision: <a href='tables/headline.csv'>headline.csv</a>, "
         "<a href='tables/projection.csv'>projection.csv</a>, "
-        "<a href='tables/04-recommended.csv'>04-recommended.csv</a>.</p>",
-    ]
+        "<a href='tables/sensitivity.csv'>sensitivity.csv</a>, "
+        "<a href='tables/04-recommended.csv'>04-recommended.csv</a>.</p>"
+    )
     return "\n".join(parts)
 
 

@@ -56,7 +56,8 @@ addEventListener("load", () => {
     const boxes = [];
     for (let e = el; e && e !== document.documentElement; e = e.parentElement) {
       const s = getComputedStyle(e);
-      if (s.overflowX !== "visible" || s.overflowY !== "visible") boxes.push(e.getBoundingClientRect());
+      const clipped = s.overflowX !== "visible" || s.overflowY !== "visible";
+      if (clipped) boxes.push(e.getBoundingClientRect());
     }
     return boxes;
   };
@@ -84,7 +85,8 @@ addEventListener("load", () => {
   }
   const pre = document.createElement("pre");
   pre.id = "truth";
-  pre.textContent = lines.map((l) => l.words.sort((a, b) => a[2] - b[2]).map((w) => w[3]).join(" ")).join("\\n");
+  const text = (l) => l.words.sort((a, b) => a[2] - b[2]).map((w) => w[3]).join(" ");
+  pre.textContent = lines.map(text).join("\\n");
   document.body.append(pre);
 });
 </script>"""

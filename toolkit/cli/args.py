@@ -2,21 +2,28 @@
 defaults read from the library's dataclasses and constants), checks made before any work, and
 the images-to-requests step of `request` and `batch`."""
 
+from __future__ import annotations
+
 import argparse
 import dataclasses
 import errno
+import functools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.cli.output import error_row
-from toolkit.errors import ToolkitError
+from toolkit.errors import SettingsError, ToolkitError
 from toolkit.files import check_regular
-from toolkit.images import DEFAULT_SETTINGS, EncodeSettings, encode_image, iter_image_files
+from toolkit.images import DEFAULT_SETTINGS, EncodeSettings, iter_image_files, read_size
 from toolkit.pricing import TIERS
-from toolkit.rulesets import DEFAULT_DETAIL
+from toolkit.rulesets import DEFAULT_DETAIL, check_detail
 from toolkit.runtime import available_cpus
+
+if TYPE_CHECKING:
+    from toolkit.plans import SendPlan
 
 SUFFIXES = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}  # output format -> file suffix
 PATHS_HELP = (  # the rule `toolkit.images.iter_image_files` applies
@@ -88,6 +95,118 @@ def add_encode_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _field_defaults(cls) -> dict:
+    return {f.name: f.default for f in dataclasses.fields(cls)}
+
+
+def add_grid_arguments(parser: argparse.ArgumentParser, lazy: bool = False) -> None:
+    """The settings a grid sweeps (`toolkit.SweepGrid`'s fields of those names, its defaults)
+    and the size seen SSIM is compared at. With `lazy` (a command that sweeps only on request)
+    every default is None, left to `SweepGrid`: parsing imports no sweep."""
+    note = " (default: toolkit sweep's)" if lazy else ""
+    if lazy:
+        defaults = dict.fromkeys(("max_sides", "formats", "qualities", "details"))
+    else:
+        from toolkit.sweep import SweepGrid
+
+        defaults = _field_defaults(SweepGrid)
+    parser.add_argument(
+        "--max-sides",
+        nargs="+",
+        type=max_side,
+        default=defaults["max_sides"],
+        help=f"longest sides in px (none keeps the size){note}",
+    )
+    parser.add_argument(
+        "--formats", nargs="+", default=defaults["formats"], help=f"encoders{note}"
+    )
+    parser.add_argument(
+        "--qualities", nargs="+", type=int, default=defaults["qualities"], help=f"qualities{note}"
+    )
+    parser.add_argument("--details", nargs="+", default=defaults["details"], help=f"levels{note}")
+    parser.add_argument(
+        "--reference-side",
+        type=int,
+        help="longest side seen SSIM is compared at, px (default: the largest max side)",
+    )
+
+
+def add_plan_arguments(parser: argparse.ArgumentParser, adaptive: bool = False) -> None:
+    """`--policy FILE` and `--crops` (and, with `adaptive`, `--adaptive`): how each image is
+    sent, instead of whole with the encode options."""
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE",
+        help="send each image with its category's pick (the category is its folder's name): "
+        "FILE holds the JSON lines `toolkit recommend --json` prints; --model chooses the "
+        "model when it holds several. Sets max side, format, quality and detail per image; "
+        "images the pick sends as crops go as crops",
+    )
+    how.add_argument(
+        "--crops",
+        action="store_true",
+        help="send each image as the crops --model keeps whole at --detail (toolkit."
+        "split_for_legibility), cut from the full-resolution original, each encoded with "
+        "--format and --quality at its own size",
+    )
+    if adaptive:
+        how.add_argument(
+            "--adaptive",
+            action="store_true",
+            help="search each image's own cheapest setting (of --max-sides x --formats x "
+            "--qualities x --details, for --model) that keeps the floors (--min-legibility, "
+            "--min-fidelity), cheapest first, each measured as a sweep measures it (needs "
+            "Tesseract); crops when no setting keeps its text legible",
+        )
+
+
+ENCODE_DEFAULTS = {  # the options a per-image plan sets, with their defaults
+    "max_side": DEFAULT_SETTINGS.max_side,
+    "format": DEFAULT_SETTINGS.format,
+    "quality": DEFAULT_SETTINGS.quality,
+    "detail": DEFAULT_DETAIL,
+}
+
+
+def check_unset(args: argparse.Namespace, names: tuple[str, ...], flag: str) -> None:
+    """A `SettingsError` when an option that `flag` sets per image was given another value."""
+    options = [f"--{n.replace('_', '-')}" for n in names if getattr(args, n) != ENCODE_DEFAULTS[n]]
+    if options:
+        them = "them" if len(options) > 1 else "it"
+        raise SettingsError(f"{flag} sets {', '.join(options)} per image: leave {them} out")
+
+
+def plan_source(args: argparse.Namespace) -> tuple[Callable[[Path], SendPlan] | None, str | None]:
+    """How each image is sent under `--policy` or `--crops` (None: whole, with the encode
+    options) and the model it is sent to (`--model`, or the policy's), checked before any
+    work: a bad policy file, a missing `--model` or an option the plan sets is an error."""
+    settings = from_args(EncodeSettings, args)
+    if args.policy is not None:
+        from toolkit.policy import load_policy
+
+        check_unset(args, ("max_side", "format", "quality", "detail"), "--policy")
+        policy = load_policy(args.policy, args.model)
+        return functools.partial(policy.plan, base=settings), policy.model
+    if args.crops:
+        if not args.model:
+            raise SettingsError("--crops needs --model: the crops are those it keeps whole")
+        check_unset(args, ("max_side",), "--crops")
+        check_detail(args.model, args.detail)
+        crops = functools.partial(
+            _crops_plan, settings=settings, model=args.model, detail=args.detail
+        )
+        return crops, args.model
+    return None, args.model
+
+
+def _crops_plan(path: Path, settings: EncodeSettings, model: str, detail: str) -> SendPlan:
+    from toolkit.plans import crop_plan
+
+    return crop_plan(read_size(path), settings, model, detail)
+
+
 def add_detail_argument(parser: argparse.ArgumentParser, help: str = "detail level") -> None:
     """`--detail`, defaulting to `toolkit.DEFAULT_DETAIL` as the library does."""
     parser.add_argument(
@@ -124,7 +243,7 @@ def add_reader_arguments(parser: argparse.ArgumentParser, default: str | None) -
     parser.add_argument(
         "--combine",
         choices=COMBINE,
-        default=COMBINE[0],
+        default=COMBINE[0] if default else None,
         help="with two readers: a view is as legible as the better (looser) or the worse "
         "(stricter) reader finds it",
     )
@@ -173,36 +292,51 @@ def from_args(cls, args: argparse.Namespace, **overrides):
     return cls(**{**given, **overrides})
 
 
-def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
-    """The recommendation's floors (`toolkit.recommend.DecisionRules`) and price table."""
-    from toolkit.recommend import DecisionRules
+FLOORS = ("min_legibility", "min_fidelity", "text_categories")  # `DecisionRules` fields
 
-    defaults = DecisionRules()
+
+def add_rules_arguments(parser: argparse.ArgumentParser, lazy: bool = False) -> None:
+    """The recommendation's floors (`toolkit.recommend.DecisionRules`, its defaults; None with
+    `lazy`, as in `add_grid_arguments`) and price table."""
+    note = " (default: toolkit recommend's)" if lazy else ""
+    if lazy:
+        defaults = dict.fromkeys(FLOORS)
+    else:
+        from toolkit.recommend import DecisionRules
+
+        defaults = _field_defaults(DecisionRules)
+        defaults["text_categories"] = list(defaults["text_categories"])
     parser.add_argument(
         "--min-legibility",
         type=float,
-        default=defaults.min_legibility,
-        help="share of the original's words text images must keep",
+        default=defaults["min_legibility"],
+        help=f"share of the original's words text images must keep{note}",
     )
     parser.add_argument(
         "--min-fidelity",
         type=float,
-        default=defaults.min_fidelity,
-        help="share of the model's ceiling seen SSIM other images keep",
+        default=defaults["min_fidelity"],
+        help=f"share of the model's ceiling seen SSIM other images keep{note}",
     )
     parser.add_argument(
         "--text-categories",
         nargs="+",
-        default=list(defaults.text_categories),
-        help="categories judged by legibility",
+        default=defaults["text_categories"],
+        help=f"categories judged by legibility{note}",
     )
     parser.add_argument("--prices", metavar="ID|FILE", help="price table (default: newest)")
 
 
 def rules_from(args: argparse.Namespace):
+    """The floors given (`DecisionRules`' own defaults for those left out)."""
     from toolkit.recommend import DecisionRules
 
-    return DecisionRules(args.min_legibility, args.min_fidelity, tuple(args.text_categories))
+    return from_args(DecisionRules, argparse.Namespace(**given(args, FLOORS)))
+
+
+def given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
+    """The options of `names` that were given (not None)."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
 # ---- `request` and `batch` ------------------------------------------------------------------
@@ -228,6 +362,7 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--system", help="system message (Chat) or instructions (Responses)")
     parser.add_argument("--json-format", action="store_true", help="ask for a JSON object answer")
     add_encode_arguments(parser)
+    add_plan_arguments(parser)
     add_json_argument(parser)
 
 
@@ -236,7 +371,6 @@ def request_spec(args: argparse.Namespace, command: str):
     know, at a detail it has (else `RulesError`: a typo would be sent, priced as null). No
     prompt is a warning unless `--no-prompt` says it is meant."""
     from toolkit.payload import RequestSpec
-    from toolkit.rulesets import check_detail
 
     check_detail(args.model, args.detail)
     if args.prompt is None and not args.no_prompt:
@@ -248,14 +382,19 @@ def request_spec(args: argparse.Namespace, command: str):
     return from_args(RequestSpec, args, prompt=args.prompt or "")
 
 
-def image_parts(args: argparse.Namespace, failures: list[dict]) -> Iterator:
-    """The images as `ImagePart`s, in order; a file that fails becomes an error row in
-    `failures` and the rest go on."""
-    from toolkit.payload import ImagePart
+def image_parts(
+    args: argparse.Namespace, plan_for: Callable[[Path], SendPlan] | None, failures: list[dict]
+) -> Iterator:
+    """The images as `ImagePart`s, in order, each sent as `plan_for` says (None: whole, with
+    the encode options), a cropped image's crops together; a file that fails becomes an error
+    row in `failures` and the rest go on."""
+    from toolkit.plans import SendPlan
 
-    settings = from_args(EncodeSettings, args)
+    whole = SendPlan(from_args(EncodeSettings, args), args.detail)
     for path in iter_image_files(args.images):
         try:
-            yield ImagePart.from_encoded(encode_image(path, settings), args.detail)
+            parts = (plan_for(path) if plan_for else whole).image_parts(path)
         except ToolkitError as exc:
             failures.append(error_row(path, exc))
+            continue
+        yield from parts

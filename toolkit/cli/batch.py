@@ -1,7 +1,8 @@
 """`toolkit batch IMAGE… -o DIR`: write Batch API input files (JSONL) for images.
 
 One request per image by default (`--images-per-request` packs more, within the observed
-request limits); files roll over at 50,000 lines or 200 MB. One row per file with the
+request limits; an image sent as crops, with `--policy` or `--crops`, counts as one and its
+crops travel together); files roll over at 50,000 lines or 200 MB. One row per file with the
 estimated image tokens and their cost at batch prices.
 """
 
@@ -13,6 +14,7 @@ from toolkit.cli.args import (
     add_request_arguments,
     check_output,
     image_parts,
+    plan_source,
     positive_int,
     request_spec,
 )
@@ -41,10 +43,11 @@ def run(args: argparse.Namespace) -> int:
             f"--images-per-request {args.images_per_request} is over the "
             f"{OBSERVED_LIMITS.max_images} images one request may carry"
         )
+    plan_for, _ = plan_source(args)
     check_output(args.out, folder=True)
     failures: list[dict] = []
-    limits = dataclasses.replace(OBSERVED_LIMITS, max_images=args.images_per_request)
-    requests = split_requests(image_parts(args, failures), spec, limits=limits)
+    parts = image_parts(args, plan_for, failures)
+    requests = split_requests(parts, spec, images_per_request=args.images_per_request)
     files = write_batch_files(requests, args.out)
     rows = [{**dataclasses.asdict(f), "path": str(f.path)} for f in files] + failures
     print_rows(rows, args.json, COLUMNS)

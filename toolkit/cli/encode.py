@@ -1,25 +1,44 @@
-"""`toolkit encode PATH…`: encode images (folders walked) and report sizes, one row per image."""
+"""`toolkit encode PATH…`: encode images (folders walked) and report sizes, one row per image.
+
+With `--policy FILE` each image gets its category's pick (its folder's name; FILE is what
+`toolkit recommend --json` prints), with `--adaptive` its own cheapest setting that keeps the
+floors (searched cheapest first for `--model`, each candidate measured as a sweep measures
+it), with `--crops` the crops `--model` keeps whole; each row then says the `setting` and
+`detail` it was sent at. An image sent as crops gives one row per crop (`crop`: its row and
+column, "r0c1"; `crop_box`: left, top, right, bottom in the upright original), and `--out`
+writes each crop as NAME.crop-r0c1.jpg.
+"""
 
 import argparse
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from toolkit import libvips
 from toolkit.cli.args import (
+    FLOORS,
     PATHS_HELP,
     SUFFIXES,
     add_detail_argument,
     add_encode_arguments,
+    add_grid_arguments,
     add_json_argument,
+    add_plan_arguments,
+    add_reader_arguments,
+    add_rules_arguments,
     add_workers_argument,
     check_output,
+    check_unset,
     colour,
     from_args,
+    given,
+    plan_source,
+    rules_from,
 )
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.dataurl import to_data_url
-from toolkit.errors import ImageRejectedError, ToolkitError
+from toolkit.errors import ImageRejectedError, SettingsError, ToolkitError
 from toolkit.images import (
     BACKENDS,
     DEFAULT_SETTINGS,
@@ -28,6 +47,7 @@ from toolkit.images import (
     encode_image,
     iter_image_files,
 )
+from toolkit.plans import SendPlan
 from toolkit.pricing import cost_or_none
 from toolkit.rulesets import check_detail
 from toolkit.runtime import map_in_order, tune_malloc
@@ -46,6 +66,8 @@ TABLE_COLUMNS = (
     "encode_ms",
 )
 TOTALLED = ("source_bytes", "bytes", "base64_chars", "encode_ms")
+PLANNED_COLUMNS = ("crop", "tokens", "cost_usd", "setting")  # with --policy, --adaptive, --crops
+Planned = tuple[SendPlan, dict]  # how an image is sent, and fields its rows add
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +92,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="add each image's tokens and cost_usd for this model")
     add_detail_argument(parser, "detail level for --model")
     add_workers_argument(parser)
+    add_plan_arguments(parser, adaptive=True)
+    add_grid_arguments(parser, lazy=True)
+    add_rules_arguments(parser, lazy=True)
+    add_reader_arguments(parser, None)
 
 
 def encode_row(path: str, encoded: EncodedImage) -> dict:
@@ -113,7 +139,7 @@ def _jobs(paths: list[str], out: Path | None) -> list[tuple[Path, Path | None]]:
 
 def _encode_job(
     job: tuple[Path, Path | None], settings: EncodeSettings, data_url: bool
-) -> tuple[dict, str | None]:
+) -> list[tuple[dict, str | None]]:
     """One image, in whichever process runs it: encoded, written to its --out path, and
     reduced to its row and (with --data-url) its data URL, so that the encoded bytes do not
     travel back to the parent."""
@@ -121,19 +147,92 @@ def _encode_job(
     encoded = encode_image(path, settings)
     if target is not None:
         _write(target.with_suffix(SUFFIXES[settings.format]), encoded.data)
-    return encode_row(str(path), encoded), to_data_url(encoded) if data_url else None
+    return [(encode_row(str(path), encoded), to_data_url(encoded) if data_url else None)]
+
+
+def _planned_job(
+    job: tuple[Path, Path | None], plan_for: Callable[[Path], Planned], data_url: bool
+) -> list[tuple[dict, str | None]]:
+    """One image sent as `plan_for` says: a row (and file) per piece, whole or crop."""
+    path, target = job
+    plan, fields = plan_for(path)
+    rows = []
+    suffix = SUFFIXES[plan.settings.format]
+    for piece in plan.encode(path):
+        row = {**encode_row(str(path), piece.encoded), "setting": plan.describe()}
+        row.update(detail=plan.detail, **fields)
+        if piece.box is not None:
+            row.update(crop=piece.label, crop_box=list(piece.box))
+        if target is not None:
+            name = target.stem + (f".crop-{piece.label}" if piece.label else "") + suffix
+            _write(target.with_name(name), piece.encoded.data)
+        rows.append((row, to_data_url(piece.encoded) if data_url else None))
+    return rows
+
+
+def _given(path: Path, plan_for: Callable[[Path], SendPlan]) -> Planned:
+    return plan_for(path), {}
+
+
+def _searched(path: Path, grid, rules, base: EncodeSettings) -> Planned:
+    """The image's own cheapest setting, and how many of the grid's settings it measured."""
+    from toolkit.adaptive import search_image  # pandas and the sweep: only for --adaptive
+
+    found = search_image(path, grid, rules, base)
+    return found.plan, {"measured_settings": found.measured, "grid_settings": found.candidates}
+
+
+SEARCH = (
+    "max_sides",
+    "formats",
+    "qualities",
+    "details",
+    "reference_side",
+    "prices",
+    "reader",
+    "combine",
+)
+
+
+def _planner(args: argparse.Namespace, settings: EncodeSettings):
+    """(how each image is sent, None for whole with the options; the model), checked."""
+    if not args.adaptive:
+        options = given(args, (*SEARCH, *FLOORS))
+        if options:
+            names = ", ".join(f"--{name.replace('_', '-')}" for name in options)
+            raise SettingsError(f"{names}: for --adaptive only")
+        plan_for, model = plan_source(args)
+        return plan_for and functools.partial(_given, plan_for=plan_for), model
+    from toolkit.sweep import SweepGrid
+
+    if not args.model:
+        raise SettingsError("--adaptive needs --model: the settings are searched for it")
+    check_unset(args, ("max_side", "format", "quality", "detail"), "--adaptive")
+    grid = SweepGrid(
+        **given(args, SEARCH),
+        models=(args.model,),
+        compression_metrics=False,
+        ocr=True,
+        base=settings,
+    )
+    searched = functools.partial(_searched, grid=grid, rules=rules_from(args), base=settings)
+    return searched, args.model
 
 
 def run(args: argparse.Namespace) -> int:
     settings = from_args(EncodeSettings, args)
-    if args.model:
-        check_detail(args.model, args.detail)
+    plan_for, model = _planner(args, settings)
+    if model and plan_for is None:
+        check_detail(model, args.detail)
     check_output(args.out, folder=True)
     tune_malloc()
     jobs = _jobs(args.paths, args.out)
     rows = []
     failed = 0
-    encode = functools.partial(_encode_job, settings=settings, data_url=args.data_url)
+    if plan_for is None:
+        encode = functools.partial(_encode_job, settings=settings, data_url=args.data_url)
+    else:
+        encode = functools.partial(_planned_job, plan_for=plan_for, data_url=args.data_url)
     if settings.backend == "auto":
         libvips.available()  # loaded before the pool starts (no thread yet): workers inherit it
     results = map_in_order(
@@ -141,23 +240,23 @@ def run(args: argparse.Namespace) -> int:
     )
     for (path, _), result in zip(jobs, results, strict=True):
         if isinstance(result, ToolkitError):
-            row = error_row(path, result)
+            result = [(error_row(path, result), None)]
             failed += 1
-        else:
-            row, url = result
-            if args.model:
-                row.update(token_fields(row["width"], row["height"], args.model, args.detail))
+        for row, url in result:
+            if model and "error" not in row:
+                detail = row.get("detail", args.detail)
+                row.update(token_fields(row["width"], row["height"], model, detail))
             if url is not None:
                 row["data_url"] = url
-        if args.json:
-            print_json_lines([row], sys.stdout)
-        elif args.data_url:
-            _print_plain(row)
-        else:
-            rows.append(row)
+            if args.json:
+                print_json_lines([row], sys.stdout)
+            elif args.data_url:
+                _print_plain(row)
+            else:
+                rows.append(row)
     if not args.json and not args.data_url:
-        columns = (*TABLE_COLUMNS, "tokens", "cost_usd") if args.model else TABLE_COLUMNS
-        print_table([*rows, _totals(rows)], columns, sys.stdout)
+        extra = PLANNED_COLUMNS if plan_for else ("tokens", "cost_usd") if model else ()
+        print_table([*rows, _totals(rows)], (*TABLE_COLUMNS, *extra), sys.stdout)
     return 1 if failed else 0
 
 
@@ -185,6 +284,8 @@ def _print_plain(row: dict) -> None:
 def _totals(rows: list[dict]) -> dict:
     done = [row for row in rows if "error" not in row]
     total = {column: sum(row[column] for row in done) for column in TOTALLED}
+    originals = {row["path"]: row["source_bytes"] for row in done}  # once for all its crops
+    total["source_bytes"] = sum(originals.values())
     total["encode_ms"] = round(total["encode_ms"], 2)
     failed = len(rows) - len(done)
     label = f"TOTAL {len(done)} encoded" + (f", {failed} failed" if failed else "")

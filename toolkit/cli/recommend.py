@@ -53,7 +53,7 @@ def read_results(path: Path) -> pd.DataFrame:
 def run(args: argparse.Namespace) -> int:
     results = read_results(args.results)
     if args.reader:
-        results = with_readers(results, args.reader, args.combine)
+        results = with_readers(results, args.reader, args.combine or "looser")
     frame = recommend(results, rules_from(args), args.models, args.prices)
     print_recommendations(frame, args.json)
     return 0

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             on_notebook=on_notebook,
             scheduler=args.scheduler,
             reader=args.reader,
-            combine=args.combine if args.reader else None,
+            combine=args.combine,
         )
     except ReportError as failure:
         _print_table(args, rows)

@@ -1,8 +1,10 @@
 """`toolkit request IMAGE…`: build (and optionally send) vision request bodies.
 
-Images are encoded with the seed recipe (or the given settings), packed in order into the
-fewest requests within the observed limits, and each body is summarized, written with `-o`
-and sent with `--send` (results appended to `--results`, resumable).
+Images are encoded with the seed recipe (or the given settings, or per image with `--policy`
+or `--crops`), packed in order into the fewest requests within the observed limits, and each
+body is summarized, written with `-o` and sent with `--send` (results appended to `--results`,
+resumable). An image sent as crops is consecutive image parts of one request, after a text
+line naming the grid.
 """
 
 import argparse
@@ -12,6 +14,7 @@ from toolkit.cli.args import (
     add_request_arguments,
     check_output,
     image_parts,
+    plan_source,
     positive_int,
     request_spec,
 )
@@ -60,11 +63,12 @@ def run(args: argparse.Namespace) -> int:
     from toolkit.client import read_results, run_requests  # imports the SDK only when used
 
     spec = request_spec(args, "request")
+    plan_for, _ = plan_source(args)
     check_output(args.out)
     if args.send:
         _check_sending(args)
     failures: list[dict] = []
-    requests = list(split_requests(image_parts(args, failures), spec))
+    requests = list(split_requests(image_parts(args, plan_for, failures), spec))
     rows = []
     for index, request in enumerate(requests, 1):
         row = request_row(request)

@@ -20,13 +20,13 @@ from pathlib import Path
 
 from toolkit.cli.args import (
     PATHS_HELP,
+    add_grid_arguments,
     add_reader_arguments,
     add_rules_argument,
     add_rules_arguments,
     add_workers_argument,
     check_output,
     from_args,
-    max_side,
     positive_int,
     rules_from,
 )
@@ -48,6 +48,7 @@ PROJECTION = (
     "monthly_usd",
     "monthly_usd_low",
     "monthly_usd_high",
+    "adaptive_monthly_usd",
     "saving_pct",
 )
 
@@ -62,19 +63,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "paths", nargs="+", metavar="PATH", help=f"{PATHS_HELP}; or URLs (file://, s3://, ...)"
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="CSV file to write")
-    parser.add_argument(
-        "--max-sides",
-        nargs="+",
-        type=max_side,
-        default=DEFAULTS["max_sides"],
-        help="longest sides in px (none keeps the size)",
-    )
-    parser.add_argument("--formats", nargs="+", default=DEFAULTS["formats"], help="encoders")
-    parser.add_argument(
-        "--qualities", nargs="+", type=int, default=DEFAULTS["qualities"], help="qualities"
-    )
+    add_grid_arguments(parser)
     parser.add_argument("--models", nargs="+", default=DEFAULTS["models"], help="models")
-    parser.add_argument("--details", nargs="+", default=DEFAULTS["details"], help="levels")
     parser.add_argument(
         "--no-metrics", action="store_true", help="skip SSIM/PSNR (sizes, tokens, dollars only)"
     )
@@ -86,12 +76,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "categories)",
     )
     add_reader_arguments(parser, DEFAULT_READER)
-    parser.add_argument(
-        "--reference-side",
-        type=int,
-        default=DEFAULTS["reference_side"],
-        help="longest side seen SSIM is compared at, px (default: the largest max side)",
-    )
     parser.add_argument(
         "--recommend",
         action="store_true",
