@@ -88,3 +88,28 @@ def test_sweep_then_recommend_in_one_command(tmp_path, capsys):
     assert summary["rows"] == 2
     assert (pick["category"], pick["images"]) == ("photo", 1)
     assert pick["binding"] in {"grid", "fidelity"}
+
+
+def test_reader_judges_by_another_reader_the_sweep_ran(tmp_path, capsys):
+    """A sweep read by both readers: `--reader` picks one, or both combined, without reading
+    again; a reader the sweep did not run is one line and exit 2."""
+    lost = {(512, "webp", 60, "low"): {"seen_word_recall": 0.4}}
+    frame = result_rows({"a.png": lost, "b.png": {}}, GRID).reindex(columns=COLUMNS)
+    frame = frame.assign(
+        reader="looser of tesseract, neural",
+        tesseract_text_words=40,
+        tesseract_word_recall=frame["seen_word_recall"],
+        neural_text_words=40,
+        neural_word_recall=1.0,  # the neural reader reads every view whole
+    )
+    path = tmp_path / "both.csv"
+    frame.to_csv(path, index=False)
+    picks = {}
+    for reader in ("tesseract", "neural", "tesseract,neural"):
+        assert main(["recommend", str(path), "--json", "--reader", reader]) == 0
+        picks[reader] = json.loads(capsys.readouterr().out)
+    assert picks["tesseract"]["detail"] == "high"  # a.png loses words at 512 px low
+    assert picks["neural"]["detail"] == picks["tesseract,neural"]["detail"] == "low"
+    frame.assign(neural_text_words=None, neural_word_recall=None).to_csv(path, index=False)
+    assert main(["recommend", str(path), "--reader", "neural"]) == 2
+    assert "no legibility read by neural" in capsys.readouterr().err

@@ -51,11 +51,14 @@ def no_local_files():
 
 
 def tesseract_missing(missing: bool):
-    """Run on a worker: its toolkit says OCR cannot run there (`missing`) or finds out again."""
-    from toolkit import legibility
+    """Run on a worker: its toolkit says Tesseract cannot run there (`missing`) or finds out
+    again."""
+    from toolkit.tesseract_reader import READER
 
-    found = vars(legibility).setdefault("_found_ocr", legibility.ocr_unavailable)
-    legibility.ocr_unavailable = (lambda: "no tesseract here") if missing else found
+    if missing:
+        READER.unavailable = lambda: "no tesseract here"
+    else:
+        vars(READER).pop("unavailable", None)
 
 
 def test_a_process_cluster_gives_the_rows_of_the_local_pool(folder, cluster):
@@ -113,7 +116,7 @@ def test_a_cluster_is_checked_before_any_work(cluster, monkeypatch):
         executor.client.run(tesseract_missing, True)
     try:
         with pytest.raises(SettingsError, match="OCR cannot run on Dask worker .*: no tesseract"):
-            module.DaskExecutor(cluster.scheduler_address, ocr=True)
+            module.DaskExecutor(cluster.scheduler_address, readers=("tesseract",))
         module.DaskExecutor(cluster.scheduler_address).shutdown()  # no OCR asked: fine
     finally:
         with module.DaskExecutor(cluster.scheduler_address) as executor:

@@ -45,6 +45,7 @@ COLUMNS = [
     "saving_pct",
     "complete",
     "mix",
+    "reader",
 ]
 
 
@@ -176,6 +177,7 @@ def monthly_projection(
             * _per_token(model, "batch", prices),
             "complete": bool(images["tokens"].notna().all()),
             "mix": ", ".join(f"{c} {100 * w:.0f} %" for c, w in weights.items()),
+            "reader": _reader_of(results[results["model"] == model]),
         }
         if not row["complete"]:
             for column in ("monthly_usd", "monthly_batch_usd", *ADAPTIVE):
@@ -188,6 +190,13 @@ def monthly_projection(
             row["monthly_usd_low"], row["monthly_usd_high"] = np.quantile(sample, [tail, 1 - tail])
         out.append(row)
     return pd.DataFrame(out, columns=COLUMNS)
+
+
+def _reader_of(rows: pd.DataFrame) -> str:
+    """The OCR reader(s) the rows' legibility was read with ("" when OCR was off)."""
+    if "reader" not in rows:
+        return ""
+    return ", ".join(sorted(rows["reader"].dropna().astype(str).unique()))
 
 
 def _usd_text(value: float) -> str:
@@ -229,10 +238,11 @@ def finding(
     the sampling interval if any, and with `moves` (`toolkit.sensitivity` rows of the model)
     how the figure moves with the text floor and without each category's worst image."""
     model, volume = projected["model"], f"{int(projected['monthly_images']):,}"
+    reader = projected.get("reader") or ""
     keeps = (
         f"keeping every image's text legible (at least {100 * rules.min_legibility:.0f} % of "
-        f"its words) and the others at {100 * rules.min_fidelity:.0f} % or more of the "
-        "fidelity the model allows"
+        f"its words{f', read by the {reader} reader' if reader else ''}) and the others at "
+        f"{100 * rules.min_fidelity:.0f} % or more of the fidelity the model allows"
     )
     cropped = picks[picks["crops_images"] > 0]
     missing = picks[picks["tokens_mean"].isna()]
