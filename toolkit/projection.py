@@ -25,7 +25,15 @@ from toolkit import legibility
 from toolkit.errors import SettingsError
 from toolkit.pricing import load_prices
 from toolkit.readers import READERS, get_reader
-from toolkit.recommend import FEW_IMAGES, SETTINGS, DecisionRules, crop_tokens, seed_tokens
+from toolkit.recommend import (
+    FEW_IMAGES,
+    SETTINGS,
+    DecisionRules,
+    Rules,
+    crop_tokens,
+    rules_for,
+    seed_tokens,
+)
 from toolkit.sweep import cost_or_nan
 
 COLUMNS = [
@@ -175,14 +183,16 @@ def _usd_text(value: float) -> str:
     return f"${value:,.2f}"
 
 
-def finding(projected: Mapping, picks: pd.DataFrame, rules: DecisionRules) -> str:
+def finding(projected: Mapping, picks: pd.DataFrame, rules: Rules) -> str:
     """One citable paragraph (Markdown) for one model: monthly dollars before and after, what
-    the recommendation keeps, what it rests on, and the sampling interval if any."""
+    the recommendation keeps (and where its text floor comes from), what it rests on, and the
+    sampling interval if any."""
     model, volume = projected["model"], f"{int(projected['monthly_images']):,}"
+    rules = rules_for(rules, model)
     keeps = (
         f"keeping every image's text legible (at least {100 * rules.min_legibility:.0f} % of "
-        f"its words) and the others at {100 * rules.min_fidelity:.0f} % or more of the "
-        "fidelity the model allows"
+        f"its words; text floor {rules.text_floor_source}) and the others at "
+        f"{100 * rules.min_fidelity:.0f} % or more of the fidelity the model allows"
     )
     cropped = picks[picks["crops_images"] > 0]
     missing = picks[picks["tokens_mean"].isna()]
@@ -232,7 +242,7 @@ def finding(projected: Mapping, picks: pd.DataFrame, rules: DecisionRules) -> st
 def assumptions(
     results: pd.DataFrame,
     projected: pd.DataFrame,
-    rules: DecisionRules,
+    rules: Rules,
     *,
     mix_given: bool,
     corpus_size: int | None,
@@ -247,7 +257,7 @@ def assumptions(
     first = projected.iloc[0] if len(projected) else {}
     reference = results[["reference_width", "reference_height"]].max().max()
     rows = {
-        "floors": rules.describe(),
+        "floors": _floors_text(rules, list(projected["model"])),
         "volume": f"{int(first['monthly_images']):,} images a month" if len(projected) else "",
         "category mix": (first.get("mix", "") if len(projected) else "")
         + (" (as given)" if mix_given else " (this folder's own mix)"),
@@ -268,6 +278,16 @@ def assumptions(
         "searched": searched,
     }
     return pd.DataFrame({"assumption": list(rows), "value": list(rows.values())})
+
+
+def _floors_text(rules: Rules, models: list[str]) -> str:
+    """The floors, once when every model keeps the same ones, else per model."""
+    if isinstance(rules, DecisionRules):
+        return rules.describe()
+    each = {model: rules_for(rules, model) for model in models}
+    if len(set(each.values())) == 1:
+        return next(iter(each.values())).describe()
+    return "; ".join(f"{model}: {kept.describe()}" for model, kept in each.items())
 
 
 def _legibility_text(results: pd.DataFrame) -> str:
