@@ -37,6 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.calibration import Calibration, base_url_kind, calibration_views, fit
+from toolkit.emulator import REQUEST_ID_PREFIX, text_tokens
 from toolkit.errors import SettingsError
 from toolkit.images import EncodeSettings, encode_image, iter_image_files
 from toolkit.legibility import MIN_TEXT_WORDS, Reading
@@ -181,8 +182,6 @@ class CalibrationPlan:
         """Per model (then `all`): requests, those already `answered` (ids), those to send,
         and for those their image tokens (rules), prompt tokens and output tokens (estimates:
         about 4 bytes of text a token, the output as long as the truth) and dollars."""
-        from toolkit.emulator import text_tokens
-
         done = set(answered)
         output = {path: text_tokens(truth.text) for path, truth in self.truths.items()}
         prompt = text_tokens(TRANSCRIBE_PROMPT)
@@ -286,7 +285,6 @@ def _views(rows: pd.DataFrame, settings: CalibrationSettings, truth: Truth) -> l
                 "truth_source": truth.source,
                 "truth_words": len(truth.words),
                 "request_id": None if request is None else request.id,
-                "reference": side == settings.sizes[-1],
                 "error": row.error if failed else None,
                 "request": request,
             }
@@ -334,6 +332,9 @@ def plan_calibration(
     frame = pd.DataFrame(views, columns=VIEW_COLUMNS).sort_values(
         ["path", "model", "max_side"], key=lambda c: c.map(rank) if c.name == "model" else c
     )
+    # the largest size's request, and any other size sending the same bytes
+    best = frame.loc[frame["max_side"] == settings.sizes[-1], "request_id"].dropna()
+    frame["reference"] = frame["request_id"].isin(set(best))
     return CalibrationPlan(
         settings,
         frame.reset_index(drop=True),
@@ -354,13 +355,14 @@ def _answers(plan: CalibrationPlan, records: Mapping[str, dict]) -> dict[str, tu
         if record.get("status") == "ok":
             reader, text = emulated_reader(record.get("response_text"))
             words = plan.truths[by_id[request.id]].words
-            answers[request.id] = (found_anywhere(words, text), transcriber(reader))
+            emulator = str(record.get("request_id")).startswith(REQUEST_ID_PREFIX)
+            answers[request.id] = (found_anywhere(words, text), transcriber(reader, emulator))
     return answers
 
 
 def _outcome(record: Mapping, view: Mapping) -> dict:
     """What became of a view's request: status, error, billed usage."""
-    if view["error"]:
+    if isinstance(view["error"], str):
         return {"status": "not sent", "error": view["error"]}
     if not record:
         return {"status": "not sent", "error": None}
@@ -382,7 +384,8 @@ def score_calibration(plan: CalibrationPlan, records: Mapping[str, dict]) -> pd.
     calibration rests on (`toolkit.calibration.calibration_views`)."""
     answers = _answers(plan, records)
     views = plan.views
-    best = views[views["reference"]].set_index(["model", "path"])["request_id"]
+    best = views[views["reference"]].drop_duplicates(["model", "path"])
+    best = best.set_index(["model", "path"])["request_id"]
     rows = []
     for view in views.to_dict("records"):
         row = {**view, **_outcome(records.get(view["request_id"]) or {}, view)}

@@ -44,9 +44,13 @@ def emulated_reader(text: str | None) -> tuple[str | None, str]:
     return (marked[1], text[marked.end() :]) if marked else (None, text)
 
 
-def transcriber(reader: str | None) -> str:
-    """What a row says read the view: "model", or "emulated (tesseract reading)"."""
-    return MODEL if reader is None else f"emulated ({reader} reading)"
+def transcriber(reader: str | None, emulator: bool) -> str:
+    """What a row says read the view: "emulated (tesseract reading)" (`reader` emulated the
+    answer), "emulator, no transcription" (the emulator answered without a reader: its
+    description of the image), or "model"."""
+    if reader is not None:
+        return f"emulated ({reader} reading)"
+    return "emulator, no transcription" if emulator else MODEL
 
 
 def read_view(data: bytes, kept: tuple[int, int], reader: str) -> str:
