@@ -343,7 +343,7 @@ def plot_calibration(
         ax,
         "reader word recall of the view",
         "model's words kept (of its best view)",
-        "view and lines" if legend else None,
+        "max side sent" if legend else None,
     )
     return points
 
