@@ -8,13 +8,16 @@ import pandas as pd
 import pytest
 from helpers import post_json, run_cli
 from PIL import Image, ImageDraw, ImageFont
+from smoke_report import smoke_report
 from test_recommend import GRID, SMALL_LOW, result_rows
 
-from toolkit.calibrate import CalibrationSettings, plan_calibration
+from toolkit import report_index
+from toolkit.calibrate import CalibrationSettings, plan_calibration, score_calibration
 from toolkit.calibration import (
     Calibration,
     agreement,
     calibrated_rules,
+    fit,
     load_calibrations,
     reader_threshold,
     write_calibrations,
@@ -26,7 +29,7 @@ from toolkit.pricing import usage_cost_usd
 from toolkit.projection import finding, monthly_projection
 from toolkit.recommend import DecisionRules, recommend
 from toolkit.sweep import COLUMNS
-from toolkit.transcribe import TRANSCRIBE_PROMPT, emulated_reader
+from toolkit.transcribe import TRANSCRIBE_PROMPT, emulated_mark, emulated_reader
 
 LINES = (
     "Quarterly revenue grew strongly",
@@ -384,3 +387,60 @@ def test_the_finding_says_where_the_text_floor_comes_from():
         "at least 40 % of its words; text floor from calibration against gpt-4o, emulated, "
         "2026-12-07, 6 images" in texts[1]
     )
+
+
+def test_the_report_index_says_whether_the_reader_was_calibrated(tmp_path):
+    tables = tmp_path / "tables"
+    assert "Reader calibration: none" in report_index._calibration(tmp_path)
+    write_calibrations([a_calibration(threshold=0.91)], tables / "calibration.json")
+    emulated = report_index._calibration(tmp_path)
+    assert "Reader calibration: emulated" in emulated and "not a model's reading" in emulated
+    assert "gpt-4o: reader threshold 0.91 on 9 views of 6 images" in emulated
+    live = a_calibration(transcriber="model", base_url_kind="openai", date="2026-12-09")
+    write_calibrations([a_calibration(), live], tables / "calibration.json")
+    assert "Reader calibration: live, 2026-12-09" in report_index._calibration(tmp_path)
+    (tables / "calibration.json").write_text("[]")
+    assert "Reader calibration: unreadable" in report_index._calibration(tmp_path)
+
+
+@pytest.mark.notebooks
+def test_the_smoke_report_calibrates_against_the_emulator_and_says_so(tmp_path_factory):
+    out, code = smoke_report(tmp_path_factory.getbasetemp())
+    assert code == 0
+    rows = pd.read_csv(out / "tables" / "calibration.csv")
+    assert set(rows["transcriber"]) == {"emulated (tesseract reading)"}
+    assert set(rows["model"]) == {"gpt-4o", "gpt-5.5"} and len(rows) == 2 * 2  # 1 image, 2 sizes
+    calibrations = load_calibrations([out / "tables" / "calibration.json"]).values()
+    assert {c.status for c in calibrations} == {"emulated"}
+    assert "Emulated demonstration" in (out / "08-calibration.html").read_text()
+    index = (out / "index.html").read_text()
+    assert "Reader calibration: emulated" in index
+    assert "text floor as set, not calibrated against a model" in index  # the findings
+
+
+def test_failed_views_are_rows_not_counted_and_answer_kinds_do_not_mix(tmp_path):
+    (tmp_path / "truth").mkdir()
+    page(size=32).save(tmp_path / "memo.png")
+    (tmp_path / "truth" / "memo.txt").write_text("\n".join(LINES), encoding="utf-8")
+    settings = CalibrationSettings(("gpt-4o",), (128, 480, 800), sample=1)
+    plan = plan_calibration(tmp_path, settings, progress=False)
+    small, middle, best = plan.views["request_id"]
+    words = " ".join(LINES).split()
+    records = {
+        best: {"status": "ok", "response_text": "**" + " ".join(LINES) + "**", "request_id": "r"},
+        middle: {"status": "ok", "response_text": " ".join(words[:6]), "request_id": "r"},
+        small: {"status": "failed", "error_type": "InternalServerError", "error_message": "oh"},
+    }
+    rows = score_calibration(plan, records).set_index("max_side")
+    assert rows.loc[800, "model_word_recall"] == 1 and rows.loc[800, "transcriber"] == "model"
+    assert rows.loc[480, "model_word_recall_relative"] == 0.5
+    failed = rows.loc[128]
+    assert (failed["status"], failed["error"]) == ("failed", "InternalServerError: oh")
+    assert rows["counted"].tolist() == [False, True, False]
+    context = {"reader": "tesseract", "reader_version": "5", "base_url_kind": "openai"}
+    context |= {"date": "2026-12-07", "settings": {}, "toolkit_version": "0"}
+    assert fit(rows.reset_index(), context).live
+    emulated = emulated_mark("tesseract") + "\n" + " ".join(LINES)
+    records[middle] = {"status": "ok", "response_text": emulated, "request_id": "r"}
+    with pytest.raises(SettingsError, match="mix"):
+        fit(score_calibration(plan, records), context)

@@ -496,12 +496,17 @@ def calibrate(
     check_budget(estimate, max_usd)
     if dry_run:
         return CalibrationRun(plan, estimate)
-    run_requests(
-        plan.requests,
-        results_path=results_path,
-        api_key=api_key,
-        base_url=base_url,
-        concurrency=concurrency,
-    )
+    try:
+        run_requests(
+            plan.requests,
+            results_path=results_path,
+            api_key=api_key,
+            base_url=base_url,
+            concurrency=concurrency,
+        )
+    except KeyboardInterrupt:  # the requests in flight were answered and recorded
+        raise KeyboardInterrupt(
+            f"answers so far are in {results_path}; run again to send the rest"
+        ) from None
     rows = score_calibration(plan, read_results(results_path))
     return CalibrationRun(plan, estimate, rows, fit_calibrations(rows, settings, base_url))

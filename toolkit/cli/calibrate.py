@@ -26,13 +26,11 @@ from toolkit.cli.args import (
     add_json_argument,
     add_workers_argument,
     check_output,
-    max_side,
     positive_int,
 )
-from toolkit.cli.output import print_rows
+from toolkit.cli.output import print_json_lines, print_rows
 from toolkit.errors import SettingsError
 
-DEFAULT_SIZES = (512, 768, 1024, 1536)
 ESTIMATE = (
     "model",
     "requests",
@@ -65,32 +63,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
     from toolkit.payload import CONCURRENCY
     from toolkit.readers import READERS
 
-    defaults = CalibrationSettings.__dataclass_fields__
     parser.add_argument("images", nargs="+", metavar="FOLDER", help=PATHS_HELP)
     parser.add_argument("--models", nargs="+", required=True, help="models that transcribe")
     parser.add_argument(
         "--sizes",
         nargs="+",
-        type=max_side,
-        default=list(DEFAULT_SIZES),
+        type=positive_int,
+        default=list(CalibrationSettings.sizes),
         help="max sides of the views, px (two or more; the largest is the model's reference)",
     )
     parser.add_argument(
         "--sample",
         type=positive_int,
-        default=defaults["sample"].default,
+        default=CalibrationSettings.sample,
         help="images with text to calibrate on",
     )
     parser.add_argument("--seed", type=int, default=0, help="the sample's random seed")
     parser.add_argument(
-        "--reader", choices=sorted(READERS), default=defaults["reader"].default, help="reader"
+        "--reader",
+        choices=sorted(READERS),
+        default=CalibrationSettings.reader,
+        help="the reader judged: its threshold is set against each model",
     )
-    parser.add_argument("--detail", default=defaults["detail"].default, help="detail level")
+    parser.add_argument("--detail", default=CalibrationSettings.detail, help="detail level")
     parser.add_argument(
-        "--format", choices=sorted(SUFFIXES), default=defaults["format"].default, help="encoder"
+        "--format", choices=sorted(SUFFIXES), default=CalibrationSettings.format, help="encoder"
     )
     parser.add_argument(
-        "--quality", type=int, default=defaults["quality"].default, help="encoder quality"
+        "--quality", type=int, default=CalibrationSettings.quality, help="encoder quality"
     )
     parser.add_argument(
         "--max-usd", type=float, metavar="X", help="refuse to send when the estimate is above"
@@ -120,7 +120,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _estimate_printer(args: argparse.Namespace, sample: int):
-    """Prints the plan's estimate (and a short sample) before anything is sent."""
+    """Prints the plan's estimate before anything is sent (and a warning when fewer images
+    than asked for have text)."""
     from toolkit.recommend import to_records
 
     def show(plan, estimate) -> None:
@@ -154,17 +155,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_usd is not None and not args.max_usd >= 0:
         raise SettingsError(f"--max-usd must be a number >= 0, not {args.max_usd}")
-    if None in args.sizes:
-        raise SettingsError("--sizes are max sides in px; none (the original size) is not one")
     settings = CalibrationSettings(
-        tuple(args.models),
-        tuple(args.sizes),
-        args.sample,
-        args.seed,
-        args.reader,
-        args.detail,
-        args.format,
-        args.quality,
+        models=tuple(args.models),
+        sizes=tuple(args.sizes),
+        sample=args.sample,
+        seed=args.seed,
+        reader=args.reader,
+        detail=args.detail,
+        format=args.format,
+        quality=args.quality,
     )
     for path in (args.results, args.rows, args.output):
         check_output(path)
@@ -172,24 +171,19 @@ def run(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else args.cache
     check_output(cache, folder=True)
     with default_executor(args.workers) as executor:
-        try:
-            done = calibrate(
-                args.images,
-                settings,
-                results_path=args.results,
-                base_url=args.base_url,
-                max_usd=args.max_usd,
-                dry_run=args.dry_run,
-                concurrency=args.concurrency,
-                executor=executor,
-                cache=cache,
-                progress=not args.no_progress,
-                on_estimate=_estimate_printer(args, settings.sample),
-            )
-        except KeyboardInterrupt:
-            raise KeyboardInterrupt(
-                f"answers so far are in {args.results}; run the same command to send the rest"
-            ) from None
+        done = calibrate(
+            args.images,
+            settings,
+            results_path=args.results,
+            base_url=args.base_url,
+            max_usd=args.max_usd,
+            dry_run=args.dry_run,
+            concurrency=args.concurrency,
+            executor=executor,
+            cache=cache,
+            progress=not args.no_progress,
+            on_estimate=_estimate_printer(args, settings.sample),
+        )
     failures = done.plan.failed  # images that could not be read, as error rows
     if done.rows is None:  # a dry run
         if failures:
@@ -199,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     write_calibrations(done.calibrations, args.output)
     print_rows([_printed(row) for row in to_records(done.rows)] + failures, args.json, ROWS)
     if args.json:
-        print_rows([c.to_dict() for c in done.calibrations], True, ())
+        print_json_lines([c.to_dict() for c in done.calibrations])
     else:
         print("\n".join(threshold_text(c) for c in done.calibrations))
     failed = done.rows["status"].isin(["error", "failed"]).any()
