@@ -26,6 +26,7 @@ from toolkit.cli.args import (
     add_json_argument,
     add_workers_argument,
     check_output,
+    default_cache_dir,
     positive_int,
 )
 from toolkit.cli.output import print_json_lines, print_rows
@@ -59,7 +60,6 @@ ROWS = (
 
 def configure(parser: argparse.ArgumentParser) -> None:
     from toolkit.calibrate import CalibrationSettings
-    from toolkit.cli.sweep import default_cache_dir
     from toolkit.payload import CONCURRENCY
     from toolkit.readers import READERS
 

@@ -14,7 +14,6 @@ is missing. Prints a summary (a JSON object with `--json`); exits 1 if any row h
 import argparse
 import dataclasses
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from toolkit.cli.args import (
     add_rules_arguments,
     add_workers_argument,
     check_output,
+    default_cache_dir,
     from_args,
     max_side,
     positive_int,
@@ -50,11 +50,6 @@ PROJECTION = (
     "monthly_usd_high",
     "saving_pct",
 )
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "toolkit" / "sweep"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
