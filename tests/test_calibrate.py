@@ -444,3 +444,30 @@ def test_failed_views_are_rows_not_counted_and_answer_kinds_do_not_mix(tmp_path)
     records[middle] = {"status": "ok", "response_text": emulated, "request_id": "r"}
     with pytest.raises(SettingsError, match="mix"):
         fit(score_calibration(plan, records), context)
+    # without its best view, no view of the image says how much the model keeps
+    records[best] = {"status": "error", "error_type": "BadRequestError", "error_message": "no"}
+    unanswered = fit(score_calibration(plan, records), context)
+    assert (unanswered.views, unanswered.threshold) == (0, None)
+    assert unanswered.excluded[0].startswith("memo.png: the model's best view holds fewer")
+
+
+def test_the_calibration_figure_shows_the_counted_views_the_floor_and_the_threshold():
+    from matplotlib.figure import Figure
+
+    from toolkit.plots import plot_calibration
+
+    rows = pd.DataFrame(
+        {
+            "model": "gpt-4o",
+            "max_side": [512, 512, 1024, 2048],
+            "reader_word_recall": [0.4, 0.9, 1.0, 1.0],
+            "model_word_recall_relative": [0.1, 0.5, 1.0, 1.0],
+            "counted": [True, True, True, False],
+            "error": None,
+        }
+    )
+    for threshold, lines in ((1.0, 2), (None, 1)):
+        ax = Figure().subplots()
+        points = plot_calibration(ax, rows, thresholds={"gpt-4o": threshold})
+        assert [len(p.get_offsets()) for p in points] == [2, 1]  # per size, counted views only
+        assert len(ax.get_lines()) == lines  # the model's floor, and the threshold when found

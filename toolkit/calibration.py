@@ -85,7 +85,7 @@ class Calibration:
 
     @property
     def status(self) -> str:
-        """ "live" or "emulated"."""
+        """Either "live" or "emulated"."""
         return "live" if self.live else "emulated"
 
     def source(self) -> str:
@@ -146,9 +146,11 @@ def calibration_views(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     failed requests left out) and the images left out because the model reads too few of
     their words even at its best."""
     answered = rows[(rows["status"] == "ok") & rows["reader_word_recall"].notna()]
-    unread = answered.loc[answered["model_best_words"] < MIN_TEXT_WORDS, "image"].unique()
+    best = answered["model_best_words"].fillna(0)  # NaN: its best view was not answered
+    unread = answered.loc[best < MIN_TEXT_WORDS, "image"].unique()
     excluded = [
-        f"{image}: the model reads fewer than {MIN_TEXT_WORDS} of its words at its best"
+        f"{image}: the model's best view holds fewer than {MIN_TEXT_WORDS} of its words, or "
+        "was not answered"
         for image in sorted(unread)
     ]
     counted = answered[~answered["reference"] & ~answered["image"].isin(unread)]
@@ -293,7 +295,8 @@ def results_reader(results: pd.DataFrame) -> str:
 
 
 def status_text(calibrations: Iterable[Calibration]) -> str:
-    """ "none", "emulated", or "live, DATE" (the latest), for a report's front page."""
+    """The calibration status for a report's front page: "none", "emulated", or "live, DATE"
+    (the latest live one)."""
     made = list(calibrations)
     live = sorted(c.date for c in made if c.live)
     if live:
