@@ -231,7 +231,11 @@ def test_max_usd_refuses_to_start_and_a_dry_run_sends_nothing(folder, emulator, 
     assert err.count("\n") == 1 and "above --max-usd 0.0001; nothing was sent" in err
     cost = float(out.splitlines()[-1].split()[-1])  # the estimate was printed first
     assert f"${cost:.4f}" in err
-    assert run_cli(*calibrate_args(folder, tmp_path, emulator, "--dry-run")) == 0
+    assert run_cli(*calibrate_args(folder, tmp_path, emulator, "--dry-run", "--sample", "5")) == 0
+    assert (
+        "warning: 3 of the 4 images have text the tesseract reader reads: the sample has 3, "
+        "not 5" in capsys.readouterr().err
+    )
     assert sum(emulator.attempts.values()) == attempts
     assert not (tmp_path / "rows.csv").exists() and not (tmp_path / "answers.jsonl").exists()
 
