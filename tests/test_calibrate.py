@@ -475,3 +475,17 @@ def test_the_calibration_figure_shows_the_counted_views_the_floor_and_the_thresh
         points = plot_calibration(ax, rows, thresholds={"gpt-4o": threshold})
         assert [len(p.get_offsets()) for p in points] == [2, 1]  # per size, counted views only
         assert len(ax.get_lines()) == lines  # the model's floor, and the threshold when found
+
+
+def test_an_image_that_cannot_be_read_is_an_error_row_and_exit_1(
+    folder, emulator, tmp_path, capsys
+):
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "large.png").write_bytes((folder / "large.png").read_bytes())
+    (images / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    args = calibrate_args(images, tmp_path, emulator, "--dry-run", "--json", "--sample", "2")
+    assert run_cli(*args) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[-1]["path"].endswith("broken.png")
+    assert lines[-1]["error"]["type"] == "NotAnImageError"

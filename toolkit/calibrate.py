@@ -179,9 +179,10 @@ class CalibrationPlan:
     failed: list[dict] = field(default_factory=list)
 
     def estimate(self, answered: Iterable[str] = ()) -> pd.DataFrame:
-        """Per model (then `all`): requests, those already `answered` (ids), those to send,
-        and for those their image tokens (rules), prompt tokens and output tokens (estimates:
-        about 4 bytes of text a token, the output as long as the truth) and dollars."""
+        """Per model (then `all`): requests, those `answered` for good already (the ids a
+        results file holds as ok or refused), those to send, and for those their image tokens
+        (rules), prompt tokens and output tokens (estimates: about 4 bytes of text a token,
+        the output as long as the truth) and dollars."""
         done = set(answered)
         output = {path: text_tokens(truth.text) for path, truth in self.truths.items()}
         prompt = text_tokens(TRANSCRIBE_PROMPT)
@@ -450,8 +451,8 @@ def check_budget(estimate: pd.DataFrame, max_usd: float | None) -> None:
     cost = total["cost_usd_estimate"]
     if pd.isna(cost):
         raise SettingsError(
-            "no price for every model: the estimate has no dollars, so --max-usd cannot be "
-            "kept; nothing was sent"
+            "a model has no price: the estimate has no dollars, so --max-usd cannot be kept; "
+            "nothing was sent"
         )
     if cost > max_usd:
         raise SettingsError(
