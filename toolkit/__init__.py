@@ -87,7 +87,7 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
             "run_requests",
             "send_requests",
         ),
-        "toolkit.emulator": ("Emulator", "FaultPlan", "text_tokens"),
+        "toolkit.emulator": ("Emulator", "FaultPlan", "ServerSettings", "text_tokens"),
         "toolkit.plans": ("SendPlan",),
         "toolkit.policy": ("load_policy",),
     },
@@ -117,6 +117,21 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.sensitivity": ("fidelity_curve", "sensitivity"),
         "toolkit.adaptive": ("search_image",),
         "toolkit.summary": ("summarize",),
+        "toolkit.calibrate": (
+            "CalibrationPlan",
+            "CalibrationSettings",
+            "calibrate",
+            "fit_calibrations",
+            "plan_calibration",
+            "score_calibration",
+        ),
+        "toolkit.calibration": (
+            "Calibration",
+            "calibrated_rules",
+            "load_calibrations",
+            "write_calibrations",
+        ),
+        "toolkit.transcribe": ("TRANSCRIBE_PROMPT",),
     },
     "reports": {
         "toolkit.reports": ("build_report", "notebook_images", "notebook_output", "save_table"),
@@ -168,11 +183,25 @@ __all__ = [
 if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (tests compare)
     from toolkit import plots
     from toolkit.adaptive import search_image
+    from toolkit.calibrate import (
+        CalibrationPlan,
+        CalibrationSettings,
+        calibrate,
+        fit_calibrations,
+        plan_calibration,
+        score_calibration,
+    )
+    from toolkit.calibration import (
+        Calibration,
+        calibrated_rules,
+        load_calibrations,
+        write_calibrations,
+    )
     from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
     from toolkit.crops import CropPlan, split_for_legibility
     from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
     from toolkit.display import SweepSummary, sweep_summary, table_html
-    from toolkit.emulator import Emulator, FaultPlan, text_tokens
+    from toolkit.emulator import Emulator, FaultPlan, ServerSettings, text_tokens
     from toolkit.explorer import explore
     from toolkit.images import (
         DEFAULT_SETTINGS,
@@ -256,6 +285,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         write_sweep,
     )
     from toolkit.tokens import TokenEstimate, image_tokens, max_useful_size
+    from toolkit.transcribe import TRANSCRIBE_PROMPT
     from toolkit.transport import (
         TRANSPORTS,
         bytes_per_questions,

@@ -26,6 +26,13 @@ model, plus an approximation for text: ceil(UTF-8 bytes / 4) per text block, the
 4 characters per token" rule of thumb for English, not a tokenizer. Output tokens use the
 same rule; cached tokens are always 0.
 
+With `ServerSettings.transcribe_with` (a reader: `tesseract` or `neural`) the emulator plays a
+model asked to transcribe: a request whose only text is `toolkit.TRANSCRIBE_PROMPT` is answered
+with what that reader reads in the view the provider keeps of each image
+(`toolkit.transcribe`), under a first line saying it is emulated; the usage carries
+`EMULATED_USAGE_KEY` and the answer the `X-Emulator-Transcriber` header. Other requests, and
+every request without the setting, get the JSON description.
+
 Faults are injected by a seeded `FaultPlan` or per request with the `X-Emulator-Fault`
 header (`429`, `500`, `drop`, `hang`, `slow`). Requests are counted per
 `X-Client-Request-Id` header so tests can prove nothing was sent twice.
@@ -63,12 +70,17 @@ from toolkit.dataurl import sniff_mime
 from toolkit.errors import RulesError, SettingsError
 from toolkit.images import DEFAULT_SETTINGS
 from toolkit.payload import API_BY_ENDPOINT, BATCH_LIMITS, OBSERVED_LIMITS, RequestLimits
+from toolkit.readers import get_reader
 from toolkit.tokens import image_tokens
+from toolkit.transcribe import asks_transcription, emulated_answer, read_view
 
 HOST = "127.0.0.1"
 FAULTS = ("429", "500", "drop", "hang", "slow")
 OFFLINE_URLS = ("accept", "refuse")
 IMAGE_SIZE_HEADER = "X-Emulator-Image-Size"
+TRANSCRIBER_HEADER = "X-Emulator-Transcriber"  # on an emulated transcription: the reader
+EMULATED_USAGE_KEY = "toolkit_emulated_transcription"  # in its usage: the reader
+REQUEST_ID_PREFIX = "req_emu_"  # of every answer's x-request-id: the emulator answered
 _DRAIN_PAUSE_S = 0.25  # an oversized body is drained only while it keeps arriving
 _PACE_CHUNK = 64 * 1024  # bytes moved between two pauses when a bandwidth is emulated
 _SIZE = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
@@ -149,6 +161,8 @@ class ServerSettings:
     `read_timeout_s`: a connection that sends nothing for this long is closed.
     `bandwidth_mbit`: request and response bodies move at most this fast (an emulated link;
     None: unpaced).
+    `transcribe_with`: a reader that answers transcription requests in a model's stead (see
+    the module docstring; None: they get the JSON description too).
     """
 
     offline_urls: str = "accept"
@@ -156,8 +170,13 @@ class ServerSettings:
     max_image_pixels: int = DEFAULT_SETTINGS.max_pixels
     read_timeout_s: float = 30.0
     bandwidth_mbit: float | None = None
+    transcribe_with: str | None = None
 
     def __post_init__(self) -> None:
+        if self.transcribe_with is not None:
+            reason = get_reader(self.transcribe_with).unavailable()  # an unknown name raises
+            if reason:
+                raise SettingsError(f"transcribe_with {self.transcribe_with}: {reason}")
         if self.offline_urls not in OFFLINE_URLS:
             raise SettingsError(f"offline_urls must be one of {OFFLINE_URLS}")
         width, height = self.url_image_size
@@ -289,8 +308,36 @@ class _State:
                 raise ApiError(400, str(exc), param=image.param, code="invalid_value") from None
             described.append({"index": index, **seen, "detail": image.detail, "tokens": tokens})
         text = json.dumps({"model": model, "images": described}, sort_keys=True)
+        reader = self.settings.transcribe_with if asks_transcription(texts) else None
+        if reader:
+            text = emulated_answer(reader, self._transcribe(model, images, described, reader))
         input_tokens = sum(d["tokens"] for d in described) + sum(map(text_tokens, texts))
-        return _answer(api, model, body, text, input_tokens, text_tokens(text))
+        answer = _answer(api, model, body, text, input_tokens, text_tokens(text))
+        if reader:
+            answer["usage"][EMULATED_USAGE_KEY] = reader
+        return answer
+
+    def _transcribe(
+        self, model: str, images: list[ImageRef], described: list[dict], reader: str
+    ) -> list[str]:
+        """What `reader` reads in the view the provider keeps of each image, decoded within
+        the pixel budget (an image URL is never downloaded, so there is nothing to read: a
+        400)."""
+        texts = []
+        for image, seen in zip(images, described, strict=True):
+            if image.kind == "url":
+                raise ApiError(
+                    400,
+                    "The emulator transcribes images it receives; an image URL is never "
+                    "downloaded. Send the image as a data URL or a file_id.",
+                    param=image.param,
+                    code="invalid_image_url",
+                )
+            data, _ = self.image_bytes(image)
+            kept = image_tokens(seen["width"], seen["height"], model, image.detail)
+            with self.decoding.hold(seen["width"] * seen["height"]):
+                texts.append(read_view(data, (kept.provider_width, kept.provider_height), reader))
+        return texts
 
 
 def _answer(
@@ -562,7 +609,7 @@ class _Handler(BaseHTTPRequestHandler):
             "application/octet-stream" if isinstance(body, bytes) else "application/json",
         )
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-request-id", self.state.next_id("req_emu_"))
+        self.send_header("x-request-id", self.state.next_id(REQUEST_ID_PREFIX))
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         if self.close_connection:
@@ -734,7 +781,8 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "slow":
             state.stopping.wait(state.faults.slow_s)
         answer = state.complete(api, _json(raw), self._url_size())
-        self._send(200, answer)
+        reader = answer["usage"].get(EMULATED_USAGE_KEY)
+        self._send(200, answer, {TRANSCRIBER_HEADER: reader} if reader else None)
         with state.lock:
             state.answered[client_id] += 1
 

@@ -9,7 +9,7 @@ aggregation named in the column), so a figure shows exactly what its table shows
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -338,6 +338,45 @@ def plot_latency_by_bandwidth(
         "transport" if legend else None,
     )
     return lines
+
+
+def plot_calibration(
+    ax: Axes,
+    rows: pd.DataFrame,
+    *,
+    thresholds: Mapping[str, float | None],
+    floor: float = 0.95,
+    legend: bool = True,
+) -> list:
+    """One model's calibration (`toolkit.score_calibration` rows): the share of its words the
+    model keeps in each view (relative to its best view) against the reader's word recall of
+    the same view, one point per view counted, coloured by max side; the model's floor
+    (horizontal) and the reader's threshold found for the model (vertical, from
+    `thresholds`: model -> value or None)."""
+    data = _valid(rows[rows["counted"]], "reader_word_recall", "model_word_recall_relative")
+    sides = sorted(data["max_side"].unique())
+    colours = _tab("viridis")[:210]  # its last, yellow tones hardly show on white
+    points = [
+        ax.scatter(
+            group["reader_word_recall"],
+            group["model_word_recall_relative"],
+            color=colours[int(i * (len(colours) - 1) / max(1, len(sides) - 1))],
+            label=f"{side} px",
+        )
+        for i, (side, group) in enumerate(data.groupby("max_side", sort=True))
+    ]
+    ax.axhline(floor, color=UNKNOWN_COLOR, linestyle="--", label=f"model keeps {floor:g}")
+    threshold = thresholds.get(str(rows["model"].iloc[0])) if len(rows) else None
+    if threshold is not None:
+        ax.axvline(threshold, color="#d62728", label=f"reader threshold {threshold:.2f}")
+    ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03))
+    _label(
+        ax,
+        "reader word recall of the view",
+        "model's words kept (of its best view)",
+        "max side sent" if legend else None,
+    )
+    return points
 
 
 def plot_detail_grid(axes: Sequence[Axes], views: Sequence[tuple[str, object]]) -> list:

@@ -27,7 +27,15 @@ from toolkit import legibility
 from toolkit.errors import SettingsError
 from toolkit.pricing import load_prices
 from toolkit.readers import READERS, get_reader
-from toolkit.recommend import FEW_IMAGES, SETTINGS, DecisionRules, crop_plans, seed_tokens
+from toolkit.recommend import (
+    FEW_IMAGES,
+    SETTINGS,
+    DecisionRules,
+    Rules,
+    crop_plans,
+    rules_for,
+    seed_tokens,
+)
 from toolkit.sweep import cost_or_nan
 
 ADAPTIVE = ("adaptive_monthly_usd", "adaptive_monthly_batch_usd")  # each image its own pick
@@ -230,18 +238,21 @@ def _moves_text(moves: pd.DataFrame, rules: DecisionRules) -> str:
 def finding(
     projected: Mapping,
     picks: pd.DataFrame,
-    rules: DecisionRules,
+    rules: Rules,
     moves: pd.DataFrame | None = None,
 ) -> str:
     """One citable paragraph (Markdown) for one model: monthly dollars before and after, what
-    the recommendation keeps, what each image at its own setting would cost, what it rests on,
-    the sampling interval if any, and with `moves` (`toolkit.sensitivity` rows of the model)
-    how the figure moves with the text floor and without each category's worst image."""
+    the recommendation keeps (the reader and where its text floor comes from), what each image
+    at its own setting would cost, what it rests on, the sampling interval if any, and with
+    `moves` (`toolkit.sensitivity` rows of the model) how the figure moves with the text floor
+    and without each category's worst image."""
     model, volume = projected["model"], f"{int(projected['monthly_images']):,}"
+    rules = rules_for(rules, model)
     reader = projected.get("reader") or ""
     keeps = (
         f"keeping every image's text legible (at least {100 * rules.min_legibility:.0f} % of "
-        f"its words{f', read by the {reader} reader' if reader else ''}) and the others at "
+        f"its words{f', read by the {reader} reader' if reader else ''}; text floor "
+        f"{rules.text_floor_source}) and the others at "
         f"{100 * rules.min_fidelity:.0f} % or more of the fidelity the model allows"
     )
     cropped = picks[picks["crops_images"] > 0]
@@ -301,7 +312,7 @@ def finding(
 def assumptions(
     results: pd.DataFrame,
     projected: pd.DataFrame,
-    rules: DecisionRules,
+    rules: Rules,
     *,
     mix_given: bool,
     corpus_size: int | None,
@@ -315,8 +326,10 @@ def assumptions(
     text = results.loc[results["text_words"].fillna(0) >= legibility.MIN_TEXT_WORDS, "path"]
     first = projected.iloc[0] if len(projected) else {}
     reference = results[["reference_width", "reference_height"]].max().max()
+    models = list(projected["model"])
+    fidelity_floors = sorted({rules_for(rules, m).min_fidelity for m in models} or {0.95})
     rows = {
-        "floors": rules.describe(),
+        "floors": _floors_text(rules, models),
         "volume": f"{int(first['monthly_images']):,} images a month" if len(projected) else "",
         "category mix": (first.get("mix", "") if len(projected) else "")
         + (" (as given)" if mix_given else " (this folder's own mix)"),
@@ -334,7 +347,8 @@ def assumptions(
         "legibility": _legibility_text(results),
         "fidelity": "seen SSIM (luma, Wang et al. 2004) against the original at up to "
         f"{reference:.0f} px on the longest side, relative to the model's ceiling; its floor "
-        f"({rules.min_fidelity:g}) is a choice, not a published threshold: page 04 shows the "
+        f"({', '.join(f'{f:g}' for f in fidelity_floors)}) is a choice, not a published "
+        "threshold: page 04 shows the "
         "dollars of photos and graphics against it",
         "per image": "each image at its own cheapest setting that keeps its floor (the "
         "category rule applied to it alone); an image whose text no setting keeps legible goes "
@@ -347,6 +361,16 @@ def assumptions(
         "size picked at another floor was measured at the near-lossless encoding alone",
     }
     return pd.DataFrame({"assumption": list(rows), "value": list(rows.values())})
+
+
+def _floors_text(rules: Rules, models: list[str]) -> str:
+    """The floors, once when every model keeps the same ones, else per model."""
+    if isinstance(rules, DecisionRules):
+        return rules.describe()
+    each = {model: rules_for(rules, model) for model in models}
+    if len(set(each.values())) == 1:
+        return next(iter(each.values())).describe()
+    return "; ".join(f"{model}: {kept.describe()}" for model, kept in each.items())
 
 
 def _legibility_text(results: pd.DataFrame) -> str:

@@ -31,12 +31,17 @@ Per image (adaptive, as per-title video encoding chooses per title): the same ru
 each image alone gives it its own cheapest setting (`adaptive_picks`); each category row says
 what that costs (`adaptive_tokens_mean`, `adaptive_cost_usd_per_1k`) and how the images split
 between settings (`adaptive_settings`).
+
+Rules can differ per model (a mapping of model to `DecisionRules`): a calibration against a
+model (`toolkit.calibration`) sets that model's text floor, and each row says which floor it
+kept and where it comes from (`text_floor`, `text_floor_source`).
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -78,6 +83,8 @@ COLUMNS = [
     "seed_cost_usd_per_1k",
     "saving_pct",
     "ocr_relative_min",
+    "text_floor",
+    "text_floor_source",
     "fidelity_relative_min",
     "seen_ssim_min",
     "binding",
@@ -123,6 +130,7 @@ class DecisionRules:
     min_legibility: float = 0.95  # share of the original's confident words still read
     min_fidelity: float = 0.95  # share of the model's ceiling seen SSIM kept
     text_categories: tuple[str, ...] = TEXT_CATEGORIES
+    floor_source: str = ""  # where min_legibility comes from ("": as set, not calibrated)
 
     def __post_init__(self) -> None:
         for name in ("min_legibility", "min_fidelity"):
@@ -131,12 +139,29 @@ class DecisionRules:
                 raise SettingsError(f"{name} must be in (0, 1], not {value!r}")
         object.__setattr__(self, "text_categories", tuple(self.text_categories))
 
+    @property
+    def text_floor_source(self) -> str:
+        return self.floor_source or "as set, not calibrated against a model"
+
     def describe(self) -> str:
         return (
             f"text kept legible: word recall >= {self.min_legibility:g} of the full-resolution "
-            f"original ({', '.join(self.text_categories)}, and any image with text); others: "
-            f"seen SSIM >= {self.min_fidelity:g} of what the model keeps of the original"
+            f"original ({', '.join(self.text_categories)}, and any image with text; text floor "
+            f"{self.text_floor_source}); others: seen SSIM >= {self.min_fidelity:g} of what the "
+            "model keeps of the original"
         )
+
+
+Rules = DecisionRules | Mapping[str, DecisionRules]  # one for every model, or one per model
+
+
+def rules_for(rules: Rules | None, model: str) -> DecisionRules:
+    """The rules `model` is judged by (`SettingsError` when a mapping has none for it)."""
+    if rules is None or isinstance(rules, DecisionRules):
+        return rules or DecisionRules()
+    if model not in rules:
+        raise SettingsError(f"no decision rules for model {model!r}; rules are for {list(rules)}")
+    return rules[model]
 
 
 SUMMARY = [  # the columns a reader scans first (`toolkit recommend` without --json)
@@ -152,6 +177,7 @@ SUMMARY = [  # the columns a reader scans first (`toolkit recommend` without --j
     "seed_cost_usd_per_1k",
     "saving_pct",
     "ocr_relative_min",
+    "text_floor",
     "seen_ssim_min",
     "binding",
     "crops_setting",
@@ -424,6 +450,8 @@ def _recommend_one(
         "tier": tier,
         "crops_images": 0,
         **_adaptive(_image_picks(judged, model, rules, tier, prices)),
+        "text_floor": rules.min_legibility,
+        "text_floor_source": rules.text_floor_source,
     }
     cropped = _beyond_any_setting(judged, rules)
     served = judged[~judged["path"].isin(cropped)]
@@ -487,20 +515,20 @@ def _score(group: pd.DataFrame) -> tuple:
 
 def recommend(
     df: pd.DataFrame,
-    rules: DecisionRules | None = None,
+    rules: Rules | None = None,
     models: list[str] | None = None,
     prices: str | None = None,
 ) -> pd.DataFrame:
     """One row per (model, category): the cheapest settings that keep `rules` on every image.
 
-    `df` is a sweep's rows (`run_sweep`, or its CSV read back). Columns: `COLUMNS`; dollars
-    are per 1,000 images at the sweep's tier and `prices` (pass the sweep's own price file if
-    it had one); the seed recipe (800 px, JPEG 85, `high`) is priced on the same images.
-    Raises `SettingsError` when a category's rule needs a metric the results lack.
+    `df` is a sweep's rows (`run_sweep`, or its CSV read back). `rules`: one `DecisionRules`
+    for every model, or a mapping of model to its own (`toolkit.calibrated_rules`). Columns:
+    `COLUMNS`; dollars are per 1,000 images at the sweep's tier and `prices` (pass the sweep's
+    own price file if it had one); the seed recipe (800 px, JPEG 85, `high`) is priced on the
+    same images. Raises `SettingsError` when a category's rule needs a metric the results lack.
     """
-    rules = rules or DecisionRules()
     picks = [
-        _recommend_one(rows, model, category, rules, prices)
+        _recommend_one(rows, model, category, rules_for(rules, model), prices)
         for model, category, rows in _categories(df, models)
     ]
     return pd.DataFrame(picks, columns=COLUMNS)
@@ -508,7 +536,7 @@ def recommend(
 
 def adaptive_picks(
     df: pd.DataFrame,
-    rules: DecisionRules | None = None,
+    rules: Rules | None = None,
     models: list[str] | None = None,
     prices: str | None = None,
 ) -> pd.DataFrame:
@@ -520,14 +548,14 @@ def adaptive_picks(
     crops of 1000x768 px, jpeg 85, detail high"), `tokens` and `cost_usd` are per image.
     `recommend`'s `adaptive_*` columns sum these up per category.
     """
-    rules = rules or DecisionRules()
     frames = []
     for model, category, rows in _categories(df, models):
         rows = rows[rows["source_width"].notna()]
         if len(rows):
-            _check_metrics(rows, category, rules)
+            own = rules_for(rules, model)
+            _check_metrics(rows, category, own)
             tier = _rule_set_and_tier(rows)[1]
-            frames.append(_image_picks(_judged(rows, rules), model, rules, tier, prices))
+            frames.append(_image_picks(_judged(rows, own), model, own, tier, prices))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=IMAGE_COLUMNS)
 
 
@@ -567,7 +595,7 @@ def search_settings(
     grid: SweepGrid,
     formats: tuple[str, ...],
     qualities: tuple[int, ...],
-    rules: DecisionRules | None = None,
+    rules: Rules | None = None,
     **sweep_options,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Recommend in two rounds instead of sweeping the whole grid: every max side x detail
@@ -580,7 +608,6 @@ def search_settings(
     all). Returns the rows of both rounds and `recommend` over them. `sweep_options` go to
     `run_sweep` (executor, cache, progress, category); one progress bar serves both rounds.
     """
-    rules = rules or DecisionRules()
     images = list(iter_image_files([images] if isinstance(images, str | os.PathLike) else images))
     owned = "executor" not in sweep_options
     if owned:

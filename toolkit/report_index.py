@@ -14,6 +14,7 @@ import pandas as pd
 
 FEW_IMAGES_NOTE = "* fewer than 3 images: read the row as an example, not a measurement"
 LIVE_CHECK = "05-live-check"
+CALIBRATION_FILE = "calibration.json"  # in tables/: what 08-calibration found
 
 
 def _number(value: float) -> str:
@@ -177,6 +178,31 @@ def _headline(out: Path) -> str:
     return "\n".join(parts)
 
 
+def _calibration(out: Path) -> str:
+    """The reader's calibration against a model in this report: none, emulated (a
+    demonstration), or live with its date; each model's threshold and what it rests on."""
+    from toolkit.calibration import read_calibrations, status_text, threshold_text
+    from toolkit.errors import SettingsError
+
+    path = out / "tables" / CALIBRATION_FILE
+    try:
+        made = read_calibrations(path) if path.exists() else []
+    except SettingsError as exc:
+        return f"<p class='note'><b>Reader calibration: unreadable</b> ({_e(exc)})</p>"
+    status = status_text(made)
+    if status == "none":
+        detail = "no model transcribed this report's views; the text floors are as set"
+    elif status == "emulated":
+        detail = (
+            "the emulator transcribed with a reader, not a model: the page shows the loop, "
+            "not a model's reading"
+        )
+    else:
+        detail = "a model transcribed this report's views"
+    lines = "".join(f"<br>{_e(threshold_text(c))}" for c in made)
+    return f"<p class='note'><b>Reader calibration: {_e(status)}</b> ({detail}){lines}</p>"
+
+
 def _live_note(run: Mapping) -> str:
     if run["name"] != LIVE_CHECK:
         return ""
@@ -252,6 +278,7 @@ def render_index(manifest: Mapping, out: Path) -> str:
         rules=html.escape(", ".join(manifest["rule_sets"]) or "none recorded"),
         summary_class="ok" if ok == len(runs) else "failed",
         summary=f"{ok} of {len(runs)} notebooks ran",
+        calibration=_calibration(out),
         headline=_headline(out),
         sections="\n".join(_notebook_section(r) for r in runs),
     )
@@ -300,6 +327,7 @@ commit {commit} · toolkit {version} · rule sets: {rules} ·
 <a href="manifest.json">manifest.json</a></p>
 <p class="{summary_class}">{summary}</p>
 <h2>Findings</h2>
+{calibration}
 {headline}
 <h2>Notebooks</h2>
 {sections}

@@ -24,7 +24,7 @@ from dataclasses import replace
 import pandas as pd
 
 from toolkit.projection import monthly_projection
-from toolkit.recommend import DecisionRules, adaptive_picks, recommend
+from toolkit.recommend import DecisionRules, Rules, adaptive_picks, recommend, rules_for
 
 TEXT_FLOORS = (0.90, 0.95, 0.98)
 FIDELITY_FLOORS = tuple(round(0.85 + 0.01 * step, 2) for step in range(15))  # 0.85 ... 0.99
@@ -53,7 +53,7 @@ CURVE_COLUMNS = [
 
 
 def worst_images(
-    results: pd.DataFrame, rules: DecisionRules | None = None, prices: str | None = None
+    results: pd.DataFrame, rules: Rules | None = None, prices: str | None = None
 ) -> pd.DataFrame:
     """Per (model, category) of two images or more: the image whose own cheapest setting that
     keeps its floor costs the most (`adaptive_picks` columns)."""
@@ -72,7 +72,7 @@ def worst_images(
 def sensitivity(
     results: pd.DataFrame,
     monthly_images: int,
-    rules: DecisionRules | None = None,
+    rules: Rules | None = None,
     *,
     floors: Sequence[float] = TEXT_FLOORS,
     mix: Mapping[str, float] | None = None,
@@ -82,24 +82,23 @@ def sensitivity(
     re-recommended at each text floor in `floors` (and `rules`' own), then at `rules` without
     each category's worst image (`worst_images`, named in `left_out`; no such row for a model
     whose categories hold one image each). One row per (model, case), `COLUMNS`; every case
-    keeps the folder's own mix (of all its images) unless `mix` is given."""
-    rules = rules or DecisionRules()
+    keeps the folder's own mix (of all its images) unless `mix` is given. `rules` may differ
+    per model (`toolkit.recommend.Rules`)."""
     shares = mix or _folder_mix(results)
     cases = []
-    for floor in sorted({*floors, rules.min_legibility}):
-        floored = replace(rules, min_legibility=floor)
-        projected = _projected(results, floored, monthly_images, shares, prices)
-        cases.append(projected.assign(case=f"text floor {floor:.2f}", left_out=""))
-    worst = worst_images(results, rules, prices)
-    for model, left in worst.groupby("model", sort=False):
-        kept = results[(results["model"] == model) & ~results["path"].isin(left["path"])]
-        named = "; ".join(f"{r.category}: {r.image}" for r in left.itertuples())
-        projected = _projected(kept, rules, monthly_images, shares, prices)
-        cases.append(projected.assign(case=WITHOUT_WORST, left_out=named))
-    table = pd.concat(cases, ignore_index=True)
-    order = {model: i for i, model in enumerate(dict.fromkeys(results["model"].dropna()))}
-    table = table.sort_values("model", key=lambda m: m.map(order), kind="stable")
-    return table.reset_index(drop=True)[COLUMNS]
+    for model in dict.fromkeys(results["model"].dropna()):
+        rows, own = results[results["model"] == model], rules_for(rules, model)
+        for floor in sorted({*floors, own.min_legibility}):
+            floored = replace(own, min_legibility=floor)
+            projected = _projected(rows, floored, monthly_images, shares, prices)
+            cases.append(projected.assign(case=f"text floor {floor:.2f}", left_out=""))
+        left = worst_images(rows, own, prices)
+        if len(left):
+            kept = rows[~rows["path"].isin(left["path"])]
+            named = "; ".join(f"{r.category}: {r.image}" for r in left.itertuples())
+            projected = _projected(kept, own, monthly_images, shares, prices)
+            cases.append(projected.assign(case=WITHOUT_WORST, left_out=named))
+    return pd.concat(cases, ignore_index=True)[COLUMNS]
 
 
 def _projected(results, rules: DecisionRules, monthly_images: int, mix, prices) -> pd.DataFrame:
@@ -116,7 +115,7 @@ def _folder_mix(results: pd.DataFrame) -> dict[str, float]:
 
 def fidelity_curve(
     results: pd.DataFrame,
-    rules: DecisionRules | None = None,
+    rules: Rules | None = None,
     *,
     floors: Sequence[float] = FIDELITY_FLOORS,
     prices: str | None = None,
@@ -124,14 +123,18 @@ def fidelity_curve(
     """Dollars per 1,000 images of each category not judged by legibility (photos, graphics)
     when recommended at each fidelity floor in `floors` (`CURVE_COLUMNS`, one row per model,
     category and floor): what choosing `min_fidelity` costs."""
-    rules = rules or DecisionRules()
-    others = results[~results["category"].isin(rules.text_categories)]
-    if others.empty:
+    frames = []
+    for model in dict.fromkeys(results["model"].dropna()):
+        own = rules_for(rules, model)
+        rows = results[results["model"] == model]
+        rows = rows[~rows["category"].isin(own.text_categories)]
+        frames += [
+            recommend(rows, replace(own, min_fidelity=floor), prices=prices).assign(
+                min_fidelity=floor
+            )
+            for floor in floors
+            if len(rows)
+        ]
+    if not frames:
         return pd.DataFrame(columns=CURVE_COLUMNS)
-    frames = [
-        recommend(others, replace(rules, min_fidelity=floor), prices=prices).assign(
-            min_fidelity=floor
-        )
-        for floor in floors
-    ]
     return pd.concat(frames, ignore_index=True)[CURVE_COLUMNS]

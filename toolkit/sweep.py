@@ -861,6 +861,15 @@ class _Readings:
                 self._kept.popitem(last=False)
 
 
+def original_readings(
+    digest: str, grid: SweepGrid, cache: str | os.PathLike | None = None
+) -> dict[str, Reading]:
+    """Per reader of `grid`, its reading of the original with this SHA-256 as a sweep with
+    `grid` made it (kept in this process, or in `cache`); a reader missing has none yet."""
+    known = _Readings(grid, cache).get(digest)
+    return {name: Reading.from_dict(reading) for name, reading in known.items()}
+
+
 def _content_sha256(entry: Mapping[str, object]) -> str:
     content = {key: entry[key] for key in ("settings", "source", "encodes")}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -258,6 +258,12 @@ def add_workers_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def default_cache_dir() -> Path:
+    """The sweep cache `sweep` and `calibrate` share: $XDG_CACHE_HOME/toolkit/sweep."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "toolkit" / "sweep"
+
+
 def _os_error(code: int, path: Path) -> OSError:
     return OSError(code, os.strerror(code), str(path))
 

@@ -4,7 +4,9 @@ Prints one JSON line with `base_url`; point a client at it (`OPENAI_BASE_URL`, a
 `--faults "429=0.2,500=0.1,drop=0.05,hang=0.02,slow=0.1,retry_after_s=1,seed=1"` injects
 faults (see `toolkit.emulator.FaultPlan`). The server never downloads: an http(s) image URL
 is billed as `--url-image-size` (or a request's `X-Emulator-Image-Size` header) unless
-`--offline-urls refuse`.
+`--offline-urls refuse`. `--transcribe-with READER` answers requests whose only text is the
+toolkit's transcription prompt (`toolkit calibrate`) with what READER reads in the view the
+provider keeps, marked as emulated (see `toolkit.emulator`).
 """
 
 import argparse
@@ -14,6 +16,7 @@ from toolkit.cli.args import positive_int
 from toolkit.cli.output import print_json_lines
 from toolkit.emulator import OFFLINE_URLS, Emulator, FaultPlan, ServerSettings, parse_size
 from toolkit.errors import SettingsError
+from toolkit.readers import READERS
 
 DEFAULTS = ServerSettings()
 
@@ -62,6 +65,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULTS.bandwidth_mbit,
         help="emulate a link of M Mbit/s for request and response bodies (none: unpaced)",
     )
+    parser.add_argument(
+        "--transcribe-with",
+        choices=sorted(READERS),
+        help="answer transcription requests with this reader's reading of the view the "
+        "provider keeps, marked as emulated (none: they get the JSON description)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             max_image_pixels=args.max_image_pixels,
             read_timeout_s=args.read_timeout,
             bandwidth_mbit=args.bandwidth_mbit,
+            transcribe_with=args.transcribe_with,
         )
         emulator = Emulator(args.port, faults=FaultPlan.parse(args.faults), settings=settings)
     except (SettingsError, ValueError, OverflowError, OSError) as exc:  # Overflow: bad port

@@ -8,11 +8,15 @@ the price of sending each image as crops the model keeps whole.
 RESULTS.csv is what `toolkit sweep` wrote (run it with --ocr for text categories). Legibility
 is judged as the sweep's reader read it; `--reader` judges it by another reader the sweep ran
 (`toolkit sweep --ocr --reader tesseract,neural` runs both), or by both combined as
-`--combine` says. One JSON object per (model, category) with --json, a table without (rows
-marked * rest on fewer than 3 images).
+`--combine` says. `--calibration FILE` (what `toolkit calibrate -o` wrote) sets each
+calibrated model's text floor to the reader's threshold found against that model; each row's
+`text_floor` and `text_floor_source` say which floor it kept and where it comes from. One
+JSON object per (model, category) with --json, a table without (rows marked * rest on fewer
+than 3 images).
 """
 
 import argparse
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +39,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", nargs="+", help="models to recommend for (default: all)")
     add_rules_arguments(parser)
     add_reader_arguments(parser, None)
+    parser.add_argument(
+        "--calibration",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="calibration files (toolkit calibrate -o): their models' text floors",
+    )
     add_json_argument(parser, "model and category")
 
 
@@ -54,6 +65,27 @@ def run(args: argparse.Namespace) -> int:
     results = read_results(args.results)
     if args.reader:
         results = with_readers(results, args.reader, args.combine or "looser")
-    frame = recommend(results, rules_from(args), args.models, args.prices)
+    rules = rules_from(args)
+    if args.calibration:
+        rules = _calibrated(results, rules, args)
+    frame = recommend(results, rules, args.models, args.prices)
     print_recommendations(frame, args.json)
     return 0
+
+
+def _calibrated(results: pd.DataFrame, rules, args: argparse.Namespace) -> dict:
+    """Per model, `rules` with the calibrated text floors; each calibrated one said on stderr."""
+    from toolkit.calibration import calibrated_rules, load_calibrations, results_reader
+
+    calibrations = load_calibrations(args.calibration)
+    models = args.models or list(dict.fromkeys(results["model"].dropna()))
+    by_model = calibrated_rules(calibrations, rules, models, results_reader(results))
+    for model in models:
+        if model in calibrations:
+            floor = by_model[model]
+            print(
+                f"toolkit recommend: {model}: text floor {floor.min_legibility:.2f} "
+                f"{floor.text_floor_source}",
+                file=sys.stderr,
+            )
+    return by_model

@@ -14,7 +14,6 @@ is missing. Prints a summary (a JSON object with `--json`); exits 1 if any row h
 import argparse
 import dataclasses
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from toolkit.cli.args import (
     add_rules_arguments,
     add_workers_argument,
     check_output,
+    default_cache_dir,
     from_args,
     positive_int,
     rules_from,
@@ -51,11 +51,6 @@ PROJECTION = (
     "adaptive_monthly_usd",
     "saving_pct",
 )
-
-
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "toolkit" / "sweep"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
