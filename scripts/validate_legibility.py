@@ -191,10 +191,29 @@ def encoder_pairs(views: list[dict], out: Path) -> dict:
     }
 
 
-def crop_views(original: Image.Image, pick: dict) -> list[Image.Image]:
-    """The crops `toolkit recommend` says it sends (its JSON names the grid and crop size)."""
-    columns, rows = int(pick["crops_columns"]), int(pick["crops_rows"])
-    width, height = int(pick["crops_width"]), int(pick["crops_height"])
+CROPS = re.compile(
+    r"(?P<name>[^;]+?): (?:(?P<columns>\d+)x(?P<rows>\d+) crops of|the whole image at) "
+    r"(?P<width>\d+)x(?P<height>\d+) px"
+)
+
+
+def crop_grids(pick: dict) -> dict[str, tuple[int, int, int, int]]:
+    """Per cropped image, (columns, rows, crop width, crop height) from the pick's
+    `crops_setting` ("code.png: 2x3 crops of 1296x502 px, jpeg 85, detail high; ...")."""
+    return {
+        m["name"].strip(): (
+            int(m["columns"] or 1),
+            int(m["rows"] or 1),
+            int(m["width"]),
+            int(m["height"]),
+        )
+        for m in CROPS.finditer(str(pick.get("crops_setting") or ""))
+    }
+
+
+def crop_views(original: Image.Image, grid: tuple[int, int, int, int]) -> list[Image.Image]:
+    """The crops `toolkit recommend` says it sends: evenly spread, row by row."""
+    columns, rows, width, height = grid
     lefts = spread(original.width, width, columns)
     tops = spread(original.height, height, rows)
     return [
@@ -213,18 +232,18 @@ def recommendations(rows: list[dict], picks: list[dict], out: Path) -> dict:
     result = []
     for pick in picks:
         paths = sorted({r["path"] for r in rows if r["category"] == pick["category"]})
-        cropped = set(str(pick.get("cropped_images") or "").split("; "))
+        grids = crop_grids(pick)
         for path in paths:
             original = load(Path(path))
             truth = page_reading(original)[0]
             if not sum(truth.values()):
                 continue
             name = Path(path).name
-            if name in cropped and pick.get("crops_columns"):
+            if name in grids:
                 read = Counter()
-                for crop in crop_views(original, pick):
+                for crop in crop_views(original, grids[name]):
                     read += page_reading(crop)[1]
-                setting = f"{pick['crops_columns']}x{pick['crops_rows']} crops"
+                setting = f"{grids[name][0]}x{grids[name][1]} crops"
             elif pick["max_side"] is not None:
                 row = next(
                     r
