@@ -12,14 +12,17 @@ seen, with code that shares nothing with the toolkit's.
    encoded, decoded, shrunk to the kept size and brought back to the original's size) and
    read as whole pages; a view's `page_recall` is the share of the words the original's
    whole-page reading holds with confidence >= 80 (at least 2 letters or digits) that the
-   view's reading still holds, as a multiset. A whole page is read twice, with Tesseract's
-   automatic layout and as sparse text (page segmentation modes 3 and 11, adaptive Sauvola
-   thresholding), and a word counts as read when either reading holds it: one layout that
-   loses a block of a blurred page, or the tick labels of a chart, does not decide.
+   view's reading still holds, as a multiset. A whole page is read three ways (Tesseract's
+   automatic layout with its global and with its adaptive threshold, and as sparse text:
+   `PAGE_READS`), and a word counts as read when any reading holds it: one page layout that
+   loses a block of a blurred page, grey text a global threshold drops, or the tick labels of
+   a chart, does not decide.
 
 Reports (and writes as CSV/JSON in --out):
 - **agreement**: the share of views whose toolkit `seen_word_recall` is within +-0.05 of the
-  whole-page `page_recall` (target: >= 95 %), by category, and the views outside it;
+  whole-page `page_recall` (target: >= 95 %), by category, and the views outside it; and the
+  same share among the views whose three page readings agree with each other within 0.05
+  (`page_reads_spread`): where they do not, the whole-page reference is itself uncertain;
 - **encoders**: at the same kept size, WebP 70 against JPEG 85: every pair's difference, for
   the toolkit (target: within +-0.10 on every pair) and for the whole-page reading;
 - **recommendations**: each model's recommended setting read whole-page on every held-out image
@@ -47,19 +50,22 @@ FLOOR = 0.95
 AGREEMENT, AGREEING_SHARE, PAIR_LIMIT = 0.05, 0.95, 0.10
 SIDES = ("512", "768", "1024", "1536", "2048")
 MODELS = ("gpt-4o", "gpt-4.1-mini", "gpt-5.4-mini")
-PAGE_MODES = (3, 11)  # automatic layout; sparse text (charts, scattered UI labels)
+# (page segmentation mode, thresholding): automatic layout with Otsu's global threshold and
+# with Sauvola's adaptive one, and sparse text (charts, scattered UI labels) with Sauvola's
+PAGE_READS = ((3, 0), (3, 2), (11, 2))
 
 
 def run(*cmd: object) -> str:
     return subprocess.run([str(c) for c in cmd], check=True, capture_output=True, text=True).stdout
 
 
-def tesseract_words(image: Image.Image, psm: int) -> list[tuple[str, float]]:
+def tesseract_words(image: Image.Image, psm: int, threshold: int) -> list[tuple[str, float]]:
     """(word, confidence) of every word the `tesseract` command reads in `image`."""
     png = io.BytesIO()
     image.save(png, format="PNG", dpi=(300, 300))
+    options = ["--psm", str(psm), "-c", f"thresholding_method={threshold}"]
     done = subprocess.run(
-        ["tesseract", "stdin", "stdout", "--psm", str(psm), "-c", "thresholding_method=2", "tsv"],
+        ["tesseract", "stdin", "stdout", *options, "tsv"],
         input=png.getvalue(),
         capture_output=True,
         check=True,
@@ -75,16 +81,24 @@ def clean(word: str) -> str:
     return re.sub(r"[\W_]+", "", word.lower())
 
 
-def page_reading(image: Image.Image) -> tuple[Counter, Counter]:
-    """A whole-page reading in every mode: (the words read with confidence, every word read),
-    each the most copies any one mode read."""
-    confident, every = Counter(), Counter()
-    for psm in PAGE_MODES:
-        words = tesseract_words(image, psm)
-        confident |= Counter(
+def page_readings(image: Image.Image) -> list[tuple[Counter, Counter]]:
+    """Each whole-page reading (`PAGE_READS`): the words read with confidence, every word."""
+    readings = []
+    for psm, threshold in PAGE_READS:
+        words = tesseract_words(image, psm, threshold)
+        confident = Counter(
             w for w in (clean(t) for t, c in words if c >= MIN_CONFIDENCE) if len(w) > 1
         )
-        every |= Counter(clean(t) for t, _ in words)
+        readings.append((confident, Counter(clean(t) for t, _ in words)))
+    return readings
+
+
+def page_reading(image: Image.Image) -> tuple[Counter, Counter]:
+    """The whole-page readings as one: each word as many times as the most any one read."""
+    confident, every = Counter(), Counter()
+    for one in page_readings(image):
+        confident |= one[0]
+        every |= one[1]
     return confident, every
 
 
@@ -127,15 +141,19 @@ def measured_views(rows: list[dict]) -> dict[tuple, dict]:
 
 def agreement(rows: list[dict], out: Path) -> tuple[list[dict], dict]:
     """Every view with text read whole-page beside the toolkit's value."""
-    originals: dict[str, tuple[Image.Image, Counter]] = {}
+    originals: dict[str, tuple[Image.Image, list]] = {}
     result = []
     for (path, fmt, quality, kept), r in sorted(measured_views(rows).items()):
         if path not in originals:
             image = load(Path(path))
-            originals[path] = (image, page_reading(image)[0])
-        image, truth = originals[path]
-        view = view_of(image, int(r["max_side"]), fmt, quality, kept)
-        page = page_recall(truth, page_reading(view)[1])
+            originals[path] = (image, page_readings(image))
+        image, truths = originals[path]
+        read = page_readings(view_of(image, int(r["max_side"]), fmt, quality, kept))
+        one_by_one = [page_recall(t[0], v[1]) for t, v in zip(truths, read, strict=True)]
+        truth, found = Counter(), Counter()
+        for t, v in zip(truths, read, strict=True):
+            truth, found = truth | t[0], found | v[1]
+        page = page_recall(truth, found)
         toolkit_value = float(r["seen_word_recall"])
         result.append(
             {
@@ -147,6 +165,7 @@ def agreement(rows: list[dict], out: Path) -> tuple[list[dict], dict]:
                 "toolkit": round(toolkit_value, 4),
                 "page": round(page, 4),
                 "difference": round(toolkit_value - page, 4),
+                "page_reads_spread": round(max(one_by_one) - min(one_by_one), 4),
             }
         )
         print(f"  {result[-1]}", flush=True)
@@ -161,6 +180,11 @@ def agreement(rows: list[dict], out: Path) -> tuple[list[dict], dict]:
         },
     }
     summary["share_within"] = summary["within"] / summary["views"] if result else math.nan
+    steady = [v for v in result if v["page_reads_spread"] <= AGREEMENT]
+    summary["views_whose_page_reads_agree"] = len(steady)
+    summary["within_where_page_reads_agree"] = sum(
+        abs(v["difference"]) <= AGREEMENT for v in steady
+    )
     return result, summary
 
 
