@@ -16,13 +16,17 @@ seen, with code that shares nothing with the toolkit's.
    automatic layout with its global and with its adaptive threshold, and as sparse text:
    `PAGE_READS`), and a word counts as read when any reading holds it: one page layout that
    loses a block of a blurred page, grey text a global threshold drops, or the tick labels of
-   a chart, does not decide.
+   a chart, does not decide. Each view is also read as lines (`lines_recall`): every line of
+   the original's whole-page reading holding a confident word, cut out tight from the
+   original and from the view, stacked with white between them and read as one block: the
+   same lines, none of the page layout.
 
 Reports (and writes as CSV/JSON in --out):
 - **agreement**: the share of views whose toolkit `seen_word_recall` is within +-0.05 of the
   whole-page `page_recall` (target: >= 95 %), by category, and the views outside it; and the
   same share among the views whose three page readings agree with each other within 0.05
   (`page_reads_spread`): where they do not, the whole-page reference is itself uncertain;
+  and the share within +-0.05 of the independent reading as lines;
 - **encoders**: at the same kept size, WebP 70 against JPEG 85: every pair's difference, for
   the toolkit (target: within +-0.10 on every pair) and for the whole-page reading;
 - **recommendations**: each model's recommended setting read whole-page on every held-out image
@@ -107,6 +111,71 @@ def page_recall(original: Counter, view: Counter) -> float:
     return sum(min(n, view[w]) for w, n in original.items()) / total if total else math.nan
 
 
+def line_boxes(original: Image.Image) -> list[tuple[int, int, int, int]]:
+    """The box of every text line of the original's whole-page reading (automatic layout,
+    global threshold) that holds a confident word of 2 letters or digits."""
+    png = io.BytesIO()
+    original.save(png, format="PNG", dpi=(300, 300))
+    done = subprocess.run(
+        ["tesseract", "stdin", "stdout", "--psm", "3", "tsv"],
+        input=png.getvalue(),
+        capture_output=True,
+        check=True,
+    )
+    table = io.StringIO(done.stdout.decode())
+    lines: dict[tuple, list] = {}
+    for r in csv.DictReader(table, delimiter="\t", quoting=csv.QUOTE_NONE):
+        if r["level"] == "5" and r["text"].strip():
+            left, top = int(r["left"]), int(r["top"])
+            box = (left, top, left + int(r["width"]), top + int(r["height"]))
+            confident = float(r["conf"]) >= MIN_CONFIDENCE and len(clean(r["text"])) > 1
+            key = (r["block_num"], r["par_num"], r["line_num"])
+            lines.setdefault(key, []).append((box, confident))
+    return [
+        (
+            min(b[0] for b, _ in words),
+            min(b[1] for b, _ in words),
+            max(b[2] for b, _ in words),
+            max(b[3] for b, _ in words),
+        )
+        for words in lines.values()
+        if any(confident for _, confident in words)
+    ]
+
+
+def lines_strip(image: Image.Image, boxes) -> Image.Image:
+    """Each line cut out tight (a quarter of its height around it, never more than half the
+    gap to a line above or below it), dark on light, stacked with a line's height of white
+    between them."""
+    grey, pieces = image.convert("L"), []
+    for left, top, right, bottom in boxes:
+        pad = max(2, (bottom - top) // 4)
+        beside = [b for b in boxes if b[0] < right and b[2] > left]
+        up = min([pad, *(max(1, (top - b[3]) // 2) for b in beside if b[3] <= top)])
+        down = min([pad, *(max(1, (b[1] - bottom) // 2) for b in beside if b[1] >= bottom)])
+        piece = grey.crop((max(0, left - pad), max(0, top - up), right + pad, bottom + down))
+        if sum(piece.getdata()) < 128 * piece.width * piece.height:
+            piece = ImageOps.invert(piece)
+        pieces.append(piece)
+    gap = max(8, max(p.height for p in pieces))
+    width = max(p.width for p in pieces) + 2 * gap
+    strip = Image.new("L", (width, sum(p.height + gap for p in pieces) + gap), 255)
+    y = gap
+    for piece in pieces:
+        strip.paste(piece, (gap, y))
+        y += piece.height + gap
+    return strip
+
+
+def lines_recall(original: Image.Image, view: Image.Image, boxes) -> float:
+    """The share of the confident words of the original's lines, read as one block of tight
+    lines, that the same lines of the view still read."""
+    read = tesseract_words(lines_strip(original, boxes), 6, 0)
+    truth = Counter(w for w in (clean(t) for t, c in read if c >= MIN_CONFIDENCE) if len(w) > 1)
+    found = Counter(clean(t) for t, _ in tesseract_words(lines_strip(view, boxes), 6, 0))
+    return page_recall(truth, found)
+
+
 def load(path: Path) -> Image.Image:
     """The original as the toolkit normalizes a plain RGB or grey PNG: upright, RGB or L."""
     image = ImageOps.exif_transpose(Image.open(path))
@@ -141,14 +210,15 @@ def measured_views(rows: list[dict]) -> dict[tuple, dict]:
 
 def agreement(rows: list[dict], out: Path) -> tuple[list[dict], dict]:
     """Every view with text read whole-page beside the toolkit's value."""
-    originals: dict[str, tuple[Image.Image, list]] = {}
+    originals: dict[str, tuple[Image.Image, list, list]] = {}
     result = []
     for (path, fmt, quality, kept), r in sorted(measured_views(rows).items()):
         if path not in originals:
             image = load(Path(path))
-            originals[path] = (image, page_readings(image))
-        image, truths = originals[path]
-        read = page_readings(view_of(image, int(r["max_side"]), fmt, quality, kept))
+            originals[path] = (image, page_readings(image), line_boxes(image))
+        image, truths, boxes = originals[path]
+        view = view_of(image, int(r["max_side"]), fmt, quality, kept)
+        read = page_readings(view)
         one_by_one = [page_recall(t[0], v[1]) for t, v in zip(truths, read, strict=True)]
         truth, found = Counter(), Counter()
         for t, v in zip(truths, read, strict=True):
@@ -166,6 +236,7 @@ def agreement(rows: list[dict], out: Path) -> tuple[list[dict], dict]:
                 "page": round(page, 4),
                 "difference": round(toolkit_value - page, 4),
                 "page_reads_spread": round(max(one_by_one) - min(one_by_one), 4),
+                "lines": round(lines_recall(image, view, boxes), 4) if boxes else math.nan,
             }
         )
         print(f"  {result[-1]}", flush=True)
@@ -180,6 +251,9 @@ def agreement(rows: list[dict], out: Path) -> tuple[list[dict], dict]:
         },
     }
     summary["share_within"] = summary["within"] / summary["views"] if result else math.nan
+    lined = [v for v in result if v["lines"] == v["lines"]]
+    summary["views_read_as_lines"] = len(lined)
+    summary["within_of_lines"] = sum(abs(v["toolkit"] - v["lines"]) <= AGREEMENT for v in lined)
     steady = [v for v in result if v["page_reads_spread"] <= AGREEMENT]
     summary["views_whose_page_reads_agree"] = len(steady)
     summary["within_where_page_reads_agree"] = sum(
