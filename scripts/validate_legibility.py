@@ -275,6 +275,7 @@ def encoder_pairs(views: list[dict], out: Path) -> dict:
                     "kept": kept,
                     "toolkit_difference": round(webp["toolkit"] - jpeg["toolkit"], 4),
                     "page_difference": round(webp["page"] - jpeg["page"], 4),
+                    "lines_difference": round(webp["lines"] - jpeg["lines"], 4),
                 }
             )
     write_csv(out / "pairs.csv", pairs)
@@ -286,6 +287,14 @@ def encoder_pairs(views: list[dict], out: Path) -> dict:
         "toolkit_within": sum(d <= PAIR_LIMIT for d in toolkit),
         "page_max_difference": max(page, default=math.nan),
         "page_within": sum(d <= PAIR_LIMIT for d in page),
+        "lines_max_difference": max(
+            (
+                abs(p["lines_difference"])
+                for p in pairs
+                if p["lines_difference"] == p["lines_difference"]
+            ),
+            default=math.nan,
+        ),
     }
 
 
