@@ -45,7 +45,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, ImageStat
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -154,7 +154,7 @@ def lines_strip(image: Image.Image, boxes) -> Image.Image:
         up = min([pad, *(max(1, (top - b[3]) // 2) for b in beside if b[3] <= top)])
         down = min([pad, *(max(1, (b[1] - bottom) // 2) for b in beside if b[1] >= bottom)])
         piece = grey.crop((max(0, left - pad), max(0, top - up), right + pad, bottom + down))
-        if sum(piece.getdata()) < 128 * piece.width * piece.height:
+        if ImageStat.Stat(piece).mean[0] < 128:
             piece = ImageOps.invert(piece)
         pieces.append(piece)
     gap = max(8, max(p.height for p in pieces))
