@@ -1,10 +1,11 @@
 """Output files that never destroy inputs and appear whole or not at all.
 
-`atomic_path` and `write_atomic` write a hidden temporary file beside the target, flush it to
-disk and rename it into place: a crash, a kill or a full disk leaves the old file or the new
-one, never a part of one (a leftover temporary is hidden, so folder walks skip it).
-`refuse_inputs` stops a run before any work when an output would replace an input or land in a
-folder read as input; `unique_targets` gives each of a run's outputs its own name.
+`atomic_path`, `write_atomic` and `AtomicFile` write a hidden temporary file beside the
+target, flush it to disk and rename it into place: a crash, a kill or a full disk leaves the
+old file or the new one, never a part of one (a leftover temporary is hidden, so folder walks
+skip it). `refuse_inputs` stops a run before any work when an output would replace an input
+or land in a folder read as input; `unique_targets` gives each of a run's outputs its own
+name.
 """
 
 import errno
@@ -43,11 +44,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     and renamed to `target`, or removed if the block raised. A failure to write is an
     `OutputError` naming `target` and the reason (`No space left on device`, ...)."""
     target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temp = _temporary(target)
-    except OSError as exc:
-        raise not_written(target, exc) from exc
+    temp = _start(target)
     try:
         yield temp
         _sync(temp)
@@ -57,6 +54,47 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         if isinstance(exc, OSError) and not isinstance(exc, OutputError):
             raise not_written(target, exc) from exc
         raise
+
+
+def _start(target: Path) -> Path:
+    """The temporary file `target` is written through (its folder made if needed)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return _temporary(target)
+    except OSError as exc:
+        raise not_written(target, exc) from exc
+
+
+class AtomicFile:
+    """A binary file written in several steps, whole or not at all: `write` to it, then
+    `commit()` (synced and renamed into place) or `discard()` (removed). A failure to write is
+    an `OutputError` naming the target (the temporary is removed)."""
+
+    def __init__(self, target: str | os.PathLike):
+        self.target = Path(target)
+        self.temp = _start(self.target)
+        self.handle = self.temp.open("wb")
+
+    def write(self, data: bytes) -> None:
+        try:
+            self.handle.write(data)
+        except OSError as exc:
+            self.discard()
+            raise not_written(self.target, exc) from exc
+
+    def commit(self) -> None:
+        try:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.replace(self.temp, self.target)
+        except OSError as exc:
+            self.discard()
+            raise not_written(self.target, exc) from exc
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.temp.unlink(missing_ok=True)
 
 
 def write_atomic(target: str | os.PathLike, data: bytes | str) -> None:
@@ -75,27 +113,27 @@ def _under(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def refuse_inputs(inputs: Iterable[object], writes: Callable[[Path], bool], out: Path) -> None:
+def refuse_inputs(
+    inputs: Iterable[object], writes: Callable[[Path], bool], folder: Path | None = None
+) -> None:
     """`OutputError` before any work when an output of the run would replace one of its input
-    files (`writes(resolved input)` is true) or `out`, the output folder, is an input folder or
-    inside one (its outputs would be read, and encoded again, by the next run). Inputs that are
-    not local paths (URLs) are skipped."""
-    destination = out.resolve()
+    files (`writes(resolved input)` is true) or, given the run's output `folder`, that folder
+    is an input folder or inside one (its outputs would be read, and encoded again, by the
+    next run). Inputs that are not local paths (URLs) are skipped."""
+    destination = folder.resolve() if folder is not None else None
     for given in inputs:
         if not isinstance(given, str | os.PathLike) or "://" in str(given):
             continue
         path = Path(given).resolve()
-        if path.is_dir() and _under(destination, path):
+        if destination is not None and path.is_dir() and _under(destination, path):
             raise OutputError(
                 errno.EEXIST,
-                f"is inside the input folder {given}: its outputs would be read as inputs "
+                f"is, or is inside, the input folder {given}: its outputs would be read as inputs "
                 "(and could replace them); choose a folder outside the inputs",
-                str(out),
+                str(folder),
             )
         if path.is_file() and writes(path):
-            raise OutputError(
-                errno.EEXIST, f"an output would replace this input (from {out})", str(given)
-            )
+            raise OutputError(errno.EEXIST, "an output of this run would replace it", str(given))
 
 
 def unique_targets(targets: Sequence[Path], sources: Sequence[Path]) -> list[Path]:

@@ -236,3 +236,16 @@ def image_parts(args: argparse.Namespace, failures: list[dict]) -> Iterator:
             yield ImagePart.from_encoded(encode_image(path, settings), args.detail)
         except ToolkitError as exc:
             failures.append(error_row(path, exc))
+
+
+def within_limits(parts: Iterator, spec, limits, failures: list[dict]) -> Iterator:
+    """The `parts` that can travel alone within `limits` (`toolkit.payload.fit_part`); an
+    image too large for any request becomes an error row in `failures` and the rest go on."""
+    from toolkit.errors import PayloadError
+    from toolkit.payload import fit_part
+
+    for part in parts:
+        try:
+            yield fit_part(part, spec, limits)
+        except PayloadError as exc:
+            failures.append(error_row(part.name, exc))

@@ -7,6 +7,7 @@ estimated image tokens and their cost at batch prices.
 
 import argparse
 import dataclasses
+import re
 from pathlib import Path
 
 from toolkit.cli.args import (
@@ -15,12 +16,15 @@ from toolkit.cli.args import (
     image_parts,
     positive_int,
     request_spec,
+    within_limits,
 )
 from toolkit.cli.output import print_rows
 from toolkit.errors import SettingsError
+from toolkit.outputs import refuse_inputs
 from toolkit.payload import OBSERVED_LIMITS, split_requests, write_batch_files
 
 COLUMNS = ("path", "lines", "bytes", "model", "estimated_image_tokens", "estimated_cost_usd")
+BATCH_NAME = re.compile(r"batch-[0-9]{4,}\.jsonl")  # what `write_batch_files` names its files
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _writes_batch(out: Path):
+    """Whether a (resolved) path is a file this run may write: `batch-NNNN.jsonl` in `out`."""
+    folder = out.resolve()
+    return lambda path: path.parent == folder and BATCH_NAME.fullmatch(path.name) is not None
+
+
 def run(args: argparse.Namespace) -> int:
     spec = request_spec(args, "batch")
     if args.images_per_request > OBSERVED_LIMITS.max_images:
@@ -42,9 +52,11 @@ def run(args: argparse.Namespace) -> int:
             f"{OBSERVED_LIMITS.max_images} images one request may carry"
         )
     check_output(args.out, folder=True)
+    refuse_inputs(args.images, _writes_batch(args.out))
     failures: list[dict] = []
     limits = dataclasses.replace(OBSERVED_LIMITS, max_images=args.images_per_request)
-    requests = split_requests(image_parts(args, failures), spec, limits=limits)
+    parts = within_limits(image_parts(args, failures), spec, limits, failures)
+    requests = split_requests(parts, spec, limits=limits)
     files = write_batch_files(requests, args.out)
     rows = [{**dataclasses.asdict(f), "path": str(f.path)} for f in files] + failures
     print_rows(rows, args.json, COLUMNS)

@@ -17,9 +17,9 @@ from toolkit.cli.args import (
     colour,
     from_args,
 )
-from toolkit.cli.output import error_row, print_json_lines, print_table
+from toolkit.cli.output import error_row, print_json_lines, print_table, printable
 from toolkit.dataurl import to_data_url
-from toolkit.errors import ImageRejectedError, ToolkitError
+from toolkit.errors import ImageRejectedError, ToolkitError, WorkerDiedError
 from toolkit.images import (
     BACKENDS,
     DEFAULT_SETTINGS,
@@ -28,6 +28,7 @@ from toolkit.images import (
     encode_image,
     iter_image_files,
 )
+from toolkit.outputs import refuse_inputs, unique_targets, write_atomic
 from toolkit.pricing import cost_or_none
 from toolkit.rulesets import check_detail
 from toolkit.runtime import map_in_order, tune_malloc
@@ -100,28 +101,37 @@ def token_fields(width: int, height: int, model: str, detail: str) -> dict:
     return {"tokens": tokens, "cost_usd": cost_or_none(tokens, model)}
 
 
-def _jobs(paths: list[str], out: Path | None) -> list[tuple[Path, Path | None]]:
-    """Each input file and, with --out, its output path (folder structure kept)."""
-    jobs = []
+def _jobs(paths: list[str], out: Path | None, suffix: str) -> list[tuple[Path, Path | None]]:
+    """Each input file and, with --out, its output path: the folder structure kept, names
+    that would clash made unique (`toolkit.outputs.unique_targets`). An output that would
+    replace an input, or an --out inside an input folder, is an `OutputError` (no work done)."""
+    sources, targets = [], []
     for arg in paths:
         root = Path(arg)
         for path in iter_image_files([root]):
-            relative = path.relative_to(root) if root.is_dir() else Path(path.name)
-            jobs.append((path, out / relative if out else None))
-    return jobs
+            sources.append(path)
+            targets.append(path.relative_to(root) if root.is_dir() else Path(path.name))
+    if out is None:
+        return [(path, None) for path in sources]
+    unique = unique_targets([(out / t).with_suffix(suffix) for t in targets], sources)
+    written = {target.resolve() for target in unique}
+    refuse_inputs(paths, written.__contains__, out)
+    return list(zip(sources, unique, strict=True))
 
 
 def _encode_job(
     job: tuple[Path, Path | None], settings: EncodeSettings, data_url: bool
 ) -> tuple[dict, str | None]:
-    """One image, in whichever process runs it: encoded, written to its --out path, and
-    reduced to its row and (with --data-url) its data URL, so that the encoded bytes do not
-    travel back to the parent."""
+    """One image, in whichever process runs it: encoded, written whole to its --out path (or
+    an `OutputError`), and reduced to its row and (with --data-url) its data URL, so that the
+    encoded bytes do not travel back to the parent."""
     path, target = job
     encoded = encode_image(path, settings)
+    row = encode_row(str(path), encoded)
     if target is not None:
-        _write(target.with_suffix(SUFFIXES[settings.format]), encoded.data)
-    return encode_row(str(path), encoded), to_data_url(encoded) if data_url else None
+        write_atomic(target, encoded.data)
+        row["output"] = str(target)
+    return row, to_data_url(encoded) if data_url else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         check_detail(args.model, args.detail)
     check_output(args.out, folder=True)
     tune_malloc()
-    jobs = _jobs(args.paths, args.out)
+    jobs = _jobs(args.paths, args.out, SUFFIXES[settings.format])
     rows = []
     failed = 0
     encode = functools.partial(_encode_job, settings=settings, data_url=args.data_url)
@@ -157,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
             rows.append(row)
     if not args.json and not args.data_url:
         columns = (*TABLE_COLUMNS, "tokens", "cost_usd") if args.model else TABLE_COLUMNS
+        columns = (*columns, "output") if args.out else columns
         print_table([*rows, _totals(rows)], columns, sys.stdout)
     return 1 if failed else 0
 
@@ -169,15 +180,11 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-
-
 def _print_plain(row: dict) -> None:
     """--data-url without --json: data URLs alone on stdout, failures on stderr."""
     if "error" in row:
-        print(f"{row['path']}: {row['error']['type']}: {row['error']['message']}", file=sys.stderr)
+        error = row["error"]
+        print(printable(f"{row['path']}: {error['type']}: {error['message']}"), file=sys.stderr)
     else:
         print(row["data_url"])
 
@@ -187,5 +194,7 @@ def _totals(rows: list[dict]) -> dict:
     total = {column: sum(row[column] for row in done) for column in TOTALLED}
     total["encode_ms"] = round(total["encode_ms"], 2)
     failed = len(rows) - len(done)
+    died = sum(row["error"]["type"] == WorkerDiedError.__name__ for row in rows if "error" in row)
     label = f"TOTAL {len(done)} encoded" + (f", {failed} failed" if failed else "")
+    label += f" ({died} when their worker died)" if died else ""
     return {"path": label, **total}

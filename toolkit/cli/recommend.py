@@ -13,13 +13,11 @@ object per (model, category) with --json, a table without (rows marked * rest on
 import argparse
 from pathlib import Path
 
-import pandas as pd
-
 from toolkit.cli.args import add_json_argument, add_rules_arguments, rules_from
 from toolkit.cli.output import print_recommendations
-from toolkit.errors import SettingsError
+from toolkit.pricing import load_prices
 from toolkit.recommend import recommend
-from toolkit.sweep import COLUMNS
+from toolkit.sweep_csv import read_sweep_csv
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,19 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_json_argument(parser, "model and category")
 
 
-def read_results(path: Path) -> pd.DataFrame:
-    """A sweep CSV, checked to be one."""
-    try:
-        frame = pd.read_csv(path)
-    except ValueError as exc:  # not CSV, or empty
-        raise SettingsError(f"{path}: not a CSV file: {exc}") from None
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise SettingsError(f"{path} is not a toolkit sweep CSV (missing {missing[:4]}...)")
-    return frame
-
-
 def run(args: argparse.Namespace) -> int:
-    frame = recommend(read_results(args.results), rules_from(args), args.models, args.prices)
+    load_prices(args.prices)  # a missing or malformed price file: exit 2, not empty columns
+    frame = recommend(read_sweep_csv(args.results), rules_from(args), args.models, args.prices)
     print_recommendations(frame, args.json)
     return 0
