@@ -269,19 +269,21 @@ class ProcessPool(Executor):
 
 
 def _settle(future: Future, outcome: object) -> None:
-    """Give the caller's `future` the pool future's outcome, an error, or (None) cancel it."""
-    if outcome is None:
+    """Give the caller's `future` the pool future's outcome or an error; None (or a pool
+    future cancelled) cancels it. Either way its waiters are told (`concurrent.futures.wait`
+    counts a cancelled future as done only once it is)."""
+    if outcome is None or (isinstance(outcome, Future) and outcome.cancelled()):
         future.cancel()
-    elif not future.set_running_or_notify_cancel():
-        return  # the caller cancelled it meanwhile
-    elif isinstance(outcome, BaseException):
+    if not future.set_running_or_notify_cancel():
+        return  # cancelled, by the caller or just now
+    if isinstance(outcome, BaseException):
         future.set_exception(outcome)
+        return
+    assert isinstance(outcome, Future)
+    if (error := outcome.exception()) is not None:
+        future.set_exception(error)
     else:
-        assert isinstance(outcome, Future)
-        if (error := outcome.exception()) is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(outcome.result())
+        future.set_result(outcome.result())
 
 
 def _start_method() -> str:
