@@ -18,6 +18,7 @@ from concurrent.futures import wait as futures_wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_any
 from typing import TypeVar
 
 from toolkit import libvips
@@ -32,6 +33,7 @@ _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 _ONE_GIB = 1 << 30
 _START = struct.Struct("<qq")  # (worker pid, task id): a worker starting a task
+DEATH_REPORT_S = 5.0  # how long a broken pool's dead worker may take to report its exit
 _starts: Connection | None = None  # in a pool worker: where it says so
 
 
@@ -225,11 +227,10 @@ class ProcessPool(Executor):
         if broken is not self._pool:
             return []  # already recovered from
         held = {}
-        for pid, process in (getattr(broken, "_processes", None) or {}).items():
-            if process.exitcode is not None:  # dead; the pool stops the others after this
-                self.deaths += 1
-                if pid in self._started:
-                    held[self._started.pop(pid)] = death_cause(process.exitcode)
+        for pid, exitcode in ({} if self._stopping else _dead(broken)).items():
+            self.deaths += 1
+            if pid in self._started:
+                held[self._started.pop(pid)] = death_cause(exitcode)
         lost = [t for t in self._tasks.values() if t.pool is broken]
         settle: list[tuple[_Task, object]] = []
         if not self._stopping:
@@ -266,6 +267,18 @@ class ProcessPool(Executor):
             self._stopping = True
         self._alive.close()
         self.shutdown(wait=True, cancel_futures=True)
+
+
+def _dead(broken: ProcessPoolExecutor) -> dict[int, int]:
+    """The workers of a pool that just broke that are dead, with their exit codes (the pool
+    stops the others after this). The pool notices a death when the worker's pipes close,
+    a moment before its exit status can be read: that status is waited for, briefly."""
+    processes = dict(getattr(broken, "_processes", None) or {})
+    ready = wait_any([process.sentinel for process in processes.values()], DEATH_REPORT_S)
+    for process in processes.values():
+        if process.sentinel in ready:
+            process.join(DEATH_REPORT_S)
+    return {pid: p.exitcode for pid, p in processes.items() if p.exitcode is not None}
 
 
 def _settle(future: Future, outcome: object) -> None:
