@@ -50,6 +50,6 @@ def _report(path: str | os.PathLike, values: pd.Series, bad: pd.Series, wanted: 
     """`SettingsError` naming the first value of `values` marked `bad`, if any."""
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
-        raise SettingsError(
-            f"{path}: line {row + 2}: {values.name} is {values.iloc[row]!r}, not {wanted}"
-        )
+        value = values.iloc[row]
+        value = value.item() if hasattr(value, "item") else value  # numpy's, as Python's
+        raise SettingsError(f"{path}: line {row + 2}: {values.name} is {value!r}, not {wanted}")
