@@ -165,7 +165,10 @@ def test_a_full_disk_during_encode_leaves_whole_files_only_and_names_the_rest(
 def test_a_write_the_disk_refuses_keeps_the_previous_file_and_is_an_error_row(
     tmp_path, capsys, monkeypatch
 ):
-    photos = [picture(tmp_path / "in" / f"{n}.png", COLOURS[c]) for n, c in zip("abc", COLOURS)]
+    photos = [
+        picture(tmp_path / "in" / f"{name}.png", colour)
+        for name, colour in zip("abc", COLOURS.values(), strict=True)
+    ]
     out = tmp_path / "enc"
     previous = picture(out / "b.jpg", (1, 2, 3)).read_bytes()  # from an earlier run
     write_bytes = pathlib.Path.write_bytes
