@@ -14,10 +14,9 @@ import yaml
 from toolkit.errors import SettingsError
 
 MAX_VALUES = 10_000  # values a document may stand for (the largest preset holds about 100)
-PLAIN_TAGS = {
-    f"tag:yaml.org,2002:{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null")
-}
-TEXT = "tag:yaml.org,2002:str"
+YAML_TAGS = "tag:yaml.org,2002:"
+PLAIN_TAGS = {YAML_TAGS + name for name in ("map", "seq", "str", "int", "float", "bool", "null")}
+TEXT = YAML_TAGS + "str"
 
 
 def _where(node: yaml.Node) -> str:
@@ -32,7 +31,8 @@ def _expanded(node: yaml.Node, seen: dict[int, int], open_: set[int]) -> int:
     if key in open_:
         raise SettingsError(f"a recursive alias ({_where(node)})")
     if node.tag not in PLAIN_TAGS:
-        raise SettingsError(f"{node.tag.rsplit(':', 1)[-1]} is not plain data ({_where(node)})")
+        tag = node.tag.removeprefix(YAML_TAGS)
+        raise SettingsError(f"{tag} is not plain data ({_where(node)})")
     open_.add(key)
     children: list[yaml.Node] = []
     if isinstance(node, yaml.SequenceNode):
