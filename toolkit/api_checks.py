@@ -40,7 +40,7 @@ PARAMS = {
 ROLES = ("system", "developer", "user", "assistant")
 FORMAT_TYPES = ("text", "json_object", "json_schema")  # response_format / text.format types
 URL_SCHEMES = ("http", "https")
-MAX_JSON_DEPTH = 32  # nesting of arrays and objects in a body (a vision request needs 6)
+MAX_JSON_DEPTH = 64  # nesting of arrays and objects (a vision request: 6; a 10-level schema: 26)
 _TYPE_NAMES: dict[type, str] = {str: "a string", list: "an array", dict: "an object"}
 T = typing.TypeVar("T")
 
