@@ -734,9 +734,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _delete_route(self, path: str):
         parts = path.split("/")[1:]
         if parts[:2] == ["v1", "files"] and len(parts) == 3:
-            if self.state.files.delete(self.owner, parts[2]):
-                return lambda: self._send(200, {"id": parts[2], "object": "file", "deleted": True})
+            return lambda: self._delete_file(parts[2])
         return None
+
+    def _delete_file(self, file_id: str) -> None:
+        """Delete one of the caller's files (another key's does not exist for it: a 404)."""
+        if not self.state.files.delete(self.owner, file_id):
+            raise ApiError(404, f"No such File object: {file_id}", param="id")
+        self._send(200, {"id": file_id, "object": "file", "deleted": True})
 
     def _upload(self, raw: bytes) -> None:
         form, upload = _multipart(self.headers.get("Content-Type", ""), raw)

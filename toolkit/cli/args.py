@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.cli.output import error_row
 from toolkit.errors import ToolkitError
@@ -17,6 +18,9 @@ from toolkit.images import DEFAULT_SETTINGS, EncodeSettings, encode_image, iter_
 from toolkit.pricing import TIERS
 from toolkit.rulesets import DEFAULT_DETAIL
 from toolkit.runtime import available_cpus
+
+if TYPE_CHECKING:
+    from toolkit.payload import ImagePart, RequestLimits, RequestSpec
 
 SUFFIXES = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}  # output format -> file suffix
 PATHS_HELP = (  # the rule `toolkit.images.iter_image_files` applies
@@ -238,7 +242,12 @@ def image_parts(args: argparse.Namespace, failures: list[dict]) -> Iterator:
             failures.append(error_row(path, exc))
 
 
-def within_limits(parts: Iterator, spec, limits, failures: list[dict]) -> Iterator:
+def within_limits(
+    parts: Iterator["ImagePart"],
+    spec: "RequestSpec",
+    limits: "RequestLimits",
+    failures: list[dict],
+) -> Iterator["ImagePart"]:
     """The `parts` that can travel alone within `limits` (`toolkit.payload.fit_part`); an
     image too large for any request becomes an error row in `failures` and the rest go on."""
     from toolkit.errors import PayloadError

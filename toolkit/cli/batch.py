@@ -8,6 +8,7 @@ estimated image tokens and their cost at batch prices.
 import argparse
 import dataclasses
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from toolkit.cli.args import (
@@ -38,7 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _writes_batch(out: Path):
+def _writes_batch(out: Path) -> Callable[[Path], bool]:
     """Whether a (resolved) path is a file this run may write: `batch-NNNN.jsonl` in `out`."""
     folder = out.resolve()
     return lambda path: path.parent == folder and BATCH_NAME.fullmatch(path.name) is not None

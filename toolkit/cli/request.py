@@ -8,6 +8,7 @@ and sent with `--send` (results appended to `--results`, resumable).
 import argparse
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from toolkit.cli.args import (
@@ -52,7 +53,7 @@ def _body_path(out: Path, index: int) -> Path:
     return out if index == 1 else out.with_name(f"{out.stem}-{index}{out.suffix}")
 
 
-def _writes_body(out: Path):
+def _writes_body(out: Path) -> Callable[[Path], bool]:
     """Whether a (resolved) path is one `-o out` writes: `out`, `out-2`, `out-3`, ..."""
     folder = out.resolve().parent
     name = re.compile(rf"{re.escape(out.stem)}(-[0-9]+)?{re.escape(out.suffix)}")
