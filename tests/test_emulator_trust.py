@@ -137,7 +137,7 @@ def test_json_as_deep_as_a_request_needs_is_accepted(emu):
         (["--faults", "429=abc"], "fault setting 429: not a number: 'abc'"),
         (["--faults", "429=nan"], "rate_429 must be a finite number >= 0, not nan"),
         (["--faults", "slow_s=inf"], "slow_s must be a finite number >= 0, not inf"),
-        (["--port", "70000"], "argument --port: a port is 0-65535, not 70000"),
+        (["--port", "70000"], "port must be 0-65535."),
     ],
 )
 def test_every_option_is_checked_before_the_server_starts(option, message):
