@@ -121,7 +121,7 @@ def test_json_is_parsed_as_strictly_as_the_api_does(emu, capsys, raw, why):
 def test_json_as_deep_as_a_request_needs_is_accepted(emu):
     body = chat_body(data_url(PNG), response_format={"type": "json_schema", "json_schema": {}})
     nested: dict = {"type": "string"}
-    for _ in range(20):  # twice the nesting the API allows a schema: 43 levels of JSON
+    for _ in range(20):  # twice the 10 levels the API allows a schema
         nested = {"type": "object", "properties": {"x": nested}}
     body["response_format"]["json_schema"] = {"name": "deep", "schema": nested}
     status, answer = post_json(emu.port, CHAT, body, KEY_HEADER)

@@ -120,9 +120,11 @@ def refuse_inputs(
     files (`writes(resolved input)` is true) or, given the run's output `folder`, that folder
     is an input folder or inside one (its outputs would be read, and encoded again, by the
     next run). Inputs that are not local paths (URLs) are skipped."""
+    from toolkit.sources import is_url  # (it loads Pillow: only when there are inputs)
+
     destination = folder.resolve() if folder is not None else None
     for given in inputs:
-        if not isinstance(given, str | os.PathLike) or "://" in str(given):
+        if not isinstance(given, str | os.PathLike) or is_url(given):
             continue
         path = Path(given).resolve()
         if destination is not None and path.is_dir() and _under(destination, path):

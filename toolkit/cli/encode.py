@@ -65,7 +65,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="auto: libvips decodes and resizes large JPEGs and PNGs when installed (faster); "
         "pillow: Pillow only, the reference",
     )
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write the encoded files here")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write the encoded files here (outside the inputs; folders mirrored, clashing "
+        "names made unique: each row's output says where)",
+    )
     parser.add_argument("--data-url", action="store_true", help="emit each image's data URL")
     add_json_argument(parser, "image")
     parser.add_argument("--model", help="add each image's tokens and cost_usd for this model")
