@@ -259,7 +259,7 @@ def run_mode(args: argparse.Namespace) -> dict:
     else:
         executor = default_executor(args.workers)
         frame = run_sweep(paths, grid, executor, progress=False)
-        pids = list(executor._processes)  # benchmark-only peek at the pool's workers
+        pids = executor.pids()
         workers = [status_mb(pid) for pid in pids]
         worker_cpus = [cpu_seconds(pid) for pid in pids]
         executor.shutdown()

@@ -1,5 +1,7 @@
 """Shared fixtures (helpers the tests import are in `helpers.py`)."""
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,3 +22,18 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A real full disk to be: a 1 MiB tmpfs mounted in tmp_path, as root only (skipped
+    otherwise, where tests inject `OSError(ENOSPC)` instead); unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    options = ["-t", "tmpfs", "-o", "size=1m,mode=0777", "tmpfs", str(mount)]
+    if subprocess.run(["mount", *options], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)

@@ -7,10 +7,12 @@ import http.client
 import io
 import json
 import os
+import signal
 import socket
 import struct
 import subprocess
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -161,6 +163,34 @@ def toolkit(*argv, **options) -> subprocess.CompletedProcess:
     )
 
 
+def start(*argv, **options) -> subprocess.Popen:
+    """`python -m toolkit ARGV...` started in its own session (as a terminal's job), text
+    output captured; see `interrupt`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "toolkit", *map(str, argv)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        **options,
+    )
+
+
+def interrupt(process: subprocess.Popen, signum: int = signal.SIGINT) -> tuple[str, str]:
+    """Ctrl-C as a terminal sends it (to the whole process group), or another signal; the
+    captured output."""
+    os.killpg(process.pid, signum)
+    return process.communicate(timeout=60)
+
+
+def wait_for(condition, timeout: float = 60) -> None:
+    """Poll `condition` until it holds (an assertion error after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
 def descendants(pid: int) -> set[int]:
     """Every process below `pid` (Linux /proc)."""
     found, todo = set(), [pid]
@@ -188,3 +218,13 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise LookupError("no VmHWM")
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """Fill the file system of `disk` until `leave` bytes (a whole number of pages) are free;
+    the filler file, to remove when room is wanted again."""
+    stats = os.statvfs(disk)
+    free = stats.f_bavail * stats.f_frsize
+    filler = disk / "filler"
+    filler.write_bytes(b"\0" * (free - leave))
+    return filler

@@ -10,6 +10,7 @@ which carries the OpenAI-shaped error body (`{"error": {"message", "type", "para
 messages are close to the API's, not verbatim.
 """
 
+import json
 import typing
 import warnings
 from collections.abc import Iterator
@@ -39,6 +40,7 @@ PARAMS = {
 ROLES = ("system", "developer", "user", "assistant")
 FORMAT_TYPES = ("text", "json_object", "json_schema")  # response_format / text.format types
 URL_SCHEMES = ("http", "https")
+MAX_JSON_DEPTH = 64  # nesting of arrays and objects (a vision request: 6; a 10-level schema: 26)
 _TYPE_NAMES: dict[type, str] = {str: "a string", list: "an array", dict: "an object"}
 T = typing.TypeVar("T")
 
@@ -57,6 +59,40 @@ class ApiError(Exception):
                 "code": code,
             }
         }
+
+
+def _not_json(detail: str = "") -> ApiError:
+    return ApiError(
+        400,
+        "We could not parse the JSON body of your request. The OpenAI API expects a "
+        f"JSON payload, but what was sent was not valid JSON{detail}.",
+    )
+
+
+def _constant(name: str) -> object:
+    raise _not_json(f" ({name} is not a JSON number)")
+
+
+def parse_json(raw: bytes) -> object:
+    """A request body parsed as strict JSON: `NaN` and `Infinity` are not numbers, and arrays
+    and objects nest at most `MAX_JSON_DEPTH` deep; else a 400 (never a server error)."""
+    try:
+        value = json.loads(raw, parse_constant=_constant)
+    except RecursionError:
+        raise _not_json(f" (nested deeper than {MAX_JSON_DEPTH})") from None
+    except (ValueError, UnicodeDecodeError):
+        raise _not_json() from None
+    containers = [value] if isinstance(value, list | dict) else []
+    for _ in range(MAX_JSON_DEPTH):  # one level of arrays and objects at a time
+        containers = [
+            item
+            for node in containers
+            for item in (node.values() if isinstance(node, dict) else node)
+            if isinstance(item, list | dict)
+        ]
+    if containers:
+        raise _not_json(f" (nested deeper than {MAX_JSON_DEPTH})")
+    return value
 
 
 def expect(value: object, kind: type[T], param: str) -> T:

@@ -2,7 +2,8 @@
 
 `send_requests` takes an iterable of `toolkit.payload.Request` and pulls from it lazily, so
 only `concurrency` bodies exist at once. Every request ends as one JSON line in the results
-file, written and flushed as it arrives:
+file, written whole and synced to disk as it arrives (`toolkit.results_file`: the file is
+locked for the run, and a full disk stops the run before it sends what it could not record):
 
 - `ok`: answered; usage, the `toolkit.tokens` estimate and their difference, text, JSON.
 - `error`: the API refused it for good (a 4xx other than 408/409/429): not sent again.
@@ -12,7 +13,8 @@ file, written and flushed as it arrives:
   sends it again only to find its children done.
 
 Delivery. Running again with the same results file skips `ok` and `error` ids, so an
-interrupted run resumes where it stopped. Interrupting (Ctrl-C, or cancelling the task) stops
+interrupted run resumes where it stopped. Interrupting (Ctrl-C, SIGTERM or SIGHUP in the
+`toolkit` command, or cancelling the task) stops
 taking new requests and starts no more retries, but lets the requests in flight finish, each
 within its per-attempt timeout, and records them before the run ends: nothing is lost and
 nothing is sent again on resume. A request is answered twice only when an attempt was cut
@@ -30,6 +32,7 @@ to the SDK, never logged or written.
 
 import asyncio
 import email.utils
+import errno
 import json
 import math
 import os
@@ -43,7 +46,7 @@ from pathlib import Path
 import openai
 from openai import AsyncOpenAI
 
-from toolkit.errors import PayloadError, SettingsError
+from toolkit.errors import OutputError, PayloadError, SettingsError
 from toolkit.files import open_regular
 from toolkit.payload import (
     CONCURRENCY,
@@ -55,6 +58,7 @@ from toolkit.payload import (
     split_requests,
 )
 from toolkit.pricing import usage_cost_usd
+from toolkit.results_file import ResultsFile
 
 ON_TOO_LARGE = ("split", "reencode", "error")
 RETRY_STATUSES = (408, 409, 429)
@@ -156,32 +160,6 @@ def read_results(path: str | os.PathLike) -> dict[str, dict]:
     return records
 
 
-def _last_byte(path: Path) -> bytes | None:
-    """The file's last byte, or None when it is empty."""
-    with path.open("rb") as handle:
-        if handle.seek(0, os.SEEK_END) == 0:
-            return None
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1)
-
-
-class _ResultsFile:
-    """Append-only JSONL; one flushed line per record."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = path.open("a", encoding="utf-8")
-        if _last_byte(path) not in (None, b"\n"):  # a torn last line: start on a fresh one
-            self.handle.write("\n")
-
-    def write(self, record: "ResultRecord") -> None:
-        self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self.handle.flush()
-
-    def close(self) -> None:
-        self.handle.close()
-
-
 class ResultRecord(RequestSummary, total=False):
     """One line of a results file: the request's summary, then what became of it."""
 
@@ -237,6 +215,9 @@ class _Sender:
         self.claimed: set[str] = set()
         self.summary: SendSummary = summary
         self.stopping = asyncio.Event()  # set when interrupted: finish in-flight work only
+        self.in_flight = 0
+        self.disk_error: OSError | None = None  # the results file could not take more
+        self.unrecorded: list[str] = []  # ids answered but not written (disk refused)
 
     def _next(self) -> Request | None:
         while not self.stopping.is_set():
@@ -246,7 +227,13 @@ class _Sender:
             if request.id in self.done or request.id in self.claimed:
                 self.summary.skipped += 1
                 continue
+            try:  # room for its record first: what cannot be recorded is not sent
+                self.results.reserve(self.in_flight + 1)
+            except OSError as exc:
+                self._stop_writing(exc)
+                return None
             self.claimed.add(request.id)
+            self.in_flight += 1
             return request
         return None
 
@@ -262,9 +249,37 @@ class _Sender:
             self._record(record)
 
     def _record(self, record: ResultRecord) -> None:
-        self.results.write(record)
+        self.in_flight -= 1
+        try:
+            line = json.dumps(record, ensure_ascii=False) + "\n"
+            self.results.write(line.encode("utf-8", "backslashreplace"))  # a lone surrogate
+            # (a name that was not UTF-8) becomes its JSON escape: the line stays valid UTF-8
+        except OSError as exc:
+            self.unrecorded.append(record["id"])
+            self._stop_writing(exc)
         self.summary.statuses[record["status"]] += 1
         self.summary.attempts += record["attempts"]
+
+    def _stop_writing(self, exc: OSError) -> None:
+        self.disk_error = self.disk_error or exc
+        self.stopping.set()
+
+    def disk_failure(self) -> OutputError:
+        """What to raise when the results file refused a record or the room for one."""
+        assert self.disk_error is not None
+        lost = (
+            f"; {len(self.unrecorded)} answers could not be recorded and would be sent again: "
+            + ", ".join(self.unrecorded)
+            if self.unrecorded
+            else ""
+        )
+        recorded = self.summary.sent - len(self.unrecorded)
+        return OutputError(
+            self.disk_error.errno or errno.EIO,
+            f"no room to record answers ({self.disk_error.strerror or self.disk_error}): "
+            f"stopped before sending more; {recorded} answers of this run are recorded{lost}",
+            str(self.results.path),
+        )
 
     async def _stopped_within(self, seconds: float) -> bool:
         """Wait `seconds` before a retry; True (at once) if the run is being stopped."""
@@ -383,8 +398,12 @@ async def send_requests(
     if concurrency < 1:
         raise SettingsError("concurrency must be >= 1")
     path = Path(results_path)
-    done = {i for i, r in read_results(path).items() if r.get("status") in FINAL_STATUSES}
-    results = _ResultsFile(path)
+    results = ResultsFile(path)  # locked first: no other run adds to it while it is read
+    try:
+        done = {i for i, r in read_results(path).items() if r.get("status") in FINAL_STATUSES}
+    except BaseException:
+        results.close()
+        raise
     sender = _Sender(
         client,
         requests,
@@ -406,6 +425,8 @@ async def send_requests(
     finally:
         results.close()
         sender.summary.elapsed_s = time.perf_counter() - started
+    if sender.disk_error is not None:
+        raise sender.disk_failure()
     return sender.summary
 
 

@@ -19,6 +19,7 @@ from toolkit.errors import SettingsError
 from toolkit.readers import reader_unavailable
 
 CONNECT_TIMEOUT_S = 10
+HOST_PORT_SCHEMES = ("tcp", "tls", "ws", "wss")  # addresses of the form host:port
 
 
 def _distributed():
@@ -33,6 +34,22 @@ def _distributed():
 
 def _toolkit_version() -> str:
     return version("toolkit")
+
+
+def _check_address(address: str) -> None:
+    """`SettingsError` for an address no Dask client could use (an unknown scheme, a port
+    that is not a number), before a client is made: a client that fails to start leaves a
+    traceback and a 20 s wait at exit behind it."""
+    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)
+        if scheme in HOST_PORT_SCHEMES and not 0 < parse_host_port(location)[1] < 65536:
+            raise ValueError("the port must be 1-65535")
+    except ValueError as exc:
+        raise SettingsError(f"not a Dask scheduler address: {address!r}: {exc}") from None
 
 
 class DaskExecutor(Executor):
@@ -50,6 +67,7 @@ class DaskExecutor(Executor):
     ):
         distributed = _distributed()
         timeout = timeout or CONNECT_TIMEOUT_S
+        _check_address(address)
         try:
             self.client = distributed.Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:

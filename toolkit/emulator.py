@@ -1,11 +1,16 @@
 """A local OpenAI-compatible HTTP server for offline tests, notebooks and benchmarks.
 
 It listens on 127.0.0.1 only and serves `POST /v1/chat/completions`, `POST /v1/responses`,
-the Files endpoints (`POST /v1/files`, `GET /v1/files/{id}`, `GET /v1/files/{id}/content`)
-and the Batches endpoints (`POST /v1/batches`, `GET /v1/batches/{id}`; a batch completes
-during its creation call). Bodies and images are checked as the API does by
-`toolkit.api_checks` (parameter names, content-part shapes, strict data URLs, decodable
-images, the limits of `toolkit.payload.RequestLimits`); errors are OpenAI-shaped.
+the Files endpoints (`POST /v1/files`, `GET /v1/files/{id}`, `GET /v1/files/{id}/content`,
+`DELETE /v1/files/{id}`) and the Batches endpoints (`POST /v1/batches`, `GET
+/v1/batches/{id}`; a batch completes during its creation call). Bodies and images are checked
+as the API does by `toolkit.api_checks` (strict JSON, parameter names, content-part shapes,
+strict data URLs, decodable images, the limits of `toolkit.payload.RequestLimits`); errors
+are OpenAI-shaped.
+
+It trusts no caller: a request whose `Host` is not this server's loopback address is refused
+(a web page reaching it through DNS rebinding names its own host); files and batches belong
+to the key that created them, have random ids and are capped (`toolkit.emulator_files`).
 
 It never reaches out: an http(s) image URL is checked for shape and billed as the size in
 the request's `X-Emulator-Image-Size: WIDTHxHEIGHT` header, else `ServerSettings.url_image_size`
@@ -53,7 +58,6 @@ from dataclasses import dataclass, fields
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 from toolkit.api_checks import (
     ApiError,
@@ -65,8 +69,10 @@ from toolkit.api_checks import (
     expect,
     image_size,
     one_of,
+    parse_json,
 )
 from toolkit.dataurl import sniff_mime
+from toolkit.emulator_files import FileStore, new_id, owner_of
 from toolkit.errors import RulesError, SettingsError
 from toolkit.images import DEFAULT_SETTINGS
 from toolkit.payload import API_BY_ENDPOINT, BATCH_LIMITS, OBSERVED_LIMITS, RequestLimits
@@ -75,6 +81,7 @@ from toolkit.tokens import image_tokens
 from toolkit.transcribe import asks_transcription, emulated_answer, read_view
 
 HOST = "127.0.0.1"
+LOCAL_NAMES = ("127.0.0.1", "localhost")  # the `Host` names requests may use
 FAULTS = ("429", "500", "drop", "hang", "slow")
 OFFLINE_URLS = ("accept", "refuse")
 IMAGE_SIZE_HEADER = "X-Emulator-Image-Size"
@@ -113,8 +120,12 @@ class FaultPlan:
 
     def __post_init__(self) -> None:
         rates = [getattr(self, f"rate_{k}") for k in FAULTS]
-        if any(r < 0 for r in rates) or sum(rates) > 1:
+        for name in (*(f"rate_{k}" for k in FAULTS), "retry_after_s", "slow_s", "hang_s"):
+            _positive(name, getattr(self, name), zero=True)
+        if sum(rates) > 1:
             raise SettingsError("fault rates must be >= 0 and sum to at most 1")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise SettingsError(f"seed must be a whole number, not {self.seed!r}")
 
     @classmethod
     def parse(cls, spec: str) -> "FaultPlan":
@@ -129,7 +140,10 @@ class FaultPlan:
                     f"unknown fault setting {key!r}; known: {FAULTS} and "
                     "retry_after_s, slow_s, hang_s, seed"
                 )
-            values[name] = int(value) if name == "seed" else float(value)
+            try:
+                values[name] = int(value) if name == "seed" else float(value)
+            except ValueError:
+                raise SettingsError(f"fault setting {key}: not a number: {value!r}") from None
         return cls(**values)  # type: ignore[arg-type]  # names checked against the fields
 
     def draw(self, rng: random.Random) -> str | None:
@@ -160,7 +174,8 @@ class ServerSettings:
     most that many pixels are decoded at once across all requests, which bounds memory.
     `read_timeout_s`: a connection that sends nothing for this long is closed.
     `bandwidth_mbit`: request and response bodies move at most this fast (an emulated link;
-    None: unpaced).
+    None: unpaced). `max_files` and `max_stored_bytes` cap the uploads held at once
+    (`toolkit.emulator_files`). Every value is checked here, before the server starts.
     `transcribe_with`: a reader that answers transcription requests in a model's stead (see
     the module docstring; None: they get the JSON description too).
     """
@@ -170,6 +185,8 @@ class ServerSettings:
     max_image_pixels: int = DEFAULT_SETTINGS.max_pixels
     read_timeout_s: float = 30.0
     bandwidth_mbit: float | None = None
+    max_files: int = 1000
+    max_stored_bytes: int = 256 * 1024 * 1024
     transcribe_with: str | None = None
 
     def __post_init__(self) -> None:
@@ -180,15 +197,30 @@ class ServerSettings:
         if self.offline_urls not in OFFLINE_URLS:
             raise SettingsError(f"offline_urls must be one of {OFFLINE_URLS}")
         width, height = self.url_image_size
-        if min(width, height, self.max_image_pixels) < 1 or not self.read_timeout_s > 0:
-            raise SettingsError("sizes and max_image_pixels must be >= 1, read_timeout_s > 0")
-        rate = self.bandwidth_mbit
-        if rate is not None and (
-            isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf
+        for name, value in (
+            ("url_image_size", width),
+            ("url_image_size", height),
+            ("max_image_pixels", self.max_image_pixels),
+            ("max_files", self.max_files),
+            ("max_stored_bytes", self.max_stored_bytes),
         ):
-            raise SettingsError(
-                f"bandwidth_mbit must be a positive number, not {self.bandwidth_mbit!r}"
-            )
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SettingsError(f"{name} must be a whole number >= 1, not {value!r}")
+        _positive("read_timeout_s", self.read_timeout_s)
+        if self.bandwidth_mbit is not None:
+            _positive("bandwidth_mbit", self.bandwidth_mbit)
+
+
+def _positive(name: str, value: object, zero: bool = False) -> None:
+    """`SettingsError` unless `value` is a finite number > 0 (>= 0 with `zero`)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (0 <= value if zero else 0 < value)
+        or not math.isfinite(value)
+    ):
+        wanted = "a finite number >= 0" if zero else "a finite number > 0"
+        raise SettingsError(f"{name} must be {wanted}, not {value!r}")
 
 
 class _PixelBudget:
@@ -226,9 +258,8 @@ class _State:
         self.lock = threading.Lock()
         self.rng = random.Random(faults.seed)
         self.stopping = threading.Event()
-        self.files: dict[str, dict] = {}
-        self.contents: dict[str, bytes] = {}
-        self.batches: dict[str, dict] = {}
+        self.files = FileStore(settings.max_files, settings.max_stored_bytes)
+        self.batches: dict[tuple[str, str], dict] = {}  # (owner, id) -> batch
         self.attempts: Counter = Counter()
         self.answered: Counter = Counter()
         self.faults_seen: Counter = Counter()
@@ -240,42 +271,24 @@ class _State:
             self.serial += 1
             return f"{prefix}{self.serial:08d}"
 
-    def store_file(self, filename: str, purpose: str, content: bytes) -> dict:
-        meta: dict[str, Any] = {
-            "id": self.next_id("file-emu"),
-            "object": "file",
-            "bytes": len(content),
-            "created_at": int(time.time()),
-            "filename": filename,
-            "purpose": purpose,
-            "status": "processed",
-            "expires_at": None,
-            "status_details": None,
-        }
-        with self.lock:
-            self.files[meta["id"]] = meta
-            self.contents[meta["id"]] = content
-        return meta
-
     def draw_fault(self) -> str | None:
         with self.lock:
             return self.faults.draw(self.rng)
 
-    def image_bytes(self, image: ImageRef) -> tuple[bytes, str]:
+    def image_bytes(self, image: ImageRef, owner: str) -> tuple[bytes, str]:
         if image.kind == "data_url":
             return data_url_bytes(image)
-        meta = self.files.get(image.ref)
-        if meta is None or meta["purpose"] != "vision":
+        stored = self.files.get(owner, image.ref)
+        if stored is None or stored.meta["purpose"] != "vision":
             raise ApiError(
                 400,
                 f"No vision file found with id '{image.ref}'.",
                 param=image.param,
                 code="invalid_file_id",
             )
-        data = self.contents[image.ref]
-        return data, sniff_mime(data) or "unknown"
+        return stored.content, sniff_mime(stored.content) or "unknown"
 
-    def describe(self, image: ImageRef, url_size: tuple[int, int]) -> dict:
+    def describe(self, image: ImageRef, url_size: tuple[int, int], owner: str) -> dict:
         """Type and size of one image: a URL's from `url_size` (never fetched), bytes' from
         their header, then decoded within the pixel budget."""
         if image.kind == "url":
@@ -289,19 +302,22 @@ class _State:
                     code="invalid_image_url",
                 )
             return {"source": "url", "type": None, "width": url_size[0], "height": url_size[1]}
-        data, mime = self.image_bytes(image)
+        data, mime = self.image_bytes(image, owner)
         limit = self.settings.max_image_pixels
         width, height = image_size(data, mime, image.param, self.limits, limit)
         with self.decoding.hold(width * height):
             check_decodes(data, image.param)
         return {"source": image.kind, "type": mime, "width": width, "height": height}
 
-    def complete(self, api: str, body: object, url_size: tuple[int, int] | None = None) -> dict:
-        """The answer body for a completion request, or raises `ApiError`."""
+    def complete(
+        self, api: str, body: object, url_size: tuple[int, int] | None = None, owner: str = ""
+    ) -> dict:
+        """The answer body for a completion request by `owner` (whose files it may use), or
+        raises `ApiError`."""
         model, texts, images = check_body(api, body, self.limits)
         described = []
         for index, image in enumerate(images):
-            seen = self.describe(image, url_size or self.settings.url_image_size)
+            seen = self.describe(image, url_size or self.settings.url_image_size, owner)
             try:
                 tokens = image_tokens(seen["width"], seen["height"], model, image.detail).tokens
             except RulesError as exc:
@@ -310,7 +326,8 @@ class _State:
         text = json.dumps({"model": model, "images": described}, sort_keys=True)
         reader = self.settings.transcribe_with if asks_transcription(texts) else None
         if reader:
-            text = emulated_answer(reader, self._transcribe(model, images, described, reader))
+            read = self._transcribe(model, images, described, reader, owner)
+            text = emulated_answer(reader, read)
         input_tokens = sum(d["tokens"] for d in described) + sum(map(text_tokens, texts))
         answer = _answer(api, model, body, text, input_tokens, text_tokens(text))
         if reader:
@@ -318,7 +335,7 @@ class _State:
         return answer
 
     def _transcribe(
-        self, model: str, images: list[ImageRef], described: list[dict], reader: str
+        self, model: str, images: list[ImageRef], described: list[dict], reader: str, owner: str
     ) -> list[str]:
         """What `reader` reads in the view the provider keeps of each image, decoded within
         the pixel budget (an image URL is never downloaded, so there is nothing to read: a
@@ -333,7 +350,7 @@ class _State:
                     param=image.param,
                     code="invalid_image_url",
                 )
-            data, _ = self.image_bytes(image)
+            data, _ = self.image_bytes(image, owner)
             kept = image_tokens(seen["width"], seen["height"], model, image.detail)
             with self.decoding.hold(seen["width"] * seen["height"]):
                 texts.append(read_view(data, (kept.provider_width, kept.provider_height), reader))
@@ -462,8 +479,8 @@ def _line_problem(line: dict, endpoint: str) -> tuple[str, str] | None:
 class _Batches:
     """Runs a batch at creation: validates the input file, answers every line."""
 
-    def __init__(self, state: _State):
-        self.state = state
+    def __init__(self, state: _State, owner: str):
+        self.state, self.owner = state, owner
 
     def create(self, body: object) -> dict:
         state = self.state
@@ -471,12 +488,12 @@ class _Batches:
         endpoint = one_of(body.get("endpoint"), tuple(API_BY_ENDPOINT), "endpoint")
         one_of(body.get("completion_window"), ("24h",), "completion_window")
         file_id = expect(body.get("input_file_id"), str, "input_file_id")
-        meta = state.files.get(file_id)
-        if meta is None or meta["purpose"] != "batch":
+        stored = state.files.get(self.owner, file_id)
+        if stored is None or stored.meta["purpose"] != "batch":
             raise ApiError(400, f"No batch file found with id '{file_id}'.", param="input_file_id")
         metadata = body.get("metadata")
         batch = {
-            "id": state.next_id("batch_emu_"),
+            "id": new_id("batch_"),
             "object": "batch",
             "endpoint": endpoint,
             "input_file_id": file_id,
@@ -488,7 +505,7 @@ class _Batches:
             "metadata": {} if metadata is None else expect(metadata, dict, "metadata"),
             "request_counts": {"total": 0, "completed": 0, "failed": 0},
         }
-        raw = state.contents[file_id]
+        raw = stored.content
         lines, errors = _batch_lines(raw)
         errors = errors or self._check(lines, endpoint, len(raw))
         if errors:
@@ -496,7 +513,7 @@ class _Batches:
         else:
             self._run(batch, [line for _, line in lines], endpoint)
         with state.lock:
-            state.batches[batch["id"]] = batch
+            state.batches[self.owner, batch["id"]] = batch
         return batch
 
     def _check(self, lines: list[tuple[int, dict]], endpoint: str, size: int) -> dict | None:
@@ -528,7 +545,7 @@ class _Batches:
                 answer = {
                     "status_code": 200,
                     "request_id": request_id,
-                    "body": self.state.complete(api, line["body"]),
+                    "body": self.state.complete(api, line["body"], owner=self.owner),
                 }
                 done.append(
                     {
@@ -552,8 +569,8 @@ class _Batches:
         for key, rows in (("output_file_id", done[::-1]), ("error_file_id", failed[::-1])):
             if rows:
                 content = b"".join(json.dumps(r).encode() + b"\n" for r in rows)
-                batch[key] = self.state.store_file(
-                    f"{batch['id']}_{key}.jsonl", "batch_output", content
+                batch[key] = self.state.files.add(
+                    self.owner, f"{batch['id']}_{key}.jsonl", "batch_output", content
                 )["id"]
         now = int(time.time())
         batch.update(
@@ -698,21 +715,45 @@ class _Handler(BaseHTTPRequestHandler):
                 code="invalid_api_key",
             )
 
+    def _check_host(self) -> None:
+        """Only requests addressed to this loopback server: a page whose domain name was
+        rebound to 127.0.0.1 (DNS rebinding) sends its own name as `Host` and is refused."""
+        host, port = self.headers.get("Host", ""), self.state_port
+        if host.lower() not in {f"{name}:{port}" for name in LOCAL_NAMES}:
+            raise ApiError(
+                421,
+                f"This emulator answers requests for 127.0.0.1:{port} or localhost:{port} "
+                f"only, not Host {host[:80]!r}.",
+                code="invalid_host",
+            )
+
+    @property
+    def state_port(self) -> int:
+        assert isinstance(self.server, _Server)
+        return self.server.server_port
+
+    @property
+    def owner(self) -> str:
+        return owner_of(self.headers.get("Authorization", ""))
+
     def _dispatch(self, method: str) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
         try:
             raw = self._read_body() if method == "POST" else b""
+            self._check_host()
             self._authorize()
             route = {
                 ("POST", "/v1/chat/completions"): lambda: self._completion("chat", raw),
                 ("POST", "/v1/responses"): lambda: self._completion("responses", raw),
                 ("POST", "/v1/files"): lambda: self._upload(raw),
                 ("POST", "/v1/batches"): lambda: self._send(
-                    200, _Batches(self.state).create(_json(raw))
+                    200, _Batches(self.state, self.owner).create(parse_json(raw))
                 ),
             }.get((method, path))
             if route is None and method == "GET":
                 route = self._get_route(path)
+            if route is None and method == "DELETE":
+                route = self._delete_route(path)
             if route is None:
                 raise ApiError(404, f"Invalid URL ({method} {path})")
             route()
@@ -725,15 +766,30 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, ApiError(500, "The server had an error processing your request.").body)
 
     def _get_route(self, path: str):
+        """A file, its content or a batch: only the caller's own (another key's is 404)."""
         parts = path.split("/")[1:]
-        if parts[:2] == ["v1", "files"] and len(parts) in (3, 4) and parts[2] in self.state.files:
-            if len(parts) == 3:
-                return lambda: self._send(200, self.state.files[parts[2]])
-            if parts[3] == "content":
-                return lambda: self._send(200, self.state.contents[parts[2]])
-        if parts[:2] == ["v1", "batches"] and len(parts) == 3 and parts[2] in self.state.batches:
-            return lambda: self._send(200, self.state.batches[parts[2]])
+        if parts[:2] == ["v1", "files"] and len(parts) in (3, 4):
+            stored = self.state.files.get(self.owner, parts[2])
+            if stored is not None and len(parts) == 3:
+                return lambda: self._send(200, stored.meta)
+            if stored is not None and parts[3] == "content":
+                return lambda: self._send(200, stored.content)
+        batch = self.state.batches.get((self.owner, parts[2])) if len(parts) == 3 else None
+        if parts[:2] == ["v1", "batches"] and batch is not None:
+            return lambda: self._send(200, batch)
         return None
+
+    def _delete_route(self, path: str):
+        parts = path.split("/")[1:]
+        if parts[:2] == ["v1", "files"] and len(parts) == 3:
+            return lambda: self._delete_file(parts[2])
+        return None
+
+    def _delete_file(self, file_id: str) -> None:
+        """Delete one of the caller's files (another key's does not exist for it: a 404)."""
+        if not self.state.files.delete(self.owner, file_id):
+            raise ApiError(404, f"No such File object: {file_id}", param="id")
+        self._send(200, {"id": file_id, "object": "file", "deleted": True})
 
     def _upload(self, raw: bytes) -> None:
         form, upload = _multipart(self.headers.get("Content-Type", ""), raw)
@@ -744,7 +800,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("assistants", "batch", "fine-tune", "vision", "user_data", "evals"),
             "purpose",
         )
-        self._send(200, self.state.store_file(upload[0], purpose, upload[1]))
+        self._send(200, self.state.files.add(self.owner, upload[0], purpose, upload[1]))
 
     def _completion(self, api: str, raw: bytes) -> None:
         state = self.state
@@ -780,7 +836,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if fault == "slow":
             state.stopping.wait(state.faults.slow_s)
-        answer = state.complete(api, _json(raw), self._url_size())
+        answer = state.complete(api, parse_json(raw), self._url_size(), self.owner)
         reader = answer["usage"].get(EMULATED_USAGE_KEY)
         self._send(200, answer, {TRANSCRIBER_HEADER: reader} if reader else None)
         with state.lock:
@@ -800,16 +856,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         self._dispatch("GET")
 
-
-def _json(raw: bytes) -> object:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(
-            400,
-            "We could not parse the JSON body of your request. The OpenAI API expects a "
-            "JSON payload, but what was sent was not valid JSON.",
-        ) from None
+    def do_DELETE(self):  # noqa: N802
+        self._dispatch("DELETE")
 
 
 _POLL_S = 0.05  # how fast `close()` stops the accept loop

@@ -86,3 +86,17 @@ class VideoError(SourceError):
 
 class ReportError(ToolkitError, RuntimeError):
     """A report could not be produced completely."""
+
+
+class OutputError(ToolkitError, OSError):
+    """An output cannot be written: it would replace an input, another run holds it, or the
+    disk refused it; the message names the file and the reason. Nothing partial is left."""
+
+    def __str__(self) -> str:
+        if self.filename is None or self.strerror is None:
+            return super().__str__()
+        return f"{self.filename}: {self.strerror}"
+
+
+class WorkerDiedError(ToolkitError, RuntimeError):
+    """A pool worker process died (killed, out of memory) while it held this item."""

@@ -37,7 +37,7 @@ from toolkit.errors import (
     SettingsError,
     UnsupportedImageError,
 )
-from toolkit.files import open_regular
+from toolkit.files import MAX_IMAGE_BYTES, open_regular
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | BinaryIO
 
@@ -245,7 +245,7 @@ def _read(source: Source) -> tuple[bytes, str]:
 def _open_file(name: str) -> BinaryIO:
     """A regular file opened for reading; anything else an `ImageError` naming it."""
     try:
-        return open_regular(name)
+        return open_regular(name, MAX_IMAGE_BYTES)
     except OSError as exc:
         raise ImageError(name, f"cannot read: {exc.strerror or exc}") from exc
 

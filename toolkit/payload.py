@@ -15,13 +15,14 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from io import BytesIO
 from pathlib import Path
-from typing import BinaryIO, TypedDict
+from typing import TypedDict
 
 from PIL import Image
 
 from toolkit.dataurl import base64_chars, parse_data_url, sniff_mime, to_data_url
 from toolkit.errors import PayloadError, RulesError, SettingsError
 from toolkit.images import DEFAULT_SETTINGS, EncodedImage, EncodeSettings, encode_image
+from toolkit.outputs import AtomicFile
 from toolkit.pricing import cost_or_none, usage_cost_usd
 from toolkit.rulesets import DEFAULT_DETAIL
 from toolkit.tokens import image_tokens
@@ -472,8 +473,11 @@ def shrink_image(part: ImagePart, max_bytes: int) -> ImagePart:
     return replace(smaller, name=part.name or encoded.name, caption=part.caption, piece=part.piece)
 
 
-def _fit(part: ImagePart, spec: RequestSpec, limits: RequestLimits, on_oversize: str) -> ImagePart:
-    """`part` if it can travel alone within the limits, else re-encoded or refused."""
+def fit_part(
+    part: ImagePart, spec: RequestSpec, limits: RequestLimits, on_oversize: str = "error"
+) -> ImagePart:
+    """`part` if it can travel alone within the limits, else re-encoded (`on_oversize=
+    "reencode"`) or refused (`PayloadError`)."""
     alone = spec.base_bytes + spec.added_bytes(part, 0)
     too_big = part.data is not None and len(part.data) > limits.max_image_bytes
     if not too_big and alone <= limits.max_request_bytes:
@@ -489,7 +493,7 @@ def _fit(part: ImagePart, spec: RequestSpec, limits: RequestLimits, on_oversize:
     return shrink_image(part, min(limits.max_image_bytes, spare // 4 * 3))
 
 
-def _together(parts: Iterable[ImagePart]) -> Iterator[list[ImagePart]]:
+def together(parts: Iterable[ImagePart]) -> Iterator[list[ImagePart]]:
     """`parts` as they must travel: alone, or all the pieces of one image in order."""
     pieces: list[ImagePart] = []
     count = 0
@@ -536,8 +540,8 @@ def split_requests(
         raise PayloadError(f"the prompt alone ({spec.base_bytes} bytes) exceeds the request limit")
     batch: list[ImagePart] = []
     size, images = spec.base_bytes, 0
-    for group in _together(parts):
-        group = [_fit(part, spec, limits, on_oversize) for part in group]
+    for group in together(parts):
+        group = [fit_part(part, spec, limits, on_oversize) for part in group]
         grow = _group_bytes(group, spec, len(batch))
         full = images_per_request is not None and images >= images_per_request
         if batch and (
@@ -652,17 +656,18 @@ class BatchFile:
 
 
 class _BatchWriter:
-    """Streams lines into numbered files, rolling over at the limits or a model change."""
+    """Streams lines into numbered files, rolling over at the limits or a model change; each
+    file appears whole when it is complete (`toolkit.outputs.AtomicFile`)."""
 
     def __init__(self, out_dir: Path, prefix: str, limits: BatchLimits):
         self.out_dir, self.prefix, self.limits = out_dir, prefix, limits
         self.files: list[BatchFile] = []
-        self.handle: BinaryIO | None = None
+        self.handle: AtomicFile | None = None
 
-    def _open(self, request: Request) -> BinaryIO:
+    def _open(self, request: Request) -> AtomicFile:
         self.close()
         self.path = self.out_dir / f"{self.prefix}-{len(self.files) + 1:04d}.jsonl"
-        self.handle = handle = self.path.open("wb")
+        self.handle = handle = AtomicFile(self.path)
         self.lines = self.bytes = 0
         self.tokens: int | None = 0
         self.model, self.endpoint = request.model, request.endpoint
@@ -685,10 +690,16 @@ class _BatchWriter:
         tokens = request.estimated_image_tokens()
         self.tokens = None if tokens is None or self.tokens is None else self.tokens + tokens
 
+    def discard(self) -> None:
+        """Remove the file being written (it is not complete)."""
+        if self.handle is not None:
+            self.handle.discard()
+            self.handle = None
+
     def close(self) -> None:
         if self.handle is None:
             return
-        self.handle.close()
+        self.handle.commit()
         self.handle = None
         cost = None if self.tokens is None else cost_or_none(self.tokens, self.model, "batch")
         self.files.append(
@@ -708,7 +719,9 @@ def write_batch_files(
     """Write Batch API input JSONL files, streaming, each within `limits`.
 
     Identical requests share one `custom_id` and are written once. The estimated cost is
-    the image tokens at batch prices (text tokens are not estimated).
+    the image tokens at batch prices (text tokens are not estimated). Each file appears whole
+    once it is complete: an error or Ctrl-C removes the one being written (Ctrl-C raises a
+    `KeyboardInterrupt` naming the complete ones, kept), a full disk is an `OutputError`.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -719,8 +732,17 @@ def write_batch_files(
             if request.id not in seen:
                 seen.add(request.id)
                 writer.write(request, batch_line(request))
-    finally:
-        writer.close()
+    except KeyboardInterrupt:
+        writer.discard()
+        kept = ", ".join(f.path.name for f in writer.files) or "none"
+        raise KeyboardInterrupt(
+            f"complete batch files kept in {out}: {kept}; the one being written was "
+            "removed; run again to write them all"
+        ) from None
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close()
     return writer.files
 
 

@@ -20,6 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import EngFormatter, LogLocator, NullLocator
 
+from toolkit.outputs import atomic_path
+
 FORMAT_COLORS = {"jpeg": "#1f77b4", "webp": "#ff7f0e", "png": "#2ca02c"}
 TRANSPORT_COLORS = {"data_url": "#d62728", "url": "#9467bd", "file_id": "#8c564b"}
 DETAIL_STYLES = {"low": ":", "auto": "-.", "high": "-", "original": "--"}
@@ -399,6 +401,8 @@ def plot_detail_grid(axes: Sequence[Axes], views: Sequence[tuple[str, object]]) 
 def save_figure(fig: Figure, name: str, out_dir: str | Path) -> Path:
     """Save `fig` as `<out_dir>/figures/<name>.png` (modest dpi, tight box) and return the path."""
     path = Path(out_dir) / "figures" / f"{name}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None})
+    with atomic_path(path) as temp:  # whole or not at all
+        fig.savefig(
+            temp, format="png", dpi=FIGURE_DPI, bbox_inches="tight", metadata={"Software": None}
+        )
     return path

@@ -37,9 +37,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from toolkit import __version__
+from toolkit import __version__, safe_yaml
 from toolkit.errors import ImageError, ReportError, SettingsError
+from toolkit.files import MAX_SETTINGS_BYTES, read_regular
 from toolkit.images import iter_image_files, load_image
+from toolkit.outputs import atomic_path, write_atomic
 from toolkit.paths import (
     INTERACTIVE_DIR,
     NOTEBOOKS_DIR,
@@ -56,6 +58,15 @@ DEFAULT_TIMEOUT_S = 600
 PRESET_SECTIONS = ("report", "shared", "notebooks")
 REPORT_SETTINGS = ("timeout_s", "watermark")
 INPUT_SUFFIXES = ("_dir", "_path")  # parameters naming the files a notebook reads
+# A notebook's parameter annotation -> the preset values it takes (`bool` only for `bool`).
+DECLARED_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "bool": (bool,),
+    "list": (list,),
+    "dict": (dict,),
+}
 PACKAGES = (
     "pillow",
     "pyvips",
@@ -114,25 +125,29 @@ def notebook_images(images_dir: str | Path, limit: int = 0) -> list[Path]:
 def save_table(df: pd.DataFrame, name: str, out_dir: str | Path) -> Path:
     """Write `df` to `<out_dir>/tables/<name>.csv` (no index) and return the path."""
     path = Path(out_dir) / "tables" / f"{name}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(path, index=False)
+    with atomic_path(path) as temp:
+        df.to_csv(temp, index=False)
     return path
 
 
 def load_preset(preset: str | Path) -> dict:
     """Read a preset by name (`notebooks/params/<name>.yaml`) or by path to a YAML file.
 
-    `ReportError` names the file and what is wrong: not UTF-8 YAML, sections other than
+    A preset is data, never code: it is read with `toolkit.safe_yaml` (plain values only, no
+    tags, aliases bounded) from a regular file of at most `files.MAX_SETTINGS_BYTES`.
+    `ReportError` names the file and what is wrong: not UTF-8 YAML, not plain data, sections
+    other than
     report/shared/notebooks or not mappings, runner keys other than `timeout_s` and
     `watermark`, a timeout that is not a positive number of seconds, a watermark not text.
     """
     path = _preset_path(preset)
-    if not path.is_file():
+    if not path.exists():
         raise ReportError(f"no preset {str(preset)!r}; known presets: {', '.join(presets())}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: not UTF-8
-        raise ReportError(f"{path}: not a readable YAML preset: {exc}") from None
+        data = safe_yaml.load(read_regular(path, MAX_SETTINGS_BYTES).decode("utf-8")) or {}
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # ValueError: not UTF-8, not data
+        reason = exc.strerror if isinstance(exc, OSError) else exc
+        raise ReportError(f"{path}: not a readable YAML preset: {reason}") from None
     if not isinstance(data, dict) or set(data) - set(PRESET_SECTIONS):
         raise ReportError(f"{path}: top-level keys must be report, shared, notebooks; got {data}")
     config = {key: data.get(key) or {} for key in PRESET_SECTIONS}
@@ -186,21 +201,31 @@ def check_scheduler(address: str) -> None:
 
 
 def notebook_parameters(
-    preset: Mapping, notebook: Path, declared: Iterable[str], runner: Mapping
+    preset: Mapping, notebook: Path, declared: Mapping[str, Mapping], runner: Mapping
 ) -> dict:
     """Parameters for one notebook: shared keys it declares, then its own section, then runner.
 
     A key in the notebook's own section that the notebook does not declare is an error (papermill
-    would only warn and the value would be silently ignored).
+    would only warn and the value would be silently ignored), and so is a value whose type is
+    not the one the notebook declares for it (`limit: int`, `models: list`, ...; an integer
+    passes for a float): papermill writes values into the notebook as code, so only plain
+    values of the declared type reach it. `declared` is `papermill.inspect_notebook`'s answer.
     """
-    declared = set(declared)
     own = dict(preset["notebooks"].get(notebook.stem) or {})
-    undeclared = sorted(set(own) - declared)
+    undeclared = sorted(set(own) - set(declared))
     if undeclared:
         raise ReportError(f"{notebook.name}: preset sets undeclared parameters {undeclared}")
     shared = {k: v for k, v in preset["shared"].items() if k in declared}
     extra = {k: v for k, v in runner.items() if k in declared}
-    return {**shared, **own, **extra}
+    parameters = {**shared, **own, **extra}
+    for name, value in parameters.items():
+        kind = declared[name].get("inferred_type_name")
+        wanted = DECLARED_TYPES.get(str(kind), (object,))
+        if isinstance(value, bool) != (bool in wanted) or not isinstance(value, wanted):
+            raise ReportError(
+                f"{notebook.name}: parameter {name} is declared {kind}, not {value!r}"
+            )
+    return parameters
 
 
 def render_page(executed: Path, page: Path, watermark: str | None = None) -> None:
@@ -221,7 +246,7 @@ def render_page(executed: Path, page: Path, watermark: str | None = None) -> Non
     notebook = nbformat.read(executed, as_version=4)
     notebook.metadata.pop("widgets", None)  # no widget scripts offline: widgets show their HTML
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
-    page.write_text(body, encoding="utf-8")
+    write_atomic(page, body)
 
 
 def run_notebook(
@@ -329,7 +354,7 @@ def build_report(
         (out / sub).mkdir(parents=True, exist_ok=True)
     for run in runs:  # for `papermill NOTEBOOK OUT -k python3 -f parameters/<name>.yaml`
         text = yaml.safe_dump(run.parameters, sort_keys=True, allow_unicode=True)
-        (out / "parameters" / f"{run.name}.yaml").write_text(text)
+        write_atomic(out / "parameters" / f"{run.name}.yaml", text)
     timeout_s = float(config["report"]["timeout_s"])
     watermark = config["report"].get("watermark")
     try:
@@ -360,8 +385,8 @@ def build_report(
             {**asdict(r), "sha256": file_sha256(p)} for p, r in zip(paths, runs, strict=True)
         ],
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    (out / "index.html").write_text(render_index(manifest, out), encoding="utf-8")
+    write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+    write_atomic(out / "index.html", render_index(manifest, out))
     failed = [r for r in runs if r.status != "ok"]
     if failed:
         names = ", ".join(f"{r.name} ({(r.error or {}).get('type')})" for r in failed)

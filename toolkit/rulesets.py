@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from toolkit.errors import RulesError, UnknownModelError, UnsupportedDetailError
-from toolkit.files import open_regular
+from toolkit.files import MAX_SETTINGS_BYTES, open_regular
 from toolkit.paths import RULES_DIR
 
 # The data format: scheme -> (required params, optional params). The algorithms live in
@@ -304,7 +304,7 @@ def parse_rules(data: dict, path: Path | None = None) -> RuleSet:
 def read_toml(path: Path) -> dict:
     """A TOML file (a regular file, UTF-8) parsed; `RulesError` naming it otherwise."""
     try:
-        with open_regular(path) as fh:
+        with open_regular(path, MAX_SETTINGS_BYTES) as fh:
             return tomllib.load(fh)
     except OSError as exc:
         raise RulesError(f"{path}: cannot read: {exc.strerror or exc}") from exc

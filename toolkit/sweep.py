@@ -29,7 +29,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -51,8 +50,9 @@ from toolkit.errors import (
     ImageRejectedError,
     SettingsError,
     ToolkitError,
+    WorkerDiedError,
 )
-from toolkit.files import open_regular
+from toolkit.files import MAX_CACHE_BYTES, MAX_IMAGE_BYTES, open_regular, read_regular
 from toolkit.images import (
     DEFAULT_SETTINGS,
     EncodeSettings,
@@ -64,6 +64,8 @@ from toolkit.images import (
     resize_image,
 )
 from toolkit.legibility import Reading, read_text
+from toolkit.locks import locked
+from toolkit.outputs import atomic_path, write_atomic
 from toolkit.pricing import TIERS, cost_or_none, load_prices
 from toolkit.readers import DEFAULT_READER, READERS, ReaderSpec
 from toolkit.rulesets import SEED_DETAIL, find_model
@@ -738,10 +740,10 @@ class _Cache:
     def load(self, digest: str) -> ImageResult | None:
         """The entry (`source`, `encodes`); {} when there is none, None when it is unusable."""
         try:
-            text = self._file(digest).read_text(encoding="utf-8")
+            text = _read_cached(self._file(digest))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # a FIFO, a device, too large, not UTF-8
             return None
         try:
             entry = json.loads(text)
@@ -777,7 +779,7 @@ class _Cache:
     def url_digest(self, fingerprint: str) -> str | None:
         """The content SHA-256 last read at a URL whose `sources.url_fingerprint` this is."""
         try:
-            text = self._url_file(fingerprint).read_text(encoding="utf-8")
+            text = _read_cached(self._url_file(fingerprint))
         except (OSError, ValueError):
             return None
         return text if _SHA256.fullmatch(text) else None
@@ -786,13 +788,9 @@ class _Cache:
         write_atomic(self._url_file(fingerprint), digest)
 
 
-def write_atomic(target: Path, text: str) -> None:
-    """Write `text` to `target` through a temp file and a rename: readers see all or nothing."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(temp, target)
+def _read_cached(path: Path) -> str:
+    """A cache file's text: a regular file of at most `MAX_CACHE_BYTES`, UTF-8."""
+    return read_regular(path, MAX_CACHE_BYTES).decode("utf-8")
 
 
 def _text_sha256(text: str) -> str:
@@ -809,19 +807,22 @@ class _Readings:
     _kept: OrderedDict[str, dict] = OrderedDict()  # this process's, shared by every sweep
     _lock = threading.Lock()  # sweeps may run in threads at once
 
-    def __init__(self, grid: SweepGrid, root: str | os.PathLike | None):
+    def __init__(
+        self, grid: SweepGrid, root: str | os.PathLike | None, stats: SweepStats | None = None
+    ):
         settings = grid.cache_settings()
         decisive = {k: settings["encode"][k] for k in ("background", "keep_grayscale")}
-        versions = settings["ocr"][-1]
+        readers = settings["ocr"][-1]
         self.tags = {
             name: _text_sha256(
                 json.dumps(
-                    [settings["toolkit"], settings["ocr"][:-1], version, decisive], sort_keys=True
+                    [settings["toolkit"], settings["ocr"][:-1], reader, decisive], sort_keys=True
                 )
             )[:16]
-            for name, version in versions.items()
+            for name, reader in readers.items()
         }
         self.root = None if root is None else Path(root) / "readings"
+        self.stats = stats if stats is not None else SweepStats()
 
     def get(self, digest: str) -> dict[str, dict]:
         """Per reader, the reading of the image with this content known so far."""
@@ -838,21 +839,42 @@ class _Readings:
         if self.root is None:
             return None
         try:
-            text = (self.root / self.tags[name] / f"{digest}.json").read_text(encoding="utf-8")
-            reading = json.loads(text)
-            if Reading.from_dict(reading).reader != name:
-                return None
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            return None  # a damaged file is read again, never trusted
+            stored = json.loads(_read_cached(self.root / self.tags[name] / f"{digest}.json"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            stored = None
+        reading = self._checked(name, digest, stored)
+        if reading is None:  # damaged or edited: read again, never trusted
+            self.stats.invalid_cache_entries += 1
+            return None
         self._remember(key, reading)
         return reading
+
+    def _checked(self, name: str, digest: str, stored: object) -> dict | None:
+        """The reading a stored file holds, if its checksum covers exactly that content and
+        it is `name`'s."""
+        if not isinstance(stored, dict) or stored.keys() != {"reading", "sha256"}:
+            return None
+        reading = stored["reading"]
+        if stored["sha256"] != self._sha256(name, digest, reading):
+            return None
+        try:
+            if Reading.from_dict(reading).reader != name:
+                return None
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None
+        return reading
+
+    def _sha256(self, name: str, digest: str, reading: object) -> str:
+        return _text_sha256(json.dumps([self.tags[name], digest, reading], sort_keys=True))
 
     def put(self, digest: str, readings: dict[str, dict]) -> None:
         for name, reading in readings.items():
             self._remember(f"{self.tags[name]}/{digest}", reading)
             if self.root is not None:
-                target = self.root / self.tags[name] / f"{digest}.json"
-                write_atomic(target, json.dumps(reading))
+                stored = {"reading": reading, "sha256": self._sha256(name, digest, reading)}
+                write_atomic(self.root / self.tags[name] / f"{digest}.json", json.dumps(stored))
 
     def _remember(self, key: str, reading: dict) -> None:
         with self._lock:
@@ -933,6 +955,7 @@ class SweepStats:
     cached_encodes: int = 0
     failed_images: int = 0
     invalid_cache_entries: int = 0  # malformed, altered or other settings: recomputed
+    workers_died: int = 0  # images whose pool worker died under them (error rows)
 
 
 def _rows(
@@ -1051,8 +1074,7 @@ class _Pending:
 
 
 def _read_local(path: Path) -> bytes:
-    with open_regular(path) as f:
-        return f.read()
+    return read_regular(path, MAX_IMAGE_BYTES)
 
 
 def _identify(source: Source, store: _Cache | None) -> tuple[str | None, bytes | None, str | None]:
@@ -1110,7 +1132,7 @@ def iter_sweep(
     executor = default_executor() if executor is None else executor
     limit = max_in_flight or 2 * executor_slots(executor)
     store = _Cache(cache, grid) if cache is not None else None
-    readings = _Readings(grid, cache)
+    readings = _Readings(grid, cache, stats)
     keys = grid.encode_keys()
     pending: dict[Future, _Pending] = {}
 
@@ -1120,6 +1142,7 @@ def iter_sweep(
         try:
             item.done.append(future.result())
         except Exception as exc:  # a worker died or could not run: record, carry on
+            stats.workers_died += isinstance(exc, WorkerDiedError)
             item.done.append({"error": _error_text(exc)})
         if len(item.done) == item.parts:
             yield rows_of(item, _merge(item.done))
@@ -1273,18 +1296,46 @@ def write_sweep(
     stats: SweepStats | None = None,
 ) -> pd.DataFrame:
     """`run_sweep` into a CSV file, resumably: rows are appended to `partial_path(output)` as
-    each image finishes, then put in input order and the file renamed to `output`; the rows
-    are returned as read back. Computed on `sweep_executor(scheduler, workers)`. An error
-    removes the partial file. Ctrl-C stops the workers at once (on a cluster: cancels what is
-    not finished), keeps the partial file (and the cache) and raises `KeyboardInterrupt`
-    saying so."""
+    each image finishes, then put in input order and written whole to `output` (a temporary
+    file renamed into place); the rows are returned as read back. Computed on
+    `sweep_executor(scheduler, workers)`. One sweep at a time writes a given output: the
+    partial file is locked for the run, and a second sweep into it is an `OutputError`. An
+    error removes the partial file. Ctrl-C stops the workers at once (on a cluster: cancels
+    what is not finished), keeps the partial file (and the cache) and raises
+    `KeyboardInterrupt` saying so."""
     output = Path(output)
     partial = partial_path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with locked(partial):  # before anything is written: another sweep's file is left alone
+        try:
+            readers = grid.reader if grid.ocr else None
+            executor = sweep_executor(scheduler, workers, readers=readers)
+        except BaseException:  # a bad address: no file left behind
+            if partial.stat().st_size == 0:
+                partial.unlink()
+            raise
+        order = _append_rows(images, grid, partial, executor, cache, progress, stats)
+        frame = pd.read_csv(partial)
+        frame.index = order
+        frame = frame.sort_index(kind="stable").reset_index(drop=True)
+        with atomic_path(output) as temp:
+            frame.to_csv(temp, index=False)
+        partial.unlink()
+    return frame
+
+
+def _append_rows(
+    images: Iterable[str | os.PathLike] | str | os.PathLike,
+    grid: SweepGrid,
+    partial: Path,
+    executor: ProcessPool | DaskExecutor,
+    cache: str | os.PathLike | None,
+    progress: bool,
+    stats: SweepStats | None,
+) -> list[int]:
+    """Each image's rows appended to `partial` as it finishes; the input index of each row."""
     order: list[int] = []
-    readers = grid.reader if grid.ocr else None
-    executor = sweep_executor(scheduler, workers, readers=readers)  # a bad address: no file
     try:
-        output.parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
         results = iter_sweep(images, grid, executor, cache, stats=stats)
         with tqdm(desc="sweep", unit="image", file=sys.stderr, disable=not progress) as bar:
@@ -1303,9 +1354,4 @@ def write_sweep(
         raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
-    frame = pd.read_csv(partial)
-    frame.index = order
-    frame = frame.sort_index(kind="stable").reset_index(drop=True)
-    frame.to_csv(partial, index=False)
-    os.replace(partial, output)
-    return frame
+    return order

@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from errno import EINVAL
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
@@ -42,6 +43,7 @@ from toolkit.images import (
 )
 
 THUMB_SIDE = 32
+MAX_FRAME_PIXELS = DEFAULT_SETTINGS.max_pixels  # the decompression-bomb limit images get
 DEFAULT_SCENE_THRESHOLD = 0.1
 DEFAULT_DEDUPE_THRESHOLD = 0.02
 
@@ -257,6 +259,9 @@ def _open(path: str | Path):
     if not container.streams.video:
         container.close()
         raise VideoError(str(path), "no video stream")
+    # FFmpeg refuses a frame above the images' pixel limit before allocating it (an MJPEG
+    # stream may hold one 12000x12000 JPEG among small ones)
+    container.streams.video[0].codec_context.options = {"max_pixels": str(MAX_FRAME_PIXELS)}
     return container
 
 
@@ -277,7 +282,8 @@ def _decode(container, stream, path) -> Iterator[av.VideoFrame]:
                 last = frame
                 yield frame
     except av.FFmpegError as exc:
-        raise VideoError(str(path), f"decoding failed: {_reason(exc)}") from exc
+        hint = f" (or a frame over {MAX_FRAME_PIXELS:,} pixels)" if exc.errno == EINVAL else ""
+        raise VideoError(str(path), f"decoding failed: {_reason(exc)}{hint}") from exc
     if stream.duration and stream.average_rate:
         frame_s = 1 / float(stream.average_rate)
         declared = _start_s(stream) + float(stream.duration * stream.time_base)

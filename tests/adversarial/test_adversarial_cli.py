@@ -4,15 +4,22 @@ written; Ctrl-C is one line and exit 130 with the partial results kept."""
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import descendants, png, run_cli, running, toolkit, without_dac_override
+from helpers import (
+    descendants,
+    interrupt,
+    png,
+    run_cli,
+    running,
+    start,
+    toolkit,
+    wait_for,
+    without_dac_override,
+)
 from PIL import Image
 from videogen import ramp, write_video
 
@@ -277,30 +284,6 @@ def test_frames_at_an_absurd_rate_takes_every_frame_once_and_quickly(tmp_path, c
 
 
 # ---- Ctrl-C ------------------------------------------------------------------------------
-
-
-def interrupt(process: subprocess.Popen) -> tuple[str, str]:
-    """Ctrl-C as a terminal sends it (to the whole process group); the captured output."""
-    os.killpg(process.pid, signal.SIGINT)
-    return process.communicate(timeout=60)
-
-
-def start(*argv, **options) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "toolkit", *map(str, argv)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        **options,
-    )
-
-
-def wait_for(condition, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
 
 
 def test_ctrl_c_in_request_send_keeps_the_answer_and_sends_nothing_twice(tmp_path, good):

@@ -80,32 +80,39 @@ def main(argv: list[str] | None = None) -> int:
 
     Failures that end the whole command are one line on stderr, never a traceback: a bad
     setting (`ToolkitError`) or an output that cannot be written (`OSError`) exit 2, Ctrl-C
-    exits 130 (with what was kept, when the command says so in its `KeyboardInterrupt`).
+    exits 130, SIGTERM and SIGHUP stop the same way (`toolkit.signals`) and exit 143 and 129
+    (with what was kept, when the command says so in its `KeyboardInterrupt`).
     """
+    from toolkit.cli.output import printable
+    from toolkit.signals import as_interrupt
+
     argv = sys.argv[1:] if argv is None else list(argv)
     command = "toolkit"
-    try:
-        args = build_parser(argv).parse_args(argv)
-        command = f"toolkit {args.command}"
-        return args.handler(args)
-    except KeyboardInterrupt as exc:
-        # tasks cut off by the interrupt (a notebook cell's) fail as they are torn down;
-        # asyncio would log each "exception was never retrieved" after this line
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
-        note = f"; {exc}" if str(exc) else ""
-        print(f"{command}: interrupted{note}", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # The reader went away (`toolkit models | head`): stop quietly, as Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-    except OSError as exc:  # an output path that cannot be written: said once, no traceback
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"{command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return 2
-    except ToolkitError as exc:  # a setting no item could succeed with
-        print(f"{command}: error: {exc}", file=sys.stderr)
-        return 2
+    with as_interrupt() as stop:
+        try:
+            args = build_parser(argv).parse_args(argv)
+            command = f"toolkit {args.command}"
+            return args.handler(args)
+        except KeyboardInterrupt as exc:
+            # tasks cut off by the interrupt (a notebook cell's) fail as they are torn down;
+            # asyncio would log each "exception was never retrieved" after this line
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+            how = f" by {stop.name}" if stop.signal else ""
+            note = f"; {printable(str(exc))}" if str(exc) else ""
+            print(f"{command}: interrupted{how}{note}", file=sys.stderr)
+            return stop.exit_code
+        except BrokenPipeError:
+            # The reader went away (`toolkit models | head`): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
+        except OSError as exc:  # an output path that cannot be written: said once
+            where = f"{exc.filename}: " if exc.filename else ""
+            message = printable(f"{where}{exc.strerror or exc}")
+            print(f"{command}: error: {message}", file=sys.stderr)
+            return 2
+        except ToolkitError as exc:  # a setting no item could succeed with
+            print(f"{command}: error: {printable(str(exc))}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from toolkit.rulesets import DEFAULT_DETAIL, check_detail
 from toolkit.runtime import available_cpus
 
 if TYPE_CHECKING:
+    from toolkit.payload import ImagePart, RequestLimits, RequestSpec
     from toolkit.plans import SendPlan
 
 SUFFIXES = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}  # output format -> file suffix
@@ -404,3 +405,24 @@ def image_parts(
             failures.append(error_row(path, exc))
             continue
         yield from parts
+
+
+def within_limits(
+    parts: Iterator[ImagePart],
+    spec: RequestSpec,
+    limits: RequestLimits,
+    failures: list[dict],
+) -> Iterator[ImagePart]:
+    """The `parts` that can travel within `limits` (`toolkit.payload.fit_part`), the crops of
+    one image all or none: an image too large for any request becomes an error row in
+    `failures` and the rest go on."""
+    from toolkit.errors import PayloadError
+    from toolkit.payload import fit_part, together
+
+    for group in together(parts):
+        try:
+            fitted = [fit_part(part, spec, limits) for part in group]
+        except PayloadError as exc:
+            failures.append(error_row(group[0].name, exc))
+            continue
+        yield from fitted

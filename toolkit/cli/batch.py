@@ -8,6 +8,8 @@ estimated image tokens and their cost at batch prices.
 
 import argparse
 import dataclasses
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from toolkit.cli.args import (
@@ -17,12 +19,15 @@ from toolkit.cli.args import (
     plan_source,
     positive_int,
     request_spec,
+    within_limits,
 )
 from toolkit.cli.output import print_rows
 from toolkit.errors import SettingsError
+from toolkit.outputs import refuse_inputs
 from toolkit.payload import OBSERVED_LIMITS, split_requests, write_batch_files
 
 COLUMNS = ("path", "lines", "bytes", "model", "estimated_image_tokens", "estimated_cost_usd")
+BATCH_NAME = re.compile(r"batch-[0-9]{4,}\.jsonl")  # what `write_batch_files` names its files
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +41,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _writes_batch(out: Path) -> Callable[[Path], bool]:
+    """Whether a (resolved) path is a file this run may write: `batch-NNNN.jsonl` in `out`."""
+    folder = out.resolve()
+    return lambda path: path.parent == folder and BATCH_NAME.fullmatch(path.name) is not None
+
+
 def run(args: argparse.Namespace) -> int:
     spec = request_spec(args, "batch")
     if args.images_per_request > OBSERVED_LIMITS.max_images:
@@ -45,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
         )
     plan_for, _ = plan_source(args)
     check_output(args.out, folder=True)
+    refuse_inputs(args.images, _writes_batch(args.out))
     failures: list[dict] = []
-    parts = image_parts(args, plan_for, failures)
+    parts = within_limits(image_parts(args, plan_for, failures), spec, OBSERVED_LIMITS, failures)
     requests = split_requests(parts, spec, images_per_request=args.images_per_request)
     files = write_batch_files(requests, args.out)
     rows = [{**dataclasses.asdict(f), "path": str(f.path)} for f in files] + failures

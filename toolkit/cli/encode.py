@@ -36,9 +36,9 @@ from toolkit.cli.args import (
     plan_source,
     rules_from,
 )
-from toolkit.cli.output import error_row, print_json_lines, print_table
+from toolkit.cli.output import error_row, print_json_lines, print_table, printable
 from toolkit.dataurl import to_data_url
-from toolkit.errors import ImageRejectedError, SettingsError, ToolkitError
+from toolkit.errors import ImageRejectedError, SettingsError, ToolkitError, WorkerDiedError
 from toolkit.images import (
     BACKENDS,
     DEFAULT_SETTINGS,
@@ -47,6 +47,7 @@ from toolkit.images import (
     encode_image,
     iter_image_files,
 )
+from toolkit.outputs import refuse_inputs, unique_targets, write_atomic
 from toolkit.plans import SendPlan
 from toolkit.pricing import cost_or_none
 from toolkit.rulesets import check_detail
@@ -86,7 +87,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="auto: libvips decodes and resizes large JPEGs and PNGs when installed (faster); "
         "pillow: Pillow only, the reference",
     )
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write the encoded files here")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write the encoded files here (outside the inputs; folders mirrored, clashing "
+        "names made unique: each row's output says where)",
+    )
     parser.add_argument("--data-url", action="store_true", help="emit each image's data URL")
     add_json_argument(parser, "image")
     parser.add_argument("--model", help="add each image's tokens and cost_usd for this model")
@@ -126,28 +133,37 @@ def token_fields(width: int, height: int, model: str, detail: str) -> dict:
     return {"tokens": tokens, "cost_usd": cost_or_none(tokens, model)}
 
 
-def _jobs(paths: list[str], out: Path | None) -> list[tuple[Path, Path | None]]:
-    """Each input file and, with --out, its output path (folder structure kept)."""
-    jobs = []
+def _jobs(paths: list[str], out: Path | None, suffix: str) -> list[tuple[Path, Path | None]]:
+    """Each input file and, with --out, its output path: the folder structure kept, names
+    that would clash made unique (`toolkit.outputs.unique_targets`). An output that would
+    replace an input, or an --out inside an input folder, is an `OutputError` (no work done)."""
+    sources, targets = [], []
     for arg in paths:
         root = Path(arg)
         for path in iter_image_files([root]):
-            relative = path.relative_to(root) if root.is_dir() else Path(path.name)
-            jobs.append((path, out / relative if out else None))
-    return jobs
+            sources.append(path)
+            targets.append(path.relative_to(root) if root.is_dir() else Path(path.name))
+    if out is None:
+        return [(path, None) for path in sources]
+    unique = unique_targets([(out / t).with_suffix(suffix) for t in targets], sources)
+    written = {target.resolve() for target in unique}
+    refuse_inputs(paths, written.__contains__, out)
+    return list(zip(sources, unique, strict=True))
 
 
 def _encode_job(
     job: tuple[Path, Path | None], settings: EncodeSettings, data_url: bool
 ) -> list[tuple[dict, str | None]]:
-    """One image, in whichever process runs it: encoded, written to its --out path, and
-    reduced to its row and (with --data-url) its data URL, so that the encoded bytes do not
-    travel back to the parent."""
+    """One image, in whichever process runs it: encoded, written whole to its --out path (or
+    an `OutputError`), and reduced to its row and (with --data-url) its data URL, so that the
+    encoded bytes do not travel back to the parent."""
     path, target = job
     encoded = encode_image(path, settings)
+    row = encode_row(str(path), encoded)
     if target is not None:
-        _write(target.with_suffix(SUFFIXES[settings.format]), encoded.data)
-    return [(encode_row(str(path), encoded), to_data_url(encoded) if data_url else None)]
+        write_atomic(target, encoded.data)
+        row["output"] = str(target)
+    return [(row, to_data_url(encoded) if data_url else None)]
 
 
 def _planned_job(
@@ -165,7 +181,8 @@ def _planned_job(
             row.update(crop=piece.label, crop_box=list(piece.box))
         if target is not None:
             name = target.stem + (f".crop-{piece.label}" if piece.label else "") + suffix
-            _write(target.with_name(name), piece.encoded.data)
+            write_atomic(target.with_name(name), piece.encoded.data)
+            row["output"] = str(target.with_name(name))
         rows.append((row, to_data_url(piece.encoded) if data_url else None))
     return rows
 
@@ -226,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
         check_detail(model, args.detail)
     check_output(args.out, folder=True)
     tune_malloc()
-    jobs = _jobs(args.paths, args.out)
+    jobs = _jobs(args.paths, args.out, SUFFIXES[settings.format])
     rows = []
     failed = 0
     if plan_for is None:
@@ -256,7 +273,8 @@ def run(args: argparse.Namespace) -> int:
                 rows.append(row)
     if not args.json and not args.data_url:
         extra = PLANNED_COLUMNS if plan_for else ("tokens", "cost_usd") if model else ()
-        print_table([*rows, _totals(rows)], (*TABLE_COLUMNS, *extra), sys.stdout)
+        columns = (*TABLE_COLUMNS, *extra, *(("output",) if args.out else ()))
+        print_table([*rows, _totals(rows)], columns, sys.stdout)
     return 1 if failed else 0
 
 
@@ -268,15 +286,11 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _write(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-
-
 def _print_plain(row: dict) -> None:
     """--data-url without --json: data URLs alone on stdout, failures on stderr."""
     if "error" in row:
-        print(f"{row['path']}: {row['error']['type']}: {row['error']['message']}", file=sys.stderr)
+        error = row["error"]
+        print(printable(f"{row['path']}: {error['type']}: {error['message']}"), file=sys.stderr)
     else:
         print(row["data_url"])
 
@@ -288,5 +302,7 @@ def _totals(rows: list[dict]) -> dict:
     total["source_bytes"] = sum(originals.values())
     total["encode_ms"] = round(total["encode_ms"], 2)
     failed = len(rows) - len(done)
+    died = sum(row["error"]["type"] == WorkerDiedError.__name__ for row in rows if "error" in row)
     label = f"TOTAL {len(done)} encoded" + (f", {failed} failed" if failed else "")
+    label += f" ({died} when their worker died)" if died else ""
     return {"path": label, **total}

@@ -16,6 +16,7 @@ from toolkit.cli.args import (
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import RulesError, ToolkitError
 from toolkit.images import EncodedImage, EncodeSettings
+from toolkit.outputs import write_atomic
 from toolkit.tokens import image_tokens
 from toolkit.video import (
     DEFAULT_DEDUPE_THRESHOLD,
@@ -152,10 +153,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _write(folder: Path, frame: Frame, encoded: EncodedImage, fmt: str) -> Path:
     """Save an encoded frame as `frame_<index>_<seconds>s.<ext>`."""
-    name = f"frame_{frame.index:04d}_{frame.timestamp_s:09.3f}s{SUFFIXES[fmt]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    target.write_bytes(encoded.data)
+    target = folder / f"frame_{frame.index:04d}_{frame.timestamp_s:09.3f}s{SUFFIXES[fmt]}"
+    write_atomic(target, encoded.data)
     return target
 
 

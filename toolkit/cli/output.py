@@ -1,9 +1,39 @@
-"""Shared output for subcommands: JSON lines with `--json`, a readable table without."""
+"""Shared output for subcommands: JSON lines with `--json`, a readable table without.
 
+Names come from the file system and may hold anything. In tables and messages, control
+characters (which a terminal would obey: colours, titles, cursor moves, a forged row) are
+shown escaped (`\\x1b`, `\\n`, `\\u202e`), as is each byte of a name that is not UTF-8
+(`\\xff`). JSON lines are valid UTF-8 whatever the names: such a byte is the escape
+`\\udcff` (Python's surrogateescape: `os.fsencode` gives the name back) and a row whose
+`path` holds one also carries `path_bytes`, the name's bytes in Base64.
+"""
+
+import base64
 import json
+import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides and
+# isolates, and surrogates (bytes of a name that were not UTF-8)
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: the byte that was not UTF-8
+        return f"\\x{code - 0xDC00:02x}"
+    return _SHORT.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str) -> str:
+    """`text` safe to show on a terminal: unsafe characters escaped (see the module)."""
+    return _UNSAFE.sub(_escape, text)
 
 
 def error_row(path: object, exc: BaseException) -> dict:
@@ -11,10 +41,19 @@ def error_row(path: object, exc: BaseException) -> dict:
     return {"path": str(path), "error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
+def json_line(row: Mapping) -> str:
+    """One row as a line of valid UTF-8 JSON (see the module for names that are not UTF-8)."""
+    path = row.get("path")
+    if isinstance(path, str) and _SURROGATE.search(path):
+        row = {**row, "path_bytes": base64.b64encode(os.fsencode(path)).decode()}
+    text = json.dumps(row, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
 def print_json_lines(rows: Iterable[Mapping], out: TextIO | None = None) -> None:
     out = out or sys.stdout
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.write(json_line(row))
         out.flush()
 
 
@@ -24,8 +63,8 @@ def format_cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, list | tuple):
-        return ",".join(map(str, value)) or "-"
-    return str(value)
+        return printable(",".join(map(str, value))) or "-"
+    return printable(str(value))
 
 
 def print_table(
@@ -37,7 +76,8 @@ def print_table(
     for row in rows:
         if "error" in row:
             err = row["error"]
-            cells.append([str(row.get("path", "")), f"ERROR {err['type']}: {err['message']}"])
+            message = printable(f"ERROR {err['type']}: {err['message']}")
+            cells.append([format_cell(row.get("path", "")), message])
         else:
             cells.append([format_cell(row.get(c)) for c in columns])
     widths = [len(c) for c in columns]

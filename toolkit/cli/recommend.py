@@ -28,10 +28,10 @@ from toolkit.cli.args import (
     rules_from,
 )
 from toolkit.cli.output import print_recommendations
-from toolkit.errors import SettingsError
+from toolkit.pricing import load_prices
 from toolkit.reader_columns import with_readers
 from toolkit.recommend import recommend
-from toolkit.sweep import COLUMNS
+from toolkit.sweep_csv import read_sweep_csv
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -49,20 +49,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_json_argument(parser, "model and category")
 
 
-def read_results(path: Path) -> pd.DataFrame:
-    """A sweep CSV, checked to be one."""
-    try:
-        frame = pd.read_csv(path)
-    except ValueError as exc:  # not CSV, or empty
-        raise SettingsError(f"{path}: not a CSV file: {exc}") from None
-    missing = [c for c in COLUMNS if c not in frame.columns]
-    if missing:
-        raise SettingsError(f"{path} is not a toolkit sweep CSV (missing {missing[:4]}...)")
-    return frame
-
-
 def run(args: argparse.Namespace) -> int:
-    results = read_results(args.results)
+    load_prices(args.prices)  # a missing or malformed price file: exit 2, not empty columns
+    results = read_sweep_csv(args.results)
     if args.reader:
         results = with_readers(results, args.reader, args.combine or "looser")
     rules = rules_from(args)

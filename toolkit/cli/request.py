@@ -8,6 +8,9 @@ line naming the grid.
 """
 
 import argparse
+import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from toolkit.cli.args import (
@@ -17,9 +20,12 @@ from toolkit.cli.args import (
     plan_source,
     positive_int,
     request_spec,
+    within_limits,
 )
 from toolkit.cli.output import print_rows
-from toolkit.payload import CONCURRENCY, Request, serialize, split_requests
+from toolkit.locks import locked
+from toolkit.outputs import refuse_inputs, write_atomic
+from toolkit.payload import CONCURRENCY, OBSERVED_LIMITS, Request, serialize, split_requests
 from toolkit.pricing import cost_or_none
 
 COLUMNS = ("id", "images", "body_bytes", "estimated_image_tokens", "estimated_cost_usd", "path")
@@ -50,13 +56,24 @@ def _body_path(out: Path, index: int) -> Path:
     return out if index == 1 else out.with_name(f"{out.stem}-{index}{out.suffix}")
 
 
+def _writes_body(out: Path) -> Callable[[Path], bool]:
+    """Whether a (resolved) path is one `-o out` writes: `out`, `out-2`, `out-3`, ..."""
+    folder = out.resolve().parent
+    name = re.compile(rf"{re.escape(out.stem)}(-[0-9]+)?{re.escape(out.suffix)}")
+    return lambda path: path.parent == folder and name.fullmatch(path.name) is not None
+
+
 def _check_sending(args: argparse.Namespace) -> None:
-    """Before any work: a key, and a results file this run can read and append to."""
+    """Before any work: a key, and a results file this run can read and append to, that no
+    other run is writing (the lock is taken again, for the run, when sending starts)."""
     from toolkit.client import read_results, resolve_api_key
 
     resolve_api_key()
     check_output(args.results)
     read_results(args.results)
+    if args.results.exists():
+        with locked(args.results, os.O_RDONLY):
+            pass
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,17 +82,19 @@ def run(args: argparse.Namespace) -> int:
     spec = request_spec(args, "request")
     plan_for, _ = plan_source(args)
     check_output(args.out)
+    if args.out:
+        refuse_inputs(args.images, _writes_body(args.out))
     if args.send:
         _check_sending(args)
     failures: list[dict] = []
-    requests = list(split_requests(image_parts(args, plan_for, failures), spec))
+    parts = within_limits(image_parts(args, plan_for, failures), spec, OBSERVED_LIMITS, failures)
+    requests = list(split_requests(parts, spec))
     rows = []
     for index, request in enumerate(requests, 1):
         row = request_row(request)
         if args.out:
             path = _body_path(args.out, index)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(serialize(request.body()))
+            write_atomic(path, serialize(request.body()))
             row["path"] = str(path)
         rows.append(row)
     if args.send and requests:

@@ -32,6 +32,7 @@ from toolkit.cli.args import (
 )
 from toolkit.cli.output import print_json_lines, print_recommendations, print_rows, print_table
 from toolkit.images import DEFAULT_SETTINGS, EncodeSettings
+from toolkit.outputs import refuse_inputs
 from toolkit.pricing import TIERS
 from toolkit.projection import monthly_projection
 from toolkit.readers import DEFAULT_READER
@@ -128,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     check_output(partial_path(args.output))
     check_output(cache, folder=True)
     listing = list_images(args.paths)
+    written = {args.output.resolve(), partial_path(args.output).resolve()}
+    refuse_inputs(listing, written.__contains__)
     chosen = sample_images(listing, args.sample or 0, args.seed)
     stats = SweepStats()
     frame = write_sweep(
@@ -150,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         "computed_encodes": stats.computed_encodes,
         "cached_encodes": stats.cached_encodes,
         "invalid_cache_entries": stats.invalid_cache_entries,
+        "workers_died": stats.workers_died,
     }
     if args.json:
         print_json_lines([summary], sys.stdout)
