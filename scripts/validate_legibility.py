@@ -8,18 +8,18 @@ seen, with code that shares nothing with the toolkit's.
    px, JPEG and WebP at 70 and 85, the sizes gpt-4o, gpt-4.1-mini and gpt-5.4-mini keep at
    `low` and `high`) and `toolkit recommend --json`. Only the CSV's columns are used.
 3. Independently, with Pillow and the `tesseract` command alone: every distinct view with
-   text (image x format x quality x kept size) is rebuilt (longest side scaled with LANCZOS,
-   encoded, decoded, shrunk to the kept size and brought back to the original's size) and
-   read as whole pages; a view's `page_recall` is the share of the words the original's
-   whole-page reading holds with confidence >= 80 (at least 2 letters or digits) that the
-   view's reading still holds, as a multiset. A whole page is read three ways (Tesseract's
-   automatic layout with its global and with its adaptive threshold, and as sparse text:
-   `PAGE_READS`), and a word counts as read when any reading holds it: one page layout that
-   loses a block of a blurred page, grey text a global threshold drops, or the tick labels of
-   a chart, does not decide. Each view is also read as lines (`lines_recall`): every line of
-   the original's whole-page reading holding a confident word, cut out tight from the
-   original and from the view, stacked with white between them and read as one block: the
-   same lines, none of the page layout.
+   text sent as JPEG 85 or WebP 70 (image x encoding x kept size) is rebuilt (longest side
+   scaled with LANCZOS, encoded, decoded, shrunk to the kept size and brought back to the
+   original's size) and read as whole pages; a view's `page_recall` is the share of the
+   words the original's whole-page reading holds with confidence >= 80 (at least 2 letters
+   or digits) that the view's reading still holds, as a multiset. A whole page is read three
+   ways (Tesseract's automatic layout with its global and with its adaptive threshold, and
+   as sparse text: `PAGE_READS`), and a word counts as read when any reading holds it: one
+   page layout that loses a block of a blurred page, grey text a global threshold drops, or
+   the tick labels of a chart, does not decide. Each view is also read as lines
+   (`lines_recall`): every line of the original's whole-page reading holding a confident
+   word, cut out tight from the original and from the view, stacked with white between them
+   and read as one block: the same lines, none of the page layout.
 
 Reports (and writes as CSV/JSON in --out):
 - **agreement**: the share of views whose toolkit `seen_word_recall` is within +-0.05 of the
@@ -43,6 +43,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image, ImageOps, ImageStat
@@ -57,6 +58,7 @@ MODELS = ("gpt-4o", "gpt-4.1-mini", "gpt-5.4-mini")
 # (page segmentation mode, thresholding): automatic layout with Otsu's global threshold and
 # with Sauvola's adaptive one, and sparse text (charts, scattered UI labels) with Sauvola's
 PAGE_READS = ((3, 0), (3, 2), (11, 2))
+VIEW_ENCODINGS = (("jpeg", 85), ("webp", 70))  # the views compared: the encoder pairs
 
 
 def run(*cmd: object) -> str:
@@ -208,15 +210,12 @@ def measured_views(rows: list[dict]) -> dict[tuple, dict]:
     return views
 
 
-def agreement(rows: list[dict], out: Path) -> tuple[list[dict], dict]:
-    """Every view with text read whole-page beside the toolkit's value."""
-    originals: dict[str, tuple[Image.Image, list, list]] = {}
+def read_views(path: str, views: list[tuple[tuple, dict]]) -> list[dict]:
+    """One image's views read whole-page and as lines, beside the toolkit's values."""
+    image = load(Path(path))
+    truths, boxes = page_readings(image), line_boxes(image)
     result = []
-    for (path, fmt, quality, kept), r in sorted(measured_views(rows).items()):
-        if path not in originals:
-            image = load(Path(path))
-            originals[path] = (image, page_readings(image), line_boxes(image))
-        image, truths, boxes = originals[path]
+    for (_, fmt, quality, kept), r in views:
         view = view_of(image, int(r["max_side"]), fmt, quality, kept)
         read = page_readings(view)
         one_by_one = [page_recall(t[0], v[1]) for t, v in zip(truths, read, strict=True)]
@@ -239,7 +238,20 @@ def agreement(rows: list[dict], out: Path) -> tuple[list[dict], dict]:
                 "lines": round(lines_recall(image, view, boxes), 4) if boxes else math.nan,
             }
         )
-        print(f"  {result[-1]}", flush=True)
+    print(f"  {Path(path).name}: {len(result)} views read", flush=True)
+    return result
+
+
+def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], dict]:
+    """Every view with text sent as JPEG 85 or WebP 70 (the encoder pairs), read whole-page
+    and as lines beside the toolkit's value; `workers` images at a time (the reading is done
+    by `tesseract` processes)."""
+    by_image: dict[str, list] = {}
+    for key, r in sorted(measured_views(rows).items()):
+        if key[1:3] in VIEW_ENCODINGS:
+            by_image.setdefault(key[0], []).append((key, r))
+    with ThreadPoolExecutor(workers) as pool:
+        result = [v for views in pool.map(read_views, by_image, by_image.values()) for v in views]
     write_csv(out / "views.csv", result)
     summary = {
         "views": len(result),
@@ -399,6 +411,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True, help="working folder (new or empty)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9], help="held-out sets")
     parser.add_argument("--reader", default="tesseract", help="the toolkit's OCR reader")
+    parser.add_argument("--workers", type=int, default=2, help="images read at once")
     parser.add_argument(
         "--reuse", action="store_true", help="keep the held-out sets and sweep already in --out"
     )
@@ -415,7 +428,7 @@ def main() -> int:
         run(BIN / "toolkit", "sweep", *folders, *grid, "--ocr", "--no-cache", "-o", results)
     rows = list(csv.DictReader(results.open()))
     print("agreement with whole-page reading:", flush=True)
-    views, agreed = agreement(rows, args.out)
+    views, agreed = agreement(rows, args.out, args.workers)
     pairs = encoder_pairs(views, args.out)
     picks = [
         json.loads(line)
