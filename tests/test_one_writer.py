@@ -30,19 +30,24 @@ def test_two_runs_on_one_results_file_never_both_send(tmp_path):
     image.write_bytes(png())
     results = tmp_path / "results.jsonl"
     env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
-    with Emulator(faults=FaultPlan(rate_slow=1.0, slow_s=2.0)) as emu:
+    # the answer is held long enough for a second interpreter to start on a loaded machine
+    with Emulator(faults=FaultPlan(rate_slow=1.0, slow_s=30.0)) as emu:
         argv = ["request", image, "--model", "gpt-4o", "--prompt", "Describe", "--send"]
         argv += ["--base-url", emu.base_url, "--results", results, "--json"]
         first = start(*argv, env=env)
-        wait_for(lambda: sum(emu.attempts.values()) == 1)  # sending, its file locked
-        second = toolkit(*argv, env=env)
-        assert second.returncode == 2
-        assert second.stderr == (
-            f"toolkit request: error: {results}: another run is writing it; wait for that run "
-            "to end, or choose another file\n"
-        )
-        assert first.communicate(timeout=60) and first.returncode == 0
-        assert list(emu.answered.values()) == [1]
+        try:
+            wait_for(lambda: sum(emu.attempts.values()) == 1)  # sending, its file locked
+            second = toolkit(*argv, env=env)
+            assert second.returncode == 2
+            assert second.stderr == (
+                f"toolkit request: error: {results}: another run is writing it; wait for that "
+                "run to end, or choose another file\n"
+            )
+            assert first.communicate(timeout=90) and first.returncode == 0
+            assert list(emu.answered.values()) == [1]
+        finally:
+            if first.poll() is None:
+                interrupt(first, signal.SIGKILL)
 
 
 def test_two_sweeps_into_one_csv_never_mix_their_rows(tmp_path):
