@@ -444,7 +444,10 @@ def main() -> int:
     parser.add_argument("--reader", default="tesseract", help="the toolkit's OCR reader")
     parser.add_argument("--workers", type=int, default=2, help="images read at once")
     parser.add_argument(
-        "--reuse", action="store_true", help="keep the sweep already in --out (else sweep again)"
+        "--reuse",
+        action="store_true",
+        help="keep the sweep already in --out (else sweep again); only --seeds' views are read, "
+        "against the picks of the whole sweep",
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -458,7 +461,10 @@ def main() -> int:
         grid = ["--max-sides", *SIDES, "--formats", "jpeg", "webp", "--qualities", "70", "85"]
         grid += ["--models", *MODELS, "--details", "low", "high", "--reader", args.reader]
         run(BIN / "toolkit", "sweep", *folders, *grid, "--ocr", "--no-cache", "-o", results)
-    rows = list(csv.DictReader(results.open()))
+    held_out = {str(folder) for folder in folders}  # a kept sweep may hold other seeds
+    rows = [
+        r for r in csv.DictReader(results.open()) if str(Path(r["path"]).parents[1]) in held_out
+    ]
     print("agreement with whole-page reading:", flush=True)
     views, agreed = agreement(rows, args.out, args.workers)
     pairs = encoder_pairs(views, args.out)
