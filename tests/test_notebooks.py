@@ -14,7 +14,7 @@ from smoke_report import smoke_report
 from toolkit.cli import main
 from toolkit.errors import ReportError
 from toolkit.images import iter_image_files
-from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, SAMPLES_DIR
+from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, SAMPLES_DIR, SHIPPED_DIR, input_path
 from toolkit.reports import PACKAGES, build_report, load_preset, notebook_parameters
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -128,9 +128,9 @@ def test_smoke_report_manifest(report):
     assert len(manifest["git_commit"] or "0" * 40) == 40
     samples = load_preset("smoke")["shared"]["images_dir"]
     inputs = {i["path"]: i for i in manifest["inputs"]}
-    assert all((PROJECT_DIR / p).is_file() for p in inputs)
-    files = (p for p in (PROJECT_DIR / samples).rglob("*") if p.is_file())
-    assert {p.relative_to(PROJECT_DIR).as_posix() for p in files} <= set(inputs)
+    assert all((SHIPPED_DIR / p).is_file() for p in inputs)
+    files = (p for p in (SHIPPED_DIR / samples).rglob("*") if p.is_file())
+    assert {p.relative_to(SHIPPED_DIR).as_posix() for p in files} <= set(inputs)
     assert "data/video/clip.mp4" in inputs
     assert all(len(i["sha256"]) == 64 for i in inputs.values())
 
@@ -145,8 +145,8 @@ def test_smoke_report_tables(report):
         headline
     )
     picked = headline.dropna(subset=["cost_usd_per_1k"])
-    saving = 100 * (1 - picked["cost_usd_per_1k"] / picked["seed_cost_usd_per_1k"])
-    assert saving.round(6).tolist() == picked["saving_pct"].round(6).tolist()
+    change = 100 * (picked["cost_usd_per_1k"] / picked["seed_cost_usd_per_1k"] - 1)
+    assert change.round(6).tolist() == picked["change_pct"].round(6).tolist()  # dearer: +
     for model, rows in headline.groupby("model"):  # the folder's own mix
         share = rows["images"] / rows["images"].sum()
         seed = projection.set_index("model").loc[model]
@@ -179,7 +179,7 @@ def test_the_explore_page_is_the_explorers_first_view(report):
     page = (out / "00-explore.html").read_text()
     run = next(r for r in manifest["notebooks"] if r["name"] == "00-explore")
     parameters = {**notebook_defaults("00-explore"), **run["parameters"]}
-    folder = PROJECT_DIR / parameters["images_dir"]
+    folder = input_path(parameters["images_dir"])
     first = parameters["image"] or next(iter_image_files([folder])).name
     assert "original: " in page and 'data-key="tokens"' in page and "copy settings" in page
     assert f"{first} --max-side {parameters['max_side']}" in page  # the command for it

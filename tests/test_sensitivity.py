@@ -101,7 +101,7 @@ def test_the_finding_says_how_the_figure_moves(results):
     assert "(as recommended); 0.98: $" in text
     assert "without each category's worst image (screenshot: c.png): $" in text
     adaptive = projected["adaptive_monthly_usd"]
-    assert f"its own cheapest setting that keeps its floor instead: ${adaptive:,.2f}" in text
+    assert f"keeps its floor (per image, adaptive) instead: ${adaptive:,.2f} a month" in text
     assert "upper bounds" in text
 
 

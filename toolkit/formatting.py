@@ -2,10 +2,10 @@
 
 Values are formatted for a reader, never changed: CSVs keep full precision. A table
 (`table_html`) gets a unit in every header, whole numbers where the values are whole, bytes
-as bytes or kB, sizes in px, dollars with `$` and the same decimals down a column (enough
-for 4 significant digits on its smallest amount, never scientific notation), shares and
-changes in %, booleans as words, paths relative to a folder, no index column, and a dash
-with a footnote where there is no value.
+as bytes or kB, sizes in px, dollars with `$` and the same decimals down a column (cents
+from a dollar up, else 4 significant digits on its smallest amount; never scientific
+notation), shares and changes in %, booleans as words, paths relative to a folder, no index
+column, and a dash with a footnote where there is no value.
 """
 
 from __future__ import annotations
@@ -133,20 +133,20 @@ def _each(formatter: Callable[[Any], str]) -> Callable[[list[Any]], list[str]]:
 
 
 def _usd_cells(values: list[float]) -> list[str]:
-    """Dollars with the same decimals down the column: enough for 4 significant digits on
-    the smallest amount (at least 2, at most `MAX_USD_DECIMALS`)."""
-    amounts = [abs(v) for v in values if v]
-    smallest = min(amounts, default=1.0)
-    decimals = min(MAX_USD_DECIMALS, max(2, 3 - math.floor(math.log10(smallest))))
+    """Dollars with the same decimals down the column, as `usd` writes its smallest amount:
+    cents when it is a dollar or more, else 4 significant digits (at most
+    `MAX_USD_DECIMALS` decimals)."""
+    smallest = min((abs(v) for v in values if v), default=1.0)
+    decimals = 2 if smallest >= 1 else min(MAX_USD_DECIMALS, 3 - math.floor(math.log10(smallest)))
     return [f"-${-v:,.{decimals}f}" if v < 0 else f"${v:,.{decimals}f}" for v in values]
 
 
 def _number_cells(values: list[float]) -> list[str]:
-    """Whole numbers as such; otherwise one decimal from 100 up, else up to 4 significant."""
+    """Whole numbers as such; otherwise one decimal from 1 up, else 4 decimals."""
     if all(float(v).is_integer() for v in values):
         return [f"{v:,.0f}" for v in values]
     largest = max(abs(v) for v in values)
-    decimals = 1 if largest >= 100 else 2 if largest >= 1 else 4
+    decimals = 1 if largest >= 1 else 4
     return [f"{v:,.{decimals}f}" for v in values]
 
 

@@ -77,13 +77,13 @@ _SRGB = ImageCms.createProfile("sRGB")
 
 FORMAT_ALIASES = {"jpg": "jpeg"}  # what people type for an output format
 # WIDTHxHEIGHT in pixels, as people type it: 1024x768, 1024X768, 1024×768, 1024*768
-SIZE = re.compile(r"([1-9][0-9]{0,5})\s*[xX×*]\s*([1-9][0-9]{0,5})")
+SIZE = re.compile(r"([0-9]{1,6})\s*[xX×*]\s*([0-9]{1,6})")
 
 
 def parse_size(text: str) -> tuple[int, int]:
     """`"1024x768"` (or `1024*768`, `1024×768`) -> (1024, 768); `SettingsError` otherwise."""
     match = SIZE.fullmatch(text.strip())
-    if match is None:
+    if match is None or "0" in (match[1][0], match[2][0]):
         raise SettingsError(f"not a WIDTHxHEIGHT size in pixels (such as 1024x768): {text!r}")
     return int(match[1]), int(match[2])
 

@@ -28,7 +28,7 @@ from toolkit.formatting import short_usd
 from toolkit.outputs import atomic_path
 
 # Okabe & Ito (2008), colour-blind safe; yellow last, as it is faint on white.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#000000", "#f0e442")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 FORMAT_COLORS = {"jpeg": PALETTE[0], "webp": PALETTE[1], "png": PALETTE[2]}
 TRANSPORT_COLORS = {"data_url": PALETTE[4], "url": PALETTE[5], "file_id": PALETTE[3]}

@@ -300,13 +300,8 @@ def add_reader_arguments(parser: argparse.ArgumentParser, default: str | None) -
 
 def add_progress_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bar (it shows on a terminal only)"
+        "--no-progress", action="store_true", help="no progress bar (on stderr: total and ETA)"
     )
-
-
-def progress_wanted(args: argparse.Namespace) -> bool:
-    """A bar unless `--no-progress`, and only on a terminal (a log gets the result lines)."""
-    return not args.no_progress and sys.stderr.isatty()
 
 
 def add_workers_argument(parser: argparse.ArgumentParser) -> None:

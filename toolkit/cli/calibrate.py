@@ -29,7 +29,6 @@ from toolkit.cli.args import (
     check_output,
     default_cache_dir,
     positive_int,
-    progress_wanted,
 )
 from toolkit.cli.output import print_json_lines, print_rows
 from toolkit.errors import SettingsError
@@ -181,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
             concurrency=args.concurrency,
             executor=executor,
             cache=cache,
-            progress=progress_wanted(args),
+            progress=not args.no_progress,
             on_estimate=_estimate_printer(args, settings.sample),
         )
     failures = done.plan.failed  # images that could not be read, as error rows

@@ -35,7 +35,6 @@ from toolkit.cli.args import (
     from_args,
     given,
     plan_source,
-    progress_wanted,
     rules_from,
 )
 from toolkit.cli.output import error_row, print_json_lines, print_table, printable
@@ -260,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from tqdm import tqdm
 
-    searching = args.adaptive and progress_wanted(args)  # seconds an image: a bar
+    searching = args.adaptive and not args.no_progress  # seconds an image: a bar
     with tqdm(total=len(jobs), desc="search", unit="image", disable=not searching) as bar:
         for (path, _), result in zip(jobs, results, strict=True):
             bar.update()

@@ -13,7 +13,6 @@ from toolkit.cli.args import (
     add_tier_argument,
     check_output,
     from_args,
-    progress_wanted,
 )
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import RulesError, ToolkitError
@@ -136,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         if args.model:
             image_tokens(info.width, info.height, args.model, args.detail)
         costs = frame_costs(args.video, plan, settings, args.model, args.detail, tier=args.tier)
-        with _timeline_bar(info.duration_s, progress_wanted(args)) as bar:
+        with _timeline_bar(info.duration_s, not args.no_progress) as bar:
             for item in map(totals.add, costs):
                 bar.update(item.frame.timestamp_s - bar.n)
                 row = frame_row(item)

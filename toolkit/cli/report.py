@@ -12,7 +12,6 @@ from toolkit.cli.args import (
     add_json_argument,
     add_progress_argument,
     add_reader_arguments,
-    progress_wanted,
 )
 from toolkit.cli.output import print_json_lines, print_table
 from toolkit.errors import ReportError
@@ -85,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             args.out,
             on_start=on_start,
             on_notebook=on_notebook,
-            progress=progress_wanted(args),
+            progress=not args.no_progress,
             scheduler=args.scheduler,
             reader=args.reader,
             combine=args.combine,

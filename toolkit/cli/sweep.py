@@ -29,7 +29,6 @@ from toolkit.cli.args import (
     default_cache_dir,
     from_args,
     positive_int,
-    progress_wanted,
     rules_from,
 )
 from toolkit.cli.output import print_json_lines, print_recommendations, print_rows, print_table
@@ -144,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         cache=cache,
         workers=args.workers,
         scheduler=args.scheduler,
-        progress=progress_wanted(args),
+        progress=not args.no_progress,
         stats=stats,
     )
     errors = int(frame["error"].notna().sum())
