@@ -13,8 +13,10 @@ from smoke_report import smoke_report
 
 from toolkit.cli import main
 from toolkit.errors import ReportError
+from toolkit.glossary import seed_recipe_text
 from toolkit.images import iter_image_files
 from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, SAMPLES_DIR, SHIPPED_DIR, input_path
+from toolkit.pricing import input_rate
 from toolkit.reports import PACKAGES, build_report, load_preset, notebook_parameters
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -154,6 +156,13 @@ def test_smoke_report_tables(report):
         assert seed["seed_monthly_usd"] == pytest.approx(expected)
     assert set(headline["model"]) == set(load_preset("smoke")["shared"]["models"])
     assert set(tables["findings"]["model"]) == set(headline["model"])
+    for row in projection.itertuples():  # seed and pick at the same tier, both tiers
+        batch = float(input_rate(row.model, "batch") / input_rate(row.model, "standard"))
+        assert row.seed_monthly_batch_usd == pytest.approx(row.seed_monthly_usd * batch)
+        assert row.monthly_batch_usd == pytest.approx(row.monthly_usd * batch)
+        assert row.change_pct == pytest.approx(100 * (row.monthly_usd / row.seed_monthly_usd - 1))
+    assert all(seed_recipe_text() in f for f in tables["findings"]["finding"])
+    assert headline["detail_note"].str.contains(" on ").all()  # the level explained
     assert {"floors", "volume", "category mix", "images", "prices"} <= set(
         tables["assumptions"]["assumption"]
     )
@@ -166,7 +175,9 @@ def test_smoke_report_tables(report):
     index = (out / "index.html").read_text()
     for text in ("Findings", "Assumptions", "Recommended settings", "not for citation"):
         assert text in index
-    for text in ("How the monthly figure moves", "Each image its own setting", "How it moves"):
+    for text in ("How the monthly figure moves", "per image (adaptive)", "How it moves"):
+        assert text in index
+    for text in ("seed recipe at Batch prices, $ a month", 'id="glossary"', "change vs seed"):
         assert text in index
     assert "not for citation" in (out / "01-quality.html").read_text()
     assert "not a validation of the token model" in index  # 05 ran against the emulator
