@@ -83,7 +83,7 @@ def test_summary_tables_carry_units_and_rounding():
         }
     )
     html = table_html(table)
-    headers = re.findall(r"<th>([^<]*)</th>", html)
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", html)
     assert headers == [
         "model",
         "images",

@@ -93,6 +93,19 @@ def test_units_go_in_the_headers_and_values_read_as_their_kind():
     assert format_column("binding", ["grid"])[0] == "binding rule"
 
 
+def test_a_header_is_aligned_as_its_column_reads():
+    frame = pd.DataFrame({"model": ["gpt-4o"], "tokens": [85], "cost_usd_per_1k": [0.21]})
+    html = table_html(frame, notes={"cost_usd_per_1k": ["a flat 85 tokens"]})
+    headers = re.findall(r"<th( class=\"text\")?>([^<]*)</th>", html)
+    # text and noted values left (as their cells), numbers right
+    assert headers == [
+        (' class="text"', "model"),
+        ("", "tokens per image"),
+        (' class="text"', "$ per 1,000 images"),
+    ]
+    assert '<td data-column="tokens">85</td>' in html
+
+
 def test_paths_are_shown_relative_to_the_folder_given_and_never_whole():
     assert relative_path("/data/photos/a/x.png", "/data/photos") == "a/x.png"
     assert relative_path("/elsewhere/y.png", "/data/photos") == "y.png"
@@ -105,7 +118,7 @@ def test_a_table_has_no_index_column_and_a_footnote_for_its_dashes():
         index=pd.Index(["x", "y"], name="index"),
     )
     html = table_html(frame, labels={"model": "the model"}, notes={"model": ["a", ""]})
-    assert re.findall(r"<th>([^<]*)</th>", html) == ["the model", "$ per 1,000 images"]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", html) == ["the model", "$ per 1,000 images"]
     assert "<tbody><tr><td" in html and "<th>x</th>" not in html and ">x<" not in html
     assert '<span class="note">a</span>' in html
     assert html.count("<tr>") == 3 and NO_VALUE_NOTE in html and "NaN" not in html

@@ -24,13 +24,15 @@ if TYPE_CHECKING:
 DASH = "–"
 NO_VALUE_NOTE = f"{DASH} no value: not measured, not applicable or not priced (the CSV says which)"
 MAX_USD_DECIMALS = 8  # $0.00000123; smaller amounts round to $0.00000000
+TEXT_CLASS = ' class="text"'  # a left-aligned cell or header: text, or a value with a note
 KB_FROM = 10_000  # a byte column whose largest value reaches this is shown in kB
 STYLE = (
     "<style>.toolkit-table{border-collapse:collapse;font-size:13px;margin:4px 0;"
     "max-width:100%;font-variant-numeric:tabular-nums}"
     ".toolkit-table th,.toolkit-table td{padding:3px 8px;border-bottom:1px solid #ddd;"
     "text-align:right;vertical-align:top}"
-    ".toolkit-table th{background:#f2f4f7;text-align:center;font-weight:600}"
+    ".toolkit-table th{background:#f2f4f7;text-align:right;font-weight:600}"
+    ".toolkit-table th.text{text-align:left}"
     ".toolkit-table td{white-space:nowrap}"
     ".toolkit-table td.text{text-align:left;white-space:normal;min-width:8em}"
     ".toolkit-table td.label{text-align:left;color:#555}"
@@ -353,7 +355,10 @@ def table_html(
         numeric = column_kind(name, values)[1] is not None and not _bools(values)
         below = list((notes or {}).get(name, [""] * len(df)))
         columns.append((name, (labels or {}).get(name, header), cells, numeric, below))
-    head = "".join(f"<th>{html.escape(header)}</th>" for _, header, *_ in columns)
+    head = "".join(
+        f"<th{TEXT_CLASS if _wraps(numeric, below) else ''}>{html.escape(header)}</th>"
+        for _, header, _, numeric, below in columns
+    )
     rows = [
         "<tr>"
         + "".join(
@@ -372,7 +377,13 @@ def table_html(
     )
 
 
+def _wraps(numeric: bool, notes: Sequence[str]) -> bool:
+    """Whether a cell (or a column's header) reads as text, left-aligned: text, or a value
+    with a note under it (a note wraps)."""
+    return not numeric or any(notes)
+
+
 def _td(column: str, text: str, numeric: bool, note: str) -> str:
     below = f'<br><span class="note">{html.escape(note)}</span>' if note else ""
-    kind = "" if numeric and not note else ' class="text"'  # a note wraps
+    kind = TEXT_CLASS if _wraps(numeric, [note]) else ""
     return f'<td data-column="{html.escape(column)}"{kind}>{html.escape(text)}{below}</td>'
