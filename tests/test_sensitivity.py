@@ -2,6 +2,7 @@
 dollars of photos against their fidelity floor."""
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ from test_recommend import BIG_HIGH, GRID, MID_HIGH, MODEL, SMALL_HIGH, SMALL_LO
 from toolkit.pricing import cost_usd
 from toolkit.projection import finding, monthly_projection
 from toolkit.recommend import DecisionRules, recommend
+from toolkit.report_index import moves_html
 from toolkit.sensitivity import WITHOUT_WORST, fidelity_curve, sensitivity, worst_images
 from toolkit.tokens import image_tokens
 
@@ -74,6 +76,15 @@ def test_leaving_out_each_categorys_worst_image_keeps_the_mix(results):
     assert row["adaptive_monthly_usd"] == pytest.approx(
         VOLUME * (3 / 4 * (usd(512, "low") + usd(1024)) / 2 + 1 / 4 * usd(512, "low"))
     )
+
+
+def test_the_moves_read_the_same_from_the_frame_and_from_its_csv(results, tmp_path):
+    moves = sensitivity(results, VOLUME)
+    moves.to_csv(tmp_path / "sensitivity.csv", index=False)
+    page, index = moves_html(moves), moves_html(pd.read_csv(tmp_path / "sensitivity.csv"))
+    assert page == index  # page 04 shows the frame, the index its CSV
+    left_out = re.findall(r'data-column="left_out" class="text">([^<]*)<', page)
+    assert left_out.count("none") == len(moves) - 1 and "screenshot: c.png" in left_out
 
 
 def test_an_image_no_setting_serves_is_the_worst():

@@ -121,7 +121,7 @@ def moves_html(table: pd.DataFrame) -> str:
     """`toolkit.sensitivity`'s rows: the monthly figures at other floors and without each
     category's worst image."""
     shown = table[["model", "case", "monthly_usd", "adaptive_monthly_usd"]].assign(
-        left_out=table["left_out"].map(lambda v: v if isinstance(v, str) else "none")
+        left_out=table["left_out"].map(lambda v: v if isinstance(v, str) and v else "none")
     )
     note = (
         "Re-recommended from the same sweep rows, never swept again: a setting the sweep did "
