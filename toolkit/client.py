@@ -139,6 +139,16 @@ class SendSummary:
     def sent(self) -> int:
         return sum(self.statuses.values())
 
+    def describe(self) -> str:
+        """The run in words, for a page: "2 requests: 2 ok; 2 attempts in 0.15 s"."""
+        counts = [f"{n:,} {status}" for status, n in self.statuses.most_common()]
+        if self.skipped:
+            counts.append(f"{self.skipped:,} skipped (answered before or repeated)")
+        return (
+            f"{self.sent:,} requests: {', '.join(counts) or 'none sent'}; "
+            f"{self.attempts:,} attempts in {self.elapsed_s:.2f} s"
+        )
+
 
 def read_results(path: str | os.PathLike) -> dict[str, dict]:
     """The last record per id in a results file; a torn line (a killed run's) is ignored.
