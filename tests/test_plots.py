@@ -11,7 +11,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from toolkit import plots
-from toolkit.summary import summarize
+from toolkit.images import fit_size
+from toolkit.summary import at_plateau, summarize
+from toolkit.tokens import image_tokens
 
 
 def axes(n: int = 1):
@@ -103,6 +105,28 @@ def test_summaries_name_their_aggregation_and_count_images(sweep):
     assert table["images"].tolist() == [2, 2]
     assert table["cost_usd_per_1k"].tolist() == pytest.approx([2.0, 2.0])
     assert table["seen_word_recall_min"].tolist() == [0.9, 0.9]  # the error row is left out
+
+
+def test_the_plateau_is_the_smallest_side_past_which_tokens_stop_growing():
+    """A 4000x3000 photo: gpt-4o (high) keeps 1024x768 from 1024 px on; gpt-5.5 (high) still
+    bills more at 2048 px, the largest side this grid sends."""
+    sides = {"gpt-4o": (512, 1024, 2048, 4096), "gpt-5.5": (512, 1024, 2048)}
+    summary = pd.DataFrame(
+        {
+            "model": model,
+            "detail": "high",
+            "max_side": side,
+            "tokens_mean": float(image_tokens(*fit_size(4000, 3000, side), model, "high").tokens),
+        }
+        for model, swept in sides.items()
+        for side in swept
+    )
+    plateau = at_plateau(summary, ["model", "detail"]).set_index("model")
+    assert plateau["max_side"].to_dict() == {"gpt-4o": 1024, "gpt-5.5": 2048}
+    assert plateau["still_growing"].to_dict() == {"gpt-4o": False, "gpt-5.5": True}
+    assert plateau.loc["gpt-4o", "tokens_mean"] == 765  # 4 tiles + 85
+    one_side = at_plateau(summary[summary["max_side"] == 512], ["model", "detail"])
+    assert not one_side["still_growing"].any()  # one side swept: nothing to say it grows
 
 
 def test_each_model_has_its_own_hue_and_marker_whatever_the_order_given():
