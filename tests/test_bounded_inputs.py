@@ -169,8 +169,9 @@ sys.stdout.buffer.write(buffer.getvalue())
 def test_a_video_frame_over_the_pixel_limit_is_refused_before_it_is_decoded(tmp_path):
     video = mjpeg_with_one_huge_frame(tmp_path / "bomb.avi")
     assert video.stat().st_size < 3_000_000
+    command = ["frames", str(video), "--fps", "10", "--json", "--no-progress"]  # stderr: errors
     result = subprocess.run(
-        [sys.executable, "-c", PEAK, "frames", str(video), "--fps", "10", "--json"],
+        [sys.executable, "-c", PEAK, *command],
         capture_output=True,
         text=True,
         timeout=120,

@@ -127,6 +127,9 @@ def test_interrupted_run_resumes_without_resending(emu, tmp_path):
         handle.write('{"id": "torn')  # killed mid-write
     summary = send(emu, items + items[:3], path, concurrency=4)
     assert summary.statuses == {"ok": 7} and summary.skipped == 8
+    assert summary.describe().startswith(
+        "7 requests: 7 ok, 8 skipped (answered before or repeated); 7 attempts in "
+    )
     assert set(read_results(path)) == {r.id for r in items}
     assert all(emu.attempts[r.id] == 1 for r in items)
 

@@ -12,8 +12,9 @@ from PIL import Image
 from tqdm import tqdm
 
 import toolkit
-from toolkit import display, sweep
-from toolkit.display import column_format, money, percent, sweep_summary, table_html
+from toolkit import formatting, sweep
+from toolkit.display import sweep_summary
+from toolkit.formatting import column_kind, money, percent, table_html
 from toolkit.sweep import SweepGrid, run_sweep
 
 recommend = importlib.import_module("toolkit.recommend")  # `toolkit.recommend` is the function
@@ -60,6 +61,7 @@ def test_a_token_estimate_shows_what_is_kept_and_billed():
         (0.0019125, "$0.001912"),
         (1.9125, "$1.91"),
         (191250.0, "$191,250.00"),
+        (1.235e-05, "$0.00001235"),  # never 1.235e-05
         (math.nan, "no price"),
     ],
 )
@@ -81,24 +83,24 @@ def test_summary_tables_carry_units_and_rounding():
         }
     )
     html = table_html(table)
-    headers = re.findall(r"<th>([^<]*)</th>", html)
+    headers = re.findall(r"<th[^>]*>([^<]*)</th>", html)
     assert headers == [
         "model",
         "images",
-        "bytes (mean)",
+        "bytes (kB), mean",
         "$ per 1,000 images",
-        "seen SSIM (worst image)",
-        "words read (worst image)",
+        "seen SSIM, worst image",
+        "words read (%), worst image",
     ]
     assert re.findall(r"<td[^>]*>([^<]*)</td>", html) == [
         "gpt-4o",
         "3",
-        "48.2 kB",
+        "48.2",
         "$1.91",
         "0.9123",
         "–",
     ]
-    assert column_format("unknown_column") is None and percent(0.9512) == "95.1 %"
+    assert column_kind("unknown_text", ["a"])[1] is None and percent(0.9512) == "95.1 %"
 
 
 def test_a_sweep_summary_lists_settings_failures_and_the_cache(tmp_path, photo_path):
@@ -166,8 +168,9 @@ def test_a_two_round_search_shows_one_bar(tmp_path, photo_path, bars):
 
 
 def test_counts_and_sizes_are_rounded_with_their_units():
-    assert display.count(64284) == "64,284" and display.kilobytes(48213) == "48.2 kB"
-    assert display.pixels(1024, 768) == "1024 × 768 px" and display.decimal(4)(0.91234) == "0.9123"
+    assert formatting.count(64284) == "64,284" and formatting.kilobytes(48213) == "48.2 kB"
+    assert formatting.pixels(1024, 768) == "1024 × 768 px"
+    assert formatting.decimal(4)(0.91234) == "0.9123"
 
 
 def test_table_html_rounds_measures_it_has_no_unit_for():
@@ -182,8 +185,9 @@ def test_table_html_rounds_measures_it_has_no_unit_for():
         }
     )
     html = table_html(table)
-    assert ">95.5 %<" in html and ">3<" in html  # a known share, and a bare count
-    assert "sent pixels dropped (%) (mean)" in html and ">65.3<" in html
+    assert "fidelity kept, worst image (%)" in html and ">95.5<" in html  # a known share
+    assert ">3<" in html  # a bare count
+    assert "sent pixels dropped (%), mean" in html and ">65.3<" in html
     assert ">0.1235<" in html  # a measure with no unit here: 4 decimals at most
     crops = table_html(pd.DataFrame({"crops_images": [2], "crops_mean": [4.5]}))
     assert "images sent as crops" in crops and ">4.5<" in crops

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.paths import NOTEBOOKS_DIR, PROJECT_DIR
+from toolkit.paths import CHECKOUT_DIR, NOTEBOOKS_DIR
 
-sys.path.insert(0, str(PROJECT_DIR / "scripts"))
+sys.path.insert(0, str(CHECKOUT_DIR / "scripts"))
 
 from lab import CHROMIUM, Explorer, chromium_page, lab_server, notebook_copy, run_notebook  # noqa: E402
 

@@ -13,8 +13,10 @@ from smoke_report import smoke_report
 
 from toolkit.cli import main
 from toolkit.errors import ReportError
+from toolkit.glossary import seed_recipe_text
 from toolkit.images import iter_image_files
-from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_DIR, SAMPLES_DIR
+from toolkit.paths import NOTEBOOKS_DIR, PARAMS_DIR, SAMPLES_DIR, SHIPPED_DIR, input_path
+from toolkit.pricing import input_rate
 from toolkit.reports import PACKAGES, build_report, load_preset, notebook_parameters
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -128,9 +130,9 @@ def test_smoke_report_manifest(report):
     assert len(manifest["git_commit"] or "0" * 40) == 40
     samples = load_preset("smoke")["shared"]["images_dir"]
     inputs = {i["path"]: i for i in manifest["inputs"]}
-    assert all((PROJECT_DIR / p).is_file() for p in inputs)
-    files = (p for p in (PROJECT_DIR / samples).rglob("*") if p.is_file())
-    assert {p.relative_to(PROJECT_DIR).as_posix() for p in files} <= set(inputs)
+    assert all((SHIPPED_DIR / p).is_file() for p in inputs)
+    files = (p for p in (SHIPPED_DIR / samples).rglob("*") if p.is_file())
+    assert {p.relative_to(SHIPPED_DIR).as_posix() for p in files} <= set(inputs)
     assert "data/video/clip.mp4" in inputs
     assert all(len(i["sha256"]) == 64 for i in inputs.values())
 
@@ -145,8 +147,8 @@ def test_smoke_report_tables(report):
         headline
     )
     picked = headline.dropna(subset=["cost_usd_per_1k"])
-    saving = 100 * (1 - picked["cost_usd_per_1k"] / picked["seed_cost_usd_per_1k"])
-    assert saving.round(6).tolist() == picked["saving_pct"].round(6).tolist()
+    change = 100 * (picked["cost_usd_per_1k"] / picked["seed_cost_usd_per_1k"] - 1)
+    assert change.round(6).tolist() == picked["change_pct"].round(6).tolist()  # dearer: +
     for model, rows in headline.groupby("model"):  # the folder's own mix
         share = rows["images"] / rows["images"].sum()
         seed = projection.set_index("model").loc[model]
@@ -154,6 +156,13 @@ def test_smoke_report_tables(report):
         assert seed["seed_monthly_usd"] == pytest.approx(expected)
     assert set(headline["model"]) == set(load_preset("smoke")["shared"]["models"])
     assert set(tables["findings"]["model"]) == set(headline["model"])
+    for row in projection.itertuples():  # seed and pick at the same tier, both tiers
+        batch = float(input_rate(row.model, "batch") / input_rate(row.model, "standard"))
+        assert row.seed_monthly_batch_usd == pytest.approx(row.seed_monthly_usd * batch)
+        assert row.monthly_batch_usd == pytest.approx(row.monthly_usd * batch)
+        assert row.change_pct == pytest.approx(100 * (row.monthly_usd / row.seed_monthly_usd - 1))
+    assert all(seed_recipe_text() in f for f in tables["findings"]["finding"])
+    assert headline["detail_note"].str.contains(" on ").all()  # the level explained
     assert {"floors", "volume", "category mix", "images", "prices"} <= set(
         tables["assumptions"]["assumption"]
     )
@@ -166,7 +175,9 @@ def test_smoke_report_tables(report):
     index = (out / "index.html").read_text()
     for text in ("Findings", "Assumptions", "Recommended settings", "not for citation"):
         assert text in index
-    for text in ("How the monthly figure moves", "Each image its own setting", "How it moves"):
+    for text in ("How the monthly figure moves", "per image (adaptive)", "How it moves"):
+        assert text in index
+    for text in ("seed recipe at Batch prices, $ a month", 'id="glossary"', "change vs seed"):
         assert text in index
     assert "not for citation" in (out / "01-quality.html").read_text()
     assert "not a validation of the token model" in index  # 05 ran against the emulator
@@ -179,7 +190,7 @@ def test_the_explore_page_is_the_explorers_first_view(report):
     page = (out / "00-explore.html").read_text()
     run = next(r for r in manifest["notebooks"] if r["name"] == "00-explore")
     parameters = {**notebook_defaults("00-explore"), **run["parameters"]}
-    folder = PROJECT_DIR / parameters["images_dir"]
+    folder = input_path(parameters["images_dir"])
     first = parameters["image"] or next(iter_image_files([folder])).name
     assert "original: " in page and 'data-key="tokens"' in page and "copy settings" in page
     assert f"{first} --max-side {parameters['max_side']}" in page  # the command for it

@@ -1,5 +1,7 @@
 """Plot helpers draw on the Axes they are given, with fixed colours, units and sensible scales."""
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -9,7 +11,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from toolkit import plots
-from toolkit.summary import summarize
+from toolkit.images import fit_size
+from toolkit.summary import at_plateau, summarize
+from toolkit.tokens import image_tokens
 
 
 def axes(n: int = 1):
@@ -60,11 +64,12 @@ def test_bytes_vs_quality_draws_the_summary_it_is_given_without_pyplot(sweep):
     assert plt.get_fignums() == before
 
 
-def test_tokens_span_decades_on_a_log_axis_and_the_legend_sits_outside(sweep):
+def test_tokens_stay_linear_with_ticks_at_the_sides_sent_and_the_legend_outside(sweep):
     fig, (ax,) = axes()
     summary = summarize(sweep, ["model", "detail", "max_side"], means=["tokens"])
     lines = plots.plot_tokens_vs_max_side(ax, summary)
-    assert ax.get_yscale() == "log"
+    assert ax.get_yscale() == "linear"  # 85 to 20,000 tokens, read as they are
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["512", "2048"]
     assert lines[0].get_label() == "gpt-4o · high"
     assert lines[0].get_linestyle() == "-"
     fig.draw_without_rendering()
@@ -102,26 +107,113 @@ def test_summaries_name_their_aggregation_and_count_images(sweep):
     assert table["seen_word_recall_min"].tolist() == [0.9, 0.9]  # the error row is left out
 
 
-def test_model_colours_are_fixed_and_distinct():
-    models = ["gpt-4o", "gpt-5.5", "gpt-4.1-mini"]
-    colors = [plots.color_for(m) for m in models]
-    assert len(set(colors)) == len(models)
-    assert colors == [plots.color_for(m) for m in models]
-    assert plots.color_for("no-such-model") == plots.UNKNOWN_COLOR
+def test_the_plateau_is_the_smallest_side_past_which_tokens_stop_growing():
+    """A 4000x3000 photo: gpt-4o (high) keeps 1024x768 from 1024 px on; gpt-5.5 (high) still
+    bills more at 2048 px, the largest side this grid sends."""
+    sides = {"gpt-4o": (512, 1024, 2048, 4096), "gpt-5.5": (512, 1024, 2048)}
+    summary = pd.DataFrame(
+        {
+            "model": model,
+            "detail": "high",
+            "max_side": side,
+            "tokens_mean": float(image_tokens(*fit_size(4000, 3000, side), model, "high").tokens),
+        }
+        for model, swept in sides.items()
+        for side in swept
+    )
+    plateau = at_plateau(summary, ["model", "detail"]).set_index("model")
+    assert plateau["max_side"].to_dict() == {"gpt-4o": 1024, "gpt-5.5": 2048}
+    assert plateau["still_growing"].to_dict() == {"gpt-4o": False, "gpt-5.5": True}
+    assert plateau.loc["gpt-4o", "tokens_mean"] == 765  # 4 tiles + 85
+    one_side = at_plateau(summary[summary["max_side"] == 512], ["model", "detail"])
+    assert not one_side["still_growing"].any()  # one side swept: nothing to say it grows
 
 
-def test_cost_by_model_labels_each_bar():
+def test_each_model_has_its_own_hue_and_marker_whatever_the_order_given():
+    models = ["gpt-5.5", "gpt-4o", "gpt-4.1-mini", "gpt-5.4-mini"]
+    styles = plots.series_styles(models)
+    assert styles == plots.series_styles(sorted(models)) == plots.series_styles(models * 2)
+    colors = [styles[m]["color"] for m in models]
+    assert len(set(colors)) == len(models) and set(colors) <= set(plots.PALETTE)
+    assert len({styles[m]["marker"] for m in models}) == len(models)
+    eight = plots.series_styles([f"m{i}" for i in range(8)])  # the full preset's models
+    assert len({s["color"] for s in eight.values()}) == 8
+    assert plots.color_for("jpeg") != plots.color_for("webp")
+    assert plots.color_for("no-such-format") == plots.UNKNOWN_COLOR
+
+
+def test_cost_bars_are_linear_in_dollars_and_labelled_with_four_significant_digits():
     costs = pd.DataFrame(
-        {"model": ["gpt-4o", "gpt-5.5"], "settings": ["seed", "seed"], "cost_usd": [0.5, 0.02]}
+        {
+            "model": ["gpt-4o", "gpt-5.5"],
+            "settings": ["seed", "seed"],
+            "cost_usd": [0.5, 0.0003744123],
+        }
     )
     fig, (ax,) = axes()
-    bars = plots.plot_cost_by_model(ax, costs, xlabel="dollars per 1,000 images (USD)")
+    bars = plots.plot_cost_by_model(ax, costs, xlabel="$ per 1,000 images")
+    styles = plots.series_styles(costs["model"])
     assert [to_hex(b.get_facecolor()) for b in bars] == [
-        plots.color_for("gpt-4o"),
-        plots.color_for("gpt-5.5"),
+        styles["gpt-4o"]["color"],
+        styles["gpt-5.5"]["color"],
     ]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["gpt-4o · seed", "gpt-5.5 · seed"]
-    assert ax.get_xscale() == "linear" and "USD" in ax.get_xlabel()
+    assert ax.get_xscale() == "linear" and ax.get_xlim()[0] == 0
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == ["$0.5", "$0.0003744"]
+    fig.draw_without_rendering()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and all(t.startswith("$") and "e" not in t for t in ticks)
+
+
+def test_the_monthly_figure_puts_standard_and_batch_side_by_side_for_every_pick():
+    projection = pd.DataFrame(
+        {
+            "model": ["gpt-4o"],
+            "seed_monthly_usd": [106.25],
+            "seed_monthly_batch_usd": [53.125],
+            "monthly_usd": [148.75],
+            "monthly_batch_usd": [74.375],
+            "adaptive_monthly_usd": [148.75],
+            "adaptive_monthly_batch_usd": [74.375],
+        }
+    )
+    fig, (ax,) = axes()
+    bars = plots.plot_monthly(ax, projection)
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names[:2] == ["gpt-4o · seed recipe, standard", "gpt-4o · seed recipe, Batch"]
+    assert [b.get_width() for b in bars] == [106.25, 53.125, 148.75, 74.375, 148.75, 74.375]
+    assert [b.get_hatch() or "" for b in bars[:2]] == ["", "//"]
+    assert [t.get_text() for t in ax.texts][:2] == ["$106.2", "$53.12"]
+
+
+def test_every_axis_of_every_figure_names_its_unit(sweep):
+    summary = summarize(sweep, ["format", "quality"], means=["bytes"], minimums=["ssim"])
+    priced = sweep.assign(cost_usd=sweep["tokens"] * 2.5e-6)
+    by_side = summarize(priced, ["model", "detail", "max_side"], means=["tokens", "cost_usd"])
+    fig, axs = axes(4)
+    fig.set_size_inches(20, 4)
+    plots.plot_by_quality(axs[0], summary)
+    plots.plot_fidelity(axs[1], summary, y="ssim_min")
+    plots.plot_tokens_vs_max_side(axs[2], by_side)
+    plots.plot_tokens_vs_max_side(axs[3], by_side, y="cost_usd_per_1k", ylabel="$ per 1,000")
+    for ax in axs:
+        for label in (ax.get_xlabel(), ax.get_ylabel()):
+            assert re.search(r"\(.+\)|\$", label), f"no unit in {label!r}"
+    fig.draw_without_rendering()
+    assert all(t.get_text().startswith("$") for t in axs[3].get_yticklabels() if t.get_text())
+    assert axs[3].get_ylim()[0] == 0  # dollars from zero
+
+
+def test_lines_that_coincide_both_show(sweep):
+    two = pd.concat([sweep, sweep.assign(model="gpt-5.5")])  # the same numbers, two models
+    fig, (ax,) = axes()
+    summary = summarize(two, ["model", "detail", "max_side"], means=["tokens"])
+    lines = plots.plot_tokens_vs_max_side(ax, summary)
+    first, second = lines
+    assert first.get_linewidth() > second.get_linewidth()  # the first drawn wider, below
+    assert first.get_markersize() > second.get_markersize()
+    assert first.get_zorder() < second.get_zorder() and first.get_marker() != second.get_marker()
 
 
 def test_detail_grid_shows_each_view_and_hides_spare_axes():

@@ -98,7 +98,7 @@ def test_text_keeps_legibility_on_every_image_and_names_what_stopped_cheaper():
     assert pick["cost_usd_per_1k"] == pytest.approx(1000 * cost_usd(expected, MODEL))
     seed = 1000 * cost_usd(image_tokens(800, 500, MODEL, "high").tokens, MODEL)
     assert pick["seed_cost_usd_per_1k"] == pytest.approx(seed)
-    assert pick["saving_pct"] == pytest.approx(100 * (seed - pick["cost_usd_per_1k"]) / seed)
+    assert pick["change_pct"] == pytest.approx(100 * (pick["cost_usd_per_1k"] / seed - 1))
     assert pick["few_images"]  # two images
 
 
@@ -209,7 +209,7 @@ def test_when_no_setting_keeps_text_legible_it_says_so_and_prices_crops():
     assert pick["crops_tokens_mean"] == pick["tokens_mean"] == plan.tokens
     assert pick["crops_cost_usd_per_1k"] == pytest.approx(1000 * cost_usd(plan.tokens, MODEL))
     assert pick["cost_usd_per_1k"] == pick["crops_cost_usd_per_1k"]
-    assert pick["saving_pct"] < 0  # crops cost more than the seed recipe's one image
+    assert pick["change_pct"] > 0  # crops cost more than the seed recipe's one image
 
 
 def test_only_the_images_no_setting_keeps_legible_go_as_crops():

@@ -1,4 +1,7 @@
-"""The smoke report's pages open in headless Chromium with no broken images or error cells."""
+"""The smoke report's pages open in headless Chromium at 1280 px with no broken images or
+error cells, and paste into a review: nothing wider than the window, no NaN, no dollar amount
+in scientific notation, no index columns, no paths of the machine in a table, no table a
+reviewer would have to scroll through, a link to the glossary on every page."""
 
 import html
 import json
@@ -31,11 +34,19 @@ window.addEventListener("load", () => {
   const broken = images.filter((i) => !(i.complete && i.naturalWidth > 0));
   const errors = document.querySelectorAll(
     ".celltag_papermill-error-cell-tag, [data-mime-type='application/vnd.jupyter.stderr']");
+  const tables = [...document.querySelectorAll("table")];
   document.body.dataset.probe = JSON.stringify({
     images: images.length,
     broken: broken.map((i) => (i.getAttribute("src") || "").slice(0, 60)),
     errors: [...errors].map((e) => e.textContent.trim().slice(0, 200)),
     overflow: document.documentElement.scrollWidth - window.innerWidth,
+    wide: tables.filter((t) => t.getBoundingClientRect().right > window.innerWidth)
+      .map((t) => t.textContent.trim().slice(0, 80)),
+    index_cells: document.querySelectorAll("tbody th").length,
+    longest: Math.max(0, ...tables.map((t) => t.querySelectorAll("tbody tr").length)),
+    cells: [...document.querySelectorAll("td")].map((c) => c.textContent.trim()),
+    text: document.body.innerText,
+    glossary: !!document.querySelector("a[href='index.html#glossary'], #glossary"),
   });
 });
 </script>"""
@@ -71,16 +82,26 @@ def pages(report: Path) -> list[Path]:
     return [report / "index.html", *sorted(report.glob("[0-9]*.html"))]
 
 
+SCIENTIFIC_MONEY = re.compile(r"\$\s?-?\d[\d,.]*[eE][-+]?\d")
+MAX_ROWS = 30  # a longer table goes to its CSV, with a figure or a summary on the page
+
+
 def test_every_page_loads_without_broken_images_or_errors(report, tmp_path):
     checked = {}
     for page in pages(report):
         result = probe(page, tmp_path / page.stem)
-        assert result["broken"] == [], f"{page.name}: broken images {result['broken']}"
-        assert result["errors"] == [], f"{page.name}: error cells {result['errors']}"
-        if page.name == "index.html":
-            assert result["overflow"] <= 0, (
-                f"the index scrolls sideways by {result['overflow']} px"
-            )
-        checked[page.name] = result["images"]
+        name = page.name
+        assert result["broken"] == [], f"{name}: broken images {result['broken']}"
+        assert result["errors"] == [], f"{name}: error cells {result['errors']}"
+        assert result["overflow"] <= 0, f"{name} scrolls sideways by {result['overflow']} px"
+        assert result["wide"] == [], f"{name}: tables wider than the window {result['wide']}"
+        assert result["index_cells"] == 0, f"{name}: a table with index cells"
+        assert result["longest"] <= MAX_ROWS, f"{name}: a table of {result['longest']} rows"
+        assert "NaN" not in result["text"], f"{name} shows NaN"
+        assert not SCIENTIFIC_MONEY.search(result["text"]), f"{name}: $ in e-notation"
+        paths = [c for c in result["cells"] if c.startswith("/") or str(report) in c]
+        assert paths == [], f"{name}: paths of the machine in a table {paths}"
+        assert result["glossary"], f"{name} does not link the glossary"
+        checked[name] = result["images"]
     assert len(checked) == 1 + len(list((report / "notebooks").glob("*.ipynb")))
     assert all(n > 0 for n in checked.values()), f"pages without any figure: {checked}"

@@ -2,6 +2,7 @@
 dollars of photos against their fidelity floor."""
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -10,6 +11,7 @@ from test_recommend import BIG_HIGH, GRID, MID_HIGH, MODEL, SMALL_HIGH, SMALL_LO
 from toolkit.pricing import cost_usd
 from toolkit.projection import finding, monthly_projection
 from toolkit.recommend import DecisionRules, recommend
+from toolkit.report_index import moves_html
 from toolkit.sensitivity import WITHOUT_WORST, fidelity_curve, sensitivity, worst_images
 from toolkit.tokens import image_tokens
 
@@ -76,6 +78,15 @@ def test_leaving_out_each_categorys_worst_image_keeps_the_mix(results):
     )
 
 
+def test_the_moves_read_the_same_from_the_frame_and_from_its_csv(results, tmp_path):
+    moves = sensitivity(results, VOLUME)
+    moves.to_csv(tmp_path / "sensitivity.csv", index=False)
+    page, index = moves_html(moves), moves_html(pd.read_csv(tmp_path / "sensitivity.csv"))
+    assert page == index  # page 04 shows the frame, the index its CSV
+    left_out = re.findall(r'data-column="left_out" class="text">([^<]*)<', page)
+    assert left_out.count("none") == len(moves) - 1 and "screenshot: c.png" in left_out
+
+
 def test_an_image_no_setting_serves_is_the_worst():
     df = result_rows(
         {
@@ -101,7 +112,7 @@ def test_the_finding_says_how_the_figure_moves(results):
     assert "(as recommended); 0.98: $" in text
     assert "without each category's worst image (screenshot: c.png): $" in text
     adaptive = projected["adaptive_monthly_usd"]
-    assert f"its own cheapest setting that keeps its floor instead: ${adaptive:,.2f}" in text
+    assert f"keeps its floor (per image, adaptive) instead: ${adaptive:,.2f} a month" in text
     assert "upper bounds" in text
 
 

@@ -115,8 +115,9 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.crops": ("CropPlan", "split_for_legibility"),
         "toolkit.projection": ("assumptions", "finding", "monthly_projection"),
         "toolkit.sensitivity": ("fidelity_curve", "sensitivity"),
+        "toolkit.details": ("detail_levels", "detail_meaning"),
         "toolkit.adaptive": ("search_image",),
-        "toolkit.summary": ("summarize",),
+        "toolkit.summary": ("at_plateau", "summarize"),
         "toolkit.calibrate": (
             "CalibrationPlan",
             "CalibrationSettings",
@@ -135,7 +136,8 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "reports": {
         "toolkit.reports": ("build_report", "notebook_images", "notebook_output", "save_table"),
-        "toolkit.paths": ("PROJECT_DIR", "SAMPLES_DIR"),
+        "toolkit.paths": ("SAMPLES_DIR", "input_path"),
+        "toolkit.report_index": ("monthly_html", "moves_html", "recommendations_html"),
     },
     "video": {
         "toolkit.video": (
@@ -160,7 +162,8 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "exploring in notebooks": {
         "toolkit.explorer": ("explore",),
-        "toolkit.display": ("SweepSummary", "sweep_summary", "table_html"),
+        "toolkit.display": ("SweepSummary", "sweep_summary"),
+        "toolkit.formatting": ("table_html",),
     },
 }
 ERRORS = ("ImageError", "RulesError", "SettingsError", "ToolkitError")
@@ -200,9 +203,11 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
     from toolkit.crops import CropPlan, split_for_legibility
     from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
-    from toolkit.display import SweepSummary, sweep_summary, table_html
+    from toolkit.details import detail_levels, detail_meaning
+    from toolkit.display import SweepSummary, sweep_summary
     from toolkit.emulator import Emulator, FaultPlan, ServerSettings, text_tokens
     from toolkit.explorer import explore
+    from toolkit.formatting import table_html
     from toolkit.images import (
         DEFAULT_SETTINGS,
         EncodedImage,
@@ -218,7 +223,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         resize_image,
     )
     from toolkit.legibility import ocr_unavailable, read_text
-    from toolkit.paths import PROJECT_DIR, SAMPLES_DIR
+    from toolkit.paths import SAMPLES_DIR, input_path
     from toolkit.payload import (
         DOCUMENTED_LIMITS,
         OBSERVED_LIMITS,
@@ -262,6 +267,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         recommend,
         search_settings,
     )
+    from toolkit.report_index import monthly_html, moves_html, recommendations_html
     from toolkit.reports import build_report, notebook_images, notebook_output, save_table
     from toolkit.rulesets import (
         DEFAULT_DETAIL,
@@ -275,7 +281,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     )
     from toolkit.sensitivity import fidelity_curve, sensitivity
     from toolkit.sources import list_images, sample_images
-    from toolkit.summary import summarize
+    from toolkit.summary import at_plateau, summarize
     from toolkit.sweep import (
         SweepGrid,
         iter_sweep,

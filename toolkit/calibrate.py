@@ -39,7 +39,7 @@ import pandas as pd
 from toolkit.calibration import Calibration, base_url_kind, calibration_views, fit
 from toolkit.emulator import REQUEST_ID_PREFIX, text_tokens
 from toolkit.errors import SettingsError
-from toolkit.images import EncodeSettings, encode_image, iter_image_files
+from toolkit.images import EncodeSettings, encode_image, format_name, iter_image_files
 from toolkit.legibility import MIN_TEXT_WORDS, Reading
 from toolkit.payload import CONCURRENCY, ImagePart, Request, RequestSpec
 from toolkit.pricing import usage_cost_usd
@@ -114,6 +114,7 @@ class CalibrationSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "format", format_name(self.format))
         object.__setattr__(self, "sizes", tuple(sorted(self.sizes)))
         if len(set(self.sizes)) < 2:
             raise SettingsError(
@@ -239,13 +240,17 @@ def _sample(
     order: list[Path], settings: CalibrationSettings, executor, cache, bar
 ) -> tuple[list[pd.DataFrame], list[dict], int]:
     """The sweep rows of the first `settings.sample` images of `order` with text, the error
-    rows of images that could not be read, and how many images were read to find them."""
+    rows of images that could not be read, and how many images were read to find them. The
+    bar's total is the images read so far and in this round: it grows when an image has no
+    text and another must be read."""
     grid, read = settings.grid(), 0
     chosen: list[pd.DataFrame] = []
     failed: list[dict] = []
     while len(chosen) < settings.sample and read < len(order):
         batch = order[read : read + settings.sample - len(chosen)]
         read += len(batch)
+        bar.total = read
+        bar.refresh()
         frame = run_sweep(batch, grid, executor, cache, progress=bar)
         for _, rows in frame.groupby("path", sort=False):
             if rows["source_width"].isna().all():
@@ -312,7 +317,7 @@ def plan_calibration(
     owned = executor is None
     executor = default_executor() if executor is None else executor
     try:
-        with progress_bar(len(order), progress, desc="calibrate: sample") as bar:
+        with progress_bar(0, progress, desc="calibrate: sample") as bar:
             chosen, failed, read = _sample(order, settings, executor, cache, bar)
     finally:
         if owned:
@@ -504,6 +509,7 @@ def calibrate(
             api_key=api_key,
             base_url=base_url,
             concurrency=concurrency,
+            progress=progress,
         )
     except KeyboardInterrupt:  # the requests in flight were answered and recorded
         raise KeyboardInterrupt(

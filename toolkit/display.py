@@ -1,9 +1,9 @@
 """Rich displays for notebooks: HTML for encoded images, token estimates, sweep summaries and
-the explorer's numbers, every number rounded and given with its unit.
+the explorer's numbers, every number written by `toolkit.formatting` with its unit.
 
 `EncodedImage` and `TokenEstimate` show themselves through the `_repr_html_`/`_repr_png_`
 methods that call into this module; `sweep_summary(results)` gives a sweep's displayable
-summary; `table_html(df)` renders a `toolkit.summarize` table with units in its headers.
+summary (a table through `toolkit.formatting.table_html`, as every table of a report).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PIL import Image
+
+from toolkit.formatting import STYLE, count, kilobytes, pixels, table_html
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,48 +26,6 @@ if TYPE_CHECKING:
     from toolkit.tokens import TokenEstimate
 
 THUMBNAIL_SIDE = 256  # px, the longest side of an `EncodedImage`'s thumbnail
-STYLE = (
-    "<style>.toolkit-table{border-collapse:collapse;font-size:13px;margin:4px 0}"
-    ".toolkit-table th,.toolkit-table td{padding:2px 10px;border-bottom:1px solid #ddd;"
-    "text-align:right}.toolkit-table th:first-child,.toolkit-table td.label{text-align:left}"
-    ".toolkit-table td.label{color:#555}.toolkit-caption{font-size:13px;margin:2px 0}</style>"
-)
-
-
-# --- numbers with their units ------------------------------------------------------------
-
-
-def count(value: float) -> str:
-    """A whole number with thousands separators: 64,284."""
-    return f"{round(value):,}"
-
-
-def kilobytes(value: float) -> str:
-    """Bytes in kB (1 kB = 1,000 bytes), one decimal: 48.2 kB."""
-    return f"{value / 1000:,.1f} kB"
-
-
-def money(usd: float) -> str:
-    """Dollars: four significant digits under one cent, else cents; NaN is "no price"."""
-    if math.isnan(usd):
-        return "no price"
-    if 0 < abs(usd) < 0.01:
-        return f"${usd:.4g}"
-    return f"${usd:,.2f}"
-
-
-def percent(share: float) -> str:
-    """A share (0..1) as a percentage with one decimal; NaN is a dash."""
-    return "–" if math.isnan(share) else f"{100 * share:.1f} %"
-
-
-def decimal(digits: int) -> Callable[[float], str]:
-    """A formatter rounding to `digits` decimals; NaN is a dash."""
-    return lambda value: "–" if math.isnan(value) else f"{value:,.{digits}f}"
-
-
-def pixels(width: int, height: int) -> str:
-    return f"{width} × {height} px"
 
 
 # --- building blocks ---------------------------------------------------------------------
@@ -155,86 +114,6 @@ def token_estimate_html(estimate: TokenEstimate) -> str:
         ("rules", "rule set", estimate.rules),
     ]
     return facts_table(rows)
-
-
-# --- tables of summaries -----------------------------------------------------------------
-
-# A summary column is `<quantity>`, `<quantity>_mean` or `<quantity>_min` (`toolkit.summarize`).
-QUANTITIES: dict[str, tuple[str, Callable[[float], str]]] = {
-    "images": ("images", count),
-    "text_images": ("images with text", count),
-    "bytes": ("bytes", kilobytes),
-    "base64_chars": ("Base64 characters", count),
-    "tokens": ("tokens", decimal(1)),
-    "cost_usd_per_1k": ("$ per 1,000 images", money),
-    "compression_ssim": ("compression SSIM", decimal(4)),
-    "seen_ssim": ("seen SSIM", decimal(4)),
-    "ceiling_ssim": ("ceiling SSIM", decimal(4)),
-    "seen_word_recall": ("words read", percent),
-    "seen_char_accuracy": ("characters right", percent),
-    "max_side": ("max side (px)", count),
-    "dropped_px_pct": ("sent pixels dropped (%)", decimal(1)),
-    "wasted_bytes": ("bytes wasted", kilobytes),
-    "wasted_bytes_pct": ("bytes wasted (%)", decimal(1)),
-    "seed_cost_usd_per_1k": ("seed recipe, $ per 1,000 images", money),
-    "saving_pct": ("saving (%)", decimal(1)),
-    "ocr_relative_min": ("words kept (worst image)", percent),
-    "fidelity_relative_min": ("fidelity kept (worst image)", percent),
-    "crops_images": ("images sent as crops", count),
-    "crops_mean": ("crops per image", decimal(1)),
-    "crops_cost_usd_per_1k": ("crops, $ per 1,000 images", money),
-    "adaptive_cost_usd_per_1k": ("each image its own setting, $ per 1,000 images", money),
-    "monthly_images": ("images a month", count),
-    "seed_monthly_usd": ("seed recipe, $ a month", money),
-    "monthly_usd": ("one pick per category, $ a month", money),
-    "monthly_usd_low": ("low end, 90 % interval", money),
-    "monthly_usd_high": ("high end, 90 % interval", money),
-    "monthly_batch_usd": ("one pick per category at Batch prices, $ a month", money),
-    "adaptive_monthly_usd": ("each image its own setting, $ a month", money),
-    "adaptive_monthly_batch_usd": ("each image its own setting at Batch prices, $ a month", money),
-    "min_legibility": ("text floor", decimal(2)),
-}
-AGGREGATES = {"_mean": "mean", "_min": "worst image"}
-
-
-def column_format(column: str) -> tuple[str, Callable[[float], str]] | None:
-    """The header and formatter of a known summary column, or None."""
-    if column in QUANTITIES:
-        return QUANTITIES[column]
-    for suffix, aggregate in AGGREGATES.items():
-        base = column.removesuffix(suffix)
-        if column.endswith(suffix) and base in QUANTITIES:
-            label, formatter = QUANTITIES[base]
-            return f"{label} ({aggregate})", formatter
-    return None
-
-
-def _cell(value: Any, formatter: Callable[[float], str] | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if formatter is not None:
-        return formatter(float(value))
-    if isinstance(value, float):  # another measure: 4 decimals at most (the CSV keeps all)
-        return f"{value:,.4f}".rstrip("0").rstrip(".")
-    return str(value)
-
-
-def table_html(df: pd.DataFrame) -> str:
-    """`df` as an HTML table: known columns (`QUANTITIES`) get their unit in the header and
-    rounded values; missing values show as a dash."""
-    import pandas as pd
-
-    formats = {c: column_format(c) for c in df.columns}
-    header = "".join(f"<th>{html.escape(f[0] if f else c)}</th>" for c, f in formats.items())
-    rows = []
-    for record in df.itertuples(index=False):
-        cells = []
-        for (column, fmt), value in zip(formats.items(), record, strict=True):
-            value = None if pd.isna(value) else value
-            text = _cell(value, fmt[1] if fmt else None)
-            cells.append(f'<td data-column="{html.escape(column)}">{html.escape(text)}</td>')
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    return f'{STYLE}<table class="toolkit-table"><tr>{header}</tr>{"".join(rows)}</table>'
 
 
 SUMMARY_BY = ["model", "detail", "max_side", "format", "quality"]

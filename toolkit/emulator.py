@@ -74,7 +74,7 @@ from toolkit.api_checks import (
 from toolkit.dataurl import sniff_mime
 from toolkit.emulator_files import FileStore, new_id, owner_of
 from toolkit.errors import RulesError, SettingsError
-from toolkit.images import DEFAULT_SETTINGS
+from toolkit.images import DEFAULT_SETTINGS, parse_size
 from toolkit.payload import API_BY_ENDPOINT, BATCH_LIMITS, OBSERVED_LIMITS, RequestLimits
 from toolkit.readers import get_reader
 from toolkit.tokens import image_tokens
@@ -90,7 +90,6 @@ EMULATED_USAGE_KEY = "toolkit_emulated_transcription"  # in its usage: the reade
 REQUEST_ID_PREFIX = "req_emu_"  # of every answer's x-request-id: the emulator answered
 _DRAIN_PAUSE_S = 0.25  # an oversized body is drained only while it keeps arriving
 _PACE_CHUNK = 64 * 1024  # bytes moved between two pauses when a bandwidth is emulated
-_SIZE = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
 _LENGTH = re.compile(r"[0-9]{1,15}")
 
 
@@ -153,14 +152,6 @@ class FaultPlan:
             if roll < 0:
                 return kind
         return None
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """`"1024x768"` -> (1024, 768); `SettingsError` for anything else."""
-    match = _SIZE.fullmatch(text.strip())
-    if match is None:
-        raise SettingsError(f"not a WIDTHxHEIGHT size in pixels: {text!r}")
-    return int(match[1]), int(match[2])
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from PIL import Image, ImageColor, ImageDraw
 
-from toolkit import display
+from toolkit import display, formatting
 from toolkit.dataurl import base64_chars
 from toolkit.errors import SettingsError, SourceError, ToolkitError
 from toolkit.images import (
@@ -50,7 +50,7 @@ from toolkit.images import (
     resize_image,
 )
 from toolkit.legibility import MIN_TEXT_WORDS, Reading, legibility, read_text
-from toolkit.paths import PROJECT_DIR
+from toolkit.paths import SAMPLES_DIR, shown_path
 from toolkit.quality import RADIUS, Reference, busiest_box, decode_image, seen_view, to_size
 from toolkit.rulesets import find_model, known_models
 from toolkit.sweep import SweepGrid, cost_or_nan, estimate_or_error
@@ -119,7 +119,7 @@ class Choice:
 
     def command(self) -> str:
         """The `toolkit encode` command line for the same (one line)."""
-        words = ["toolkit", "encode", _shown(self.image), "--max-side", str(self.max_side)]
+        words = ["toolkit", "encode", shown_path(self.image), "--max-side", str(self.max_side)]
         words += ["--format", self.format, "--quality", str(self.quality), "--backend", "pillow"]
         if self.background != (255, 255, 255):
             words += ["--background", _hex(self.background)]
@@ -132,17 +132,11 @@ def _scaled(box, scale_x: float, scale_y: float) -> tuple[float, float, float, f
     return left * scale_x, top * scale_y, right * scale_x, bottom * scale_y
 
 
-def _shown(path: Path) -> str:
-    """A path for the command line: relative to the project folder when inside it."""
-    path = Path(path).absolute()
-    return str(path.relative_to(PROJECT_DIR) if path.is_relative_to(PROJECT_DIR) else path)
-
-
 def _python_path(path: Path) -> str:
     """A path for Python that works from any folder (a notebook's is `notebooks/`)."""
     path = Path(path).absolute()
-    if path.is_relative_to(PROJECT_DIR):
-        return f"toolkit.PROJECT_DIR / {str(path.relative_to(PROJECT_DIR))!r}"
+    if path.is_relative_to(SAMPLES_DIR):
+        return f"toolkit.SAMPLES_DIR / {path.relative_to(SAMPLES_DIR).as_posix()!r}"
     return repr(str(path))
 
 
@@ -358,23 +352,23 @@ def number_rows(choice: Choice, numbers: dict, fidelity: dict | None) -> list[tu
     how = choice.format.upper() + ("" if choice.format == "png" else f" quality {choice.quality}")
     size = numbers["bytes"]
     rows = [
-        ("sent", "sent", f"{display.pixels(numbers['width'], numbers['height'])}, {how}"),
-        ("bytes", "bytes", f"{display.count(size)} ({display.kilobytes(size)})"),
-        ("base64_chars", "Base64 characters", display.count(numbers["base64_chars"])),
+        ("sent", "sent", f"{formatting.pixels(numbers['width'], numbers['height'])}, {how}"),
+        ("bytes", "bytes", f"{formatting.count(size)} ({formatting.kilobytes(size)})"),
+        ("base64_chars", "Base64 characters", formatting.count(numbers["base64_chars"])),
     ]
     if "error" in numbers:
         return [*rows, ("error", f"{choice.model} ({choice.detail})", numbers["error"])]
     cost = numbers["cost_usd"]
-    kept = display.pixels(numbers["provider_width"], numbers["provider_height"])
+    kept = formatting.pixels(numbers["provider_width"], numbers["provider_height"])
     rows += [
         ("kept", f"kept by {choice.model} ({numbers['detail']})", kept),
-        ("tokens", "image tokens", display.count(numbers["tokens"])),
-        ("cost_usd", "$ per image", display.money(cost)),
-        ("cost_usd_per_1k", "$ per 1,000 images", display.money(1000 * cost)),
+        ("tokens", "image tokens", formatting.count(numbers["tokens"])),
+        ("cost_usd", "$ per image", formatting.money(cost)),
+        ("cost_usd_per_1k", "$ per 1,000 images", formatting.money(1000 * cost)),
         (
             "cost_usd_per_month",
-            f"$ per month ({display.count(choice.monthly_images)} images)",
-            display.money(choice.monthly_images * cost),
+            f"$ per month ({formatting.count(choice.monthly_images)} images)",
+            formatting.money(choice.monthly_images * cost),
         ),
     ]
     return rows + fidelity_rows(choice, fidelity)
@@ -385,11 +379,11 @@ def fidelity_rows(choice: Choice, fidelity: dict | None) -> list[tuple]:
         return [("seen_ssim", "seen SSIM", "measuring…")]
     reference = "reference_width" in fidelity
     label = "seen SSIM" + (
-        f" (at {display.pixels(fidelity['reference_width'], fidelity['reference_height'])})"
+        f" (at {formatting.pixels(fidelity['reference_width'], fidelity['reference_height'])})"
         if reference
         else ""
     )
-    ssim = display.decimal(4)(fidelity["seen_ssim"]) if reference else "image too small"
+    ssim = formatting.decimal(4)(fidelity["seen_ssim"]) if reference else "image too small"
     rows = [("seen_ssim", label, ssim)]
     if not choice.ocr:
         return [*rows, ("legibility", "legibility", "off")]
@@ -407,7 +401,7 @@ def fidelity_rows(choice: Choice, fidelity: dict | None) -> list[tuple]:
 
 
 def _percent(fidelity: dict, name: str) -> str:
-    return display.percent(fidelity[f"seen_{name}"])
+    return formatting.percent(fidelity[f"seen_{name}"])
 
 
 def settings_html(choice: Choice) -> str:
@@ -426,13 +420,13 @@ def captions(choice: Choice, original: Original, numbers: dict) -> list[str]:
     source = original.source
     kept = (
         f"what {choice.model} keeps: "
-        f"{display.pixels(numbers['provider_width'], numbers['provider_height'])}"
+        f"{formatting.pixels(numbers['provider_width'], numbers['provider_height'])}"
         if "error" not in numbers
         else f"{choice.model} refuses this image"
     )
     zoom = f"crop at {choice.zoom}×"
     return [
-        f"original: {display.pixels(source.source_width, source.source_height)}",
+        f"original: {formatting.pixels(source.source_width, source.source_height)}",
         kept,
         f"{zoom}: original",
         f"{zoom}: what {choice.model} keeps",

@@ -17,6 +17,7 @@ import functools
 import io
 import math
 import os
+import re
 import struct
 import time
 import warnings
@@ -74,10 +75,29 @@ DECODE_ERRORS = (
 _SRGB = ImageCms.createProfile("sRGB")
 
 
+FORMAT_ALIASES = {"jpg": "jpeg"}  # what people type for an output format
+# WIDTHxHEIGHT in pixels, as people type it: 1024x768, 1024X768, 1024×768, 1024*768
+SIZE = re.compile(r"([0-9]{1,6})\s*[xX×*]\s*([0-9]{1,6})")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """`"1024x768"` (or `1024*768`, `1024×768`) -> (1024, 768); `SettingsError` otherwise."""
+    match = SIZE.fullmatch(text.strip())
+    if match is None or "0" in (match[1][0], match[2][0]):
+        raise SettingsError(f"not a WIDTHxHEIGHT size in pixels (such as 1024x768): {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def format_name(fmt: str) -> str:
+    """An output format's name as the toolkit spells it: `JPG` is `jpeg`."""
+    name = str(fmt).strip().lower()
+    return FORMAT_ALIASES.get(name, name)
+
+
 def mime_for(fmt: str) -> str:
-    """The MIME type of an output format name (`jpeg`, `webp`, `png`)."""
+    """The MIME type of an output format name (`jpeg`, `webp`, `png`; `jpg` for `jpeg`)."""
     try:
-        return MIME_TYPES[fmt.lower()]
+        return MIME_TYPES[format_name(fmt)]
     except KeyError:
         raise SettingsError(f"format must be one of {sorted(MIME_TYPES)}, not {fmt!r}") from None
 
@@ -126,7 +146,7 @@ class EncodeSettings:
     def __post_init__(self) -> None:
         if self.max_side is not None:
             _check_int("max_side", self.max_side, 1)
-        fmt = str(self.format).lower()
+        fmt = format_name(self.format)
         mime_for(fmt)
         object.__setattr__(self, "format", fmt)
         _check_int(

@@ -1,60 +1,78 @@
 """Axes-first matplotlib helpers: each takes an `Axes` (or several) and a tidy DataFrame.
 
 No pyplot state here: helpers draw on the axes they are given, return what they drew, and
-never show or close figures. Colours are fixed per format, detail and model, so the same
-series has the same colour in every figure of a report. Legends sit outside the data area.
-Line plots draw a summary table (`toolkit.summary.summarize`: one row per point, the
-aggregation named in the column), so a figure shows exactly what its table shows.
+never show or close figures. Figures are made to be pasted into a review: colours from the
+Okabe-Ito palette (told apart with any colour vision), a distinct colour and marker per model
+(assigned in sorted order, so the same models look the same in every figure of a report),
+line styles and marker fills per detail level so overlapping lines stay visible, dollar axes
+linear with `$` ticks, labels with at most 4 significant digits, and a unit on every axis.
+Legends sit outside the data area. Line plots draw a summary table
+(`toolkit.summary.summarize`: one row per point, the aggregation named in the column), so a
+figure shows exactly what its table shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
 from pathlib import Path
 
-import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib import colors as mcolors
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import EngFormatter, LogLocator, NullLocator
+from matplotlib.ticker import EngFormatter, FuncFormatter, LogLocator, NullLocator
 
+from toolkit.formatting import short_usd
 from toolkit.outputs import atomic_path
 
-FORMAT_COLORS = {"jpeg": "#1f77b4", "webp": "#ff7f0e", "png": "#2ca02c"}
-TRANSPORT_COLORS = {"data_url": "#d62728", "url": "#9467bd", "file_id": "#8c564b"}
-DETAIL_STYLES = {"low": ":", "auto": "-.", "high": "-", "original": "--"}
+# Okabe & Ito (2008), colour-blind safe; yellow last, as it is faint on white.
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#000000", "#f0e442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+FORMAT_COLORS = {"jpeg": PALETTE[0], "webp": PALETTE[1], "png": PALETTE[2]}
+TRANSPORT_COLORS = {"data_url": PALETTE[4], "url": PALETTE[5], "file_id": PALETTE[3]}
+# detail -> line style, marker fill, marker size: hollow markers drawn larger, so a filled
+# one on the same point (low and high alike on a model) still shows inside it
+DETAIL_STYLES = {
+    "low": (":", "none", 9),
+    "auto": ("-.", "left", 7),
+    "high": ("-", "full", 5),
+    "original": ("--", "top", 7),
+}
 UNKNOWN_COLOR = "#7f7f7f"
 LOG_SPAN = 30  # a log axis once the largest value is at least 30 times the smallest
 FIGURE_DPI = 110  # modest: figures are embedded in every report page
 
 
-@cache
-def _model_palette() -> dict[str, str]:
-    """One colour per model the rule sets know, assigned in sorted order (tab10, then tab20b)."""
-    from toolkit.rulesets import known_models, rule_sets
-
-    models = sorted({m for rules in rule_sets() for m in known_models(rules)})
-    colors = [*map(str, mcolors.TABLEAU_COLORS.values()), *_tab("tab20b")]
-    return {m: colors[i % len(colors)] for i, m in enumerate(models)}
-
-
-def _tab(name: str) -> list[str]:
-    import matplotlib
-
-    colormap = matplotlib.colormaps[name]
-    return [mcolors.to_hex(colormap(i)) for i in range(colormap.N)]
+def series_styles(names) -> dict[str, dict]:
+    """A distinct colour and marker per name (models, categories), in sorted order, so the
+    same names get the same styles in every figure."""
+    ordered = sorted(set(names))
+    return {
+        name: {"color": PALETTE[i % len(PALETTE)], "marker": MARKERS[(i + i // 8) % 8]}
+        for i, name in enumerate(ordered)
+    }
 
 
 def color_for(name: str) -> str:
-    """The fixed colour of a format (`jpeg`, `webp`, `png`), a transport (`data_url`, `url`,
-    `file_id`) or a model; grey if unknown."""
-    return (
-        FORMAT_COLORS.get(name)
-        or TRANSPORT_COLORS.get(name)
-        or _model_palette().get(name, UNKNOWN_COLOR)
+    """The fixed colour of a format (`jpeg`, `webp`, `png`) or a transport (`data_url`, `url`,
+    `file_id`); grey if unknown (models: `series_styles`)."""
+    return FORMAT_COLORS.get(name) or TRANSPORT_COLORS.get(name) or UNKNOWN_COLOR
+
+
+def money_axis(ax: Axes, axis: str = "y") -> None:
+    """Dollar tick labels ($0.25, $1.5k) on a linear axis that starts at zero (call it once
+    the data is drawn; bars start at zero by themselves)."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(
+        FuncFormatter(lambda value, _: short_usd(value))
     )
+    if axis == "y":
+        ax.set_ylim(bottom=0)
+
+
+def _is_money(column: str) -> bool:
+    return column.endswith(("_usd", "usd_per_1k")) or column == "usd"
 
 
 def _valid(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -130,7 +148,7 @@ def _lines(ax: Axes, data: pd.DataFrame, by, x: str, y: str, style) -> list:
     label and so on."""
     lines = []
     for key, group in data.groupby(by, sort=True):
-        (line,) = ax.plot(group[x], group[y], marker="o", **style(key))
+        (line,) = ax.plot(group[x], group[y], **{"marker": "o", **style(key)})
         lines.append(line)
     return lines
 
@@ -141,25 +159,30 @@ def _named_style(name: str) -> dict:
 
 
 def _points_by_model(ax: Axes, data: pd.DataFrame, x: str, y: str) -> list:
-    """One scatter per model, in the model's colour."""
+    """One scatter per model, in the model's colour and marker."""
+    styles = series_styles(data["model"])
     return [
-        ax.scatter(g[x], g[y], color=color_for(m), label=m)
-        for m, g in data.groupby("model", sort=True)
+        ax.scatter(g[x], g[y], label=m, **styles[m]) for m, g in data.groupby("model", sort=True)
     ]
 
 
 def _scale(ax: Axes, values: pd.Series, axis: str, column: str) -> None:
-    """A log scale when `values` span widely; SI byte labels when `column` is `bytes`."""
+    """Dollars on a linear `$` axis; otherwise a log scale when `values` span widely, with SI
+    byte labels when `column` is bytes."""
+    if _is_money(column):
+        money_axis(ax, axis)
+        return
     auto_log(ax, values, axis)
-    if column == "bytes":
+    if column.startswith("bytes") or column.endswith("bytes"):
         bytes_axis(ax, axis)
 
 
 def _ticks_at(ax: Axes, values: pd.Series) -> None:
-    """x ticks at exactly the values measured (log scale when they span widely)."""
+    """x ticks at exactly the values measured (log scale when they span widely), slanted
+    when there are many."""
     auto_log(ax, values, axis="x")
     ticks = sorted(set(values))
-    ax.set_xticks(ticks, [f"{v:g}" for v in ticks])
+    ax.set_xticks(ticks, [f"{v:g}" for v in ticks], rotation=45 if len(ticks) > 5 else 0)
     ax.xaxis.set_minor_locator(NullLocator())
 
 
@@ -179,11 +202,12 @@ def plot_by_quality(
     legend: bool = True,
 ) -> list:
     """`y` (default: bytes) against the quality setting, one line per format (a summary by
-    format, quality)."""
+    format, quality), x ticks at the qualities measured."""
     data = _valid(summary, "quality", y)
     lines = _lines(ax, data, "format", "quality", y, _named_style)
-    _scale(ax, data[y], "y", "bytes" if y.startswith("bytes") else y)
-    _label(ax, "quality setting (1-95)", ylabel, "format" if legend else None)
+    _scale(ax, data[y], "y", y)
+    _ticks_at(ax, data["quality"])
+    _label(ax, "encoder quality (Pillow's 1-95 scale)", ylabel, "format" if legend else None)
     return lines
 
 
@@ -201,7 +225,7 @@ def plot_fidelity(
     format, quality)."""
     data = _valid(summary, x, y).sort_values(["format", "quality"])
     lines = _lines(ax, data, "format", x, y, _named_style)
-    _scale(ax, data[x], "x", "bytes" if x.startswith("bytes") else x)
+    _scale(ax, data[x], "x", x)
     _label(ax, xlabel, ylabel, "format" if legend else None)
     return lines
 
@@ -211,25 +235,46 @@ def plot_tokens_vs_max_side(
     summary: pd.DataFrame,
     *,
     y: str = "tokens_mean",
-    ylabel: str = "image tokens, mean per image",
+    ylabel: str = "image tokens, mean per image (tokens)",
     legend: bool = True,
 ) -> list:
-    """`y` against the max side, colour per model and line style per detail (a summary by
-    model, detail, max side)."""
+    """`y` against the max side on linear axes (dollars with `$` ticks), colour and marker
+    per model, line style and marker fill per detail, x ticks at the sides measured (a
+    summary by model, detail, max side)."""
     data = _valid(summary, "max_side", y)
+    styles = series_styles(data["model"])
 
     def style(key: tuple[str, str]) -> dict:
         model, detail = key
+        line, fill, size = DETAIL_STYLES.get(detail, ("-", "full", 5))
         return {
-            "color": color_for(model),
-            "linestyle": DETAIL_STYLES.get(detail, "-"),
+            **styles[model],
+            "linestyle": line,
+            "fillstyle": fill,
+            "markersize": size,
             "label": f"{model} · {detail}",
         }
 
     lines = _lines(ax, data, ["model", "detail"], "max_side", y, style)
-    auto_log(ax, data[y])
+    _halo(lines, list(styles))
+    if _is_money(y):
+        money_axis(ax)
+    _ticks_at(ax, data["max_side"])
     _label(ax, "longest side sent (px)", ylabel, "model · detail" if legend else None)
     return lines
+
+
+def _halo(lines: list, models: list[str]) -> None:
+    """Lines of earlier models drawn wider, with larger markers and below later ones: where
+    two models' lines coincide, both still show."""
+    for line in lines:
+        rank = models.index(line.get_label().split(" · ")[0])
+        behind = len(models) - 1 - rank
+        line.set(
+            linewidth=1.5 + behind,
+            markersize=line.get_markersize() + 2 * behind,
+            zorder=2 + rank,
+        )
 
 
 def plot_floor_curve(ax: Axes, curve: pd.DataFrame, *, legend: bool = True) -> list:
@@ -237,8 +282,7 @@ def plot_floor_curve(ax: Axes, curve: pd.DataFrame, *, legend: bool = True) -> l
     one model): a colour per category, solid with dots for one pick per category, dashed with
     crosses for each image at its own setting; a floor no setting keeps leaves a gap."""
     data = curve.sort_values("min_fidelity")
-    categories = sorted(data["category"].unique())
-    colors = dict(zip(categories, mcolors.TABLEAU_COLORS.values(), strict=False))
+    colors = {c: style["color"] for c, style in series_styles(data["category"]).items()}
     lines = []
     for category, group in data.groupby("category", sort=True):
         for column, style, marker, picked in (
@@ -254,6 +298,7 @@ def plot_floor_curve(ax: Axes, curve: pd.DataFrame, *, legend: bool = True) -> l
                 label=f"{category} · {picked}",
             )
             lines.append(line)
+    money_axis(ax)
     _label(
         ax,
         "fidelity floor (share of the model's ceiling SSIM)",
@@ -271,19 +316,60 @@ def plot_cost_by_model(
     label: str = "settings",
     xlabel: str = "dollars (USD)",
 ) -> list:
-    """Horizontal bars of `value` per model (one row per model and `label` in `df`).
+    """Horizontal bars of dollars `value` per model (one row per model and `label` in `df`) on
+    a linear `$` axis, each labelled with its amount (at most 4 significant digits).
 
     `df` is already aggregated: one bar per row, coloured by model, grouped by `label`.
     """
     data = _valid(df, "model", label, value).sort_values([label, "model"])
+    styles = series_styles(data["model"])
     y = np.arange(len(data))
-    bars = ax.barh(y, data[value], color=[color_for(m) for m in data["model"]])
+    bars = ax.barh(y, data[value], color=[styles[m]["color"] for m in data["model"]])
     ax.set_yticks(y, [f"{m} · {s}" for m, s in zip(data["model"], data[label], strict=True)])
     ax.invert_yaxis()
-    auto_log(ax, data[value], axis="x")
+    money_axis(ax, "x")
     ax.set(xlabel=xlabel)
-    ax.bar_label(bars, labels=[f"${v:,.4g}" for v in data[value]], padding=3, fontsize=8)
-    ax.margins(x=0.25)
+    ax.bar_label(bars, labels=[short_usd(v) for v in data[value]], padding=3, fontsize=8)
+    ax.margins(x=0.2)
+    return list(bars)
+
+
+MONTHLY_BARS = {  # projection column -> (settings, tier)
+    "seed_monthly_usd": ("seed recipe", "standard"),
+    "seed_monthly_batch_usd": ("seed recipe", "Batch"),
+    "monthly_usd": ("one pick per category", "standard"),
+    "monthly_batch_usd": ("one pick per category", "Batch"),
+    "adaptive_monthly_usd": ("per image (adaptive)", "standard"),
+    "adaptive_monthly_batch_usd": ("per image (adaptive)", "Batch"),
+}
+
+
+def plot_monthly(ax: Axes, projection: pd.DataFrame) -> list:
+    """Monthly dollars per model (a `toolkit.monthly_projection` table): the seed recipe, one
+    pick per category and each image its own setting, each at standard prices (solid) and
+    Batch prices (hatched) side by side, every bar labelled with its amount."""
+    styles = series_styles(projection["model"])
+    rows = [
+        (model, *MONTHLY_BARS[column], value)
+        for model, group in projection.groupby("model", sort=True)
+        for column in MONTHLY_BARS
+        for value in [group[column].iloc[0]]
+        if pd.notna(value)
+    ]
+    y = np.arange(len(rows))
+    bars = ax.barh(
+        y,
+        [value for *_, value in rows],
+        color=[styles[model]["color"] for model, *_ in rows],
+        hatch=["//" if tier == "Batch" else "" for _, _, tier, _ in rows],
+        edgecolor="white",
+    )
+    ax.set_yticks(y, [f"{model} · {settings}, {tier}" for model, settings, tier, _ in rows])
+    ax.invert_yaxis()
+    money_axis(ax, "x")
+    ax.set(xlabel="$ a month (image input tokens)")
+    ax.bar_label(bars, labels=[short_usd(value) for *_, value in rows], padding=3, fontsize=8)
+    ax.margins(x=0.2)
     return list(bars)
 
 
@@ -299,7 +385,12 @@ def plot_billed_vs_estimate(ax: Axes, df: pd.DataFrame) -> list:
         ax.axline((values.min(), values.min()), slope=1, color=UNKNOWN_COLOR, linestyle="--")
     auto_log(ax, values, axis="x")
     auto_log(ax, values, axis="y")
-    _label(ax, "estimated image tokens per request", "billed input tokens per request", "model")
+    _label(
+        ax,
+        "estimated image tokens per request (tokens)",
+        "billed input tokens per request (tokens)",
+        "model",
+    )
     return points
 
 
@@ -320,7 +411,12 @@ def plot_bytes_by_questions(ax: Axes, table: pd.DataFrame, *, legend: bool = Tru
     lines = _lines(ax, data, "transport", "questions", "total_bytes", _named_style)
     _ticks_at(ax, data["questions"])
     _scale(ax, data["total_bytes"], "y", "bytes")
-    _label(ax, "questions asked about each image", "bytes sent", "transport" if legend else None)
+    _label(
+        ax,
+        "questions asked about each image (count)",
+        "bytes sent (bytes)",
+        "transport" if legend else None,
+    )
     return lines
 
 
@@ -356,13 +452,14 @@ def plot_calibration(
     (horizontal) and the reader's threshold found for the model (vertical, from
     `thresholds`: model -> value or None)."""
     data = _valid(rows[rows["counted"]], "reader_word_recall", "model_word_recall_relative")
-    sides = sorted(data["max_side"].unique())
-    colours = _tab("viridis")[:210]  # its last, yellow tones hardly show on white
+    sides = data["max_side"].nunique()
+    colours = colormaps["viridis"](np.linspace(0, 0.8, sides))  # its yellow end is faint
     points = [
         ax.scatter(
             group["reader_word_recall"],
             group["model_word_recall_relative"],
-            color=colours[int(i * (len(colours) - 1) / max(1, len(sides) - 1))],
+            color=mcolors.to_hex(colours[i]),
+            marker=MARKERS[i % len(MARKERS)],
             label=f"{side} px",
         )
         for i, (side, group) in enumerate(data.groupby("max_side", sort=True))
@@ -370,12 +467,12 @@ def plot_calibration(
     ax.axhline(floor, color=UNKNOWN_COLOR, linestyle="--", label=f"model keeps {floor:g}")
     threshold = thresholds.get(str(rows["model"].iloc[0])) if len(rows) else None
     if threshold is not None:
-        ax.axvline(threshold, color="#d62728", label=f"reader threshold {threshold:.2f}")
+        ax.axvline(threshold, color=PALETTE[4], label=f"reader threshold {threshold:.2f}")
     ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03))
     _label(
         ax,
-        "reader word recall of the view",
-        "model's words kept (of its best view)",
+        "reader word recall of the view (share of words)",
+        "model's words kept (share of its best view's)",
         "max side sent" if legend else None,
     )
     return points

@@ -25,6 +25,8 @@ import pandas as pd
 
 from toolkit import legibility
 from toolkit.errors import SettingsError
+from toolkit.formatting import signed_percent, usd
+from toolkit.glossary import seed_recipe_text
 from toolkit.pricing import load_prices
 from toolkit.readers import READERS, get_reader
 from toolkit.recommend import (
@@ -32,6 +34,7 @@ from toolkit.recommend import (
     SETTINGS,
     DecisionRules,
     Rules,
+    change_pct,
     crop_plans,
     rules_for,
     seed_tokens,
@@ -45,12 +48,13 @@ COLUMNS = [
     "categories",
     "monthly_images",
     "seed_monthly_usd",
+    "seed_monthly_batch_usd",
     "monthly_usd",
     "monthly_usd_low",
     "monthly_usd_high",
     "monthly_batch_usd",
     *ADAPTIVE,
-    "saving_pct",
+    "change_pct",
     "complete",
     "mix",
     "reader",
@@ -122,10 +126,10 @@ def _weights(categories: list[str], counts: pd.Series, mix: Mapping[str, float] 
 def _bootstrap(groups, weights, draws: int, rng, shrink: float) -> np.ndarray:
     """Mix-weighted mean dollars per image for each resample (within-category resampling)."""
     total = np.zeros(draws)
-    for category, usd in groups:
-        picks = rng.integers(0, len(usd), size=(draws, len(usd)))
-        total += weights[category] * usd[picks].mean(axis=1)
-    point = sum(weights[c] * usd.mean() for c, usd in groups)
+    for category, dollars in groups:
+        picks = rng.integers(0, len(dollars), size=(draws, len(dollars)))
+        total += weights[category] * dollars[picks].mean(axis=1)
+    point = sum(weights[c] * dollars.mean() for c, dollars in groups)
     return point + shrink * (total - point)
 
 
@@ -165,8 +169,9 @@ def monthly_projection(
             usd=_usd(images["tokens"], model, tier, prices),
             batch=_usd(images["tokens"], model, "batch", prices),
             seed=_usd(images["seed_tokens"], model, tier, prices),
+            seed_batch=_usd(images["seed_tokens"], model, "batch", prices),
         )
-        means = usd.groupby("category")[["usd", "batch", "seed"]].mean()
+        means = usd.groupby("category")[["usd", "batch", "seed", "seed_batch"]].mean()
         per_image_usd = means.mul(weights, axis=0).sum(skipna=False)
         adaptive_tokens = (adaptive[model].reindex(weights.index) * weights).sum(skipna=False)
         row = {
@@ -175,6 +180,7 @@ def monthly_projection(
             "categories": len(counts),
             "monthly_images": monthly_images,
             "seed_monthly_usd": monthly_images * per_image_usd["seed"],
+            "seed_monthly_batch_usd": monthly_images * per_image_usd["seed_batch"],
             "monthly_usd": monthly_images * per_image_usd["usd"],
             "monthly_batch_usd": monthly_images * per_image_usd["batch"],
             "adaptive_monthly_usd": monthly_images
@@ -190,7 +196,7 @@ def monthly_projection(
         if not row["complete"]:
             for column in ("monthly_usd", "monthly_batch_usd", *ADAPTIVE):
                 row[column] = math.nan
-        row["saving_pct"] = 100 * (1 - row["monthly_usd"] / row["seed_monthly_usd"])
+        row["change_pct"] = change_pct(row["monthly_usd"], row["seed_monthly_usd"])
         if corpus_size and row["complete"]:
             groups = [(c, g["usd"].to_numpy()) for c, g in usd.groupby("category")]
             rng = np.random.default_rng(seed)
@@ -208,12 +214,13 @@ def _reader_of(rows: pd.DataFrame) -> str:
 
 
 def _usd_text(value: float) -> str:
-    return "no complete pick" if pd.isna(value) else f"${value:,.2f}"
+    return "no complete pick" if pd.isna(value) else usd(value)
 
 
-def _change_text(value: float, seed: float) -> str:
-    change = 100 * (value / seed - 1)
-    return f"{abs(change):.0f} % {'more' if change > 0 else 'less'} than the seed recipe"
+def _tiers(standard: float, batch: float) -> str:
+    """An amount at standard prices with its Batch API twin: "$106.25 ($53.13 at Batch
+    prices)"."""
+    return f"{_usd_text(standard)} a month ({_usd_text(batch)} at Batch prices)"
 
 
 def _moves_text(moves: pd.DataFrame, rules: DecisionRules) -> str:
@@ -257,24 +264,28 @@ def finding(
     )
     cropped = picks[picks["crops_images"] > 0]
     missing = picks[picks["tokens_mean"].isna()]
+    seed = _tiers(projected["seed_monthly_usd"], projected["seed_monthly_batch_usd"])
+    text = (
+        f"**{model}**, {volume} images a month: the seed recipe ({seed_recipe_text()}) costs "
+        f"{seed}"
+    )
     if not projected["complete"] or pd.isna(projected["monthly_usd"]):
         names = ", ".join(missing["category"]) or "some categories"
-        text = (
-            f"**{model}**: no complete recommendation for {volume} images a month: no setting "
-            f"in the grid keeps the floors for {names}, so no monthly total is given "
-            f"(the seed recipe costs {_usd_text(projected['seed_monthly_usd'])})."
+        text += (
+            f"; there is no complete recommendation: no setting in the grid keeps the floors "
+            f"for {names}, so no recommended total is given."
         )
     else:
-        change = projected["saving_pct"]
-        direction = (
-            f"{change:.0f} % less"
-            if change >= 0
-            else f"{-change:.0f} % more: the seed recipe loses text or detail the floors require"
+        change = projected["change_pct"]
+        why = (
+            " (the seed recipe loses text or detail the floors require)"
+            if round(change) > 0
+            else ""
         )
-        text = (
-            f"**{model}**: {_usd_text(projected['seed_monthly_usd'])} → "
-            f"{_usd_text(projected['monthly_usd'])} a month for {volume} images ({direction}; "
-            f"{_usd_text(projected['monthly_batch_usd'])} at Batch API prices), {keeps}."
+        text += (
+            f"; one pick per category, {keeps}, costs "
+            f"{_tiers(projected['monthly_usd'], projected['monthly_batch_usd'])}: a change of "
+            f"{signed_percent(change)} at either tier{why}."
         )
         if pd.notna(projected["monthly_usd_low"]):
             text += (
@@ -284,9 +295,10 @@ def finding(
     if pd.notna(projected["adaptive_monthly_usd"]):
         adaptive = projected["adaptive_monthly_usd"]
         text += (
-            f" Each image at its own cheapest setting that keeps its floor instead: "
-            f"{_usd_text(adaptive)} a month "
-            f"({_change_text(adaptive, projected['seed_monthly_usd'])})."
+            " Each image at its own cheapest setting that keeps its floor (per image, "
+            "adaptive) instead: "
+            f"{_tiers(adaptive, projected['adaptive_monthly_batch_usd'])}, a change of "
+            f"{signed_percent(change_pct(adaptive, projected['seed_monthly_usd']))}."
         )
     if len(cropped):
         sent = ", ".join(f"{int(r.crops_images)} {r.category}" for r in cropped.itertuples())

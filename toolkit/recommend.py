@@ -18,12 +18,15 @@ Decision rules (`DecisionRules`), applied to each image of a category:
 
 A setting qualifies when it succeeds on every image of the category and no image fails its
 rule. The pick is the cheapest qualifying setting by mean dollars per image (a bill is a sum),
-ties going to fewer bytes. `binding` names what stopped the next cheaper setting. An image
-whose text no setting keeps legible (a 2560x1440 code screenshot on a model that keeps
-1365x768) is not allowed to drag its category to the most expensive setting, nor passed: it
-goes as crops the model keeps whole (`toolkit.crops`), the way users send such images, and
-the category's tokens and dollars include those crops (`crops_images`, `cropped_images`), each
-spelled out as a setting you can send (`crops_setting`: grid, crop size, encoding, detail). A
+ties going to fewer bytes. `binding` names what stopped the next cheaper setting;
+`detail_note` says what the pick's detail level means on the model and what the same setting
+bills at the other levels swept; `change_pct` is the pick's dollars against the seed recipe's
+on the same images, more expensive positive. An image whose text no setting keeps legible
+(a 2560x1440 code screenshot on a model that keeps 1365x768) is not allowed to drag its
+category to the most expensive setting, nor passed: it goes as crops the model keeps whole
+(`toolkit.crops`), the way users send such images, and the category's tokens and dollars
+include those crops (`crops_images`, `cropped_images`), each spelled out as a setting you can
+send (`crops_setting`: grid, crop size, encoding, detail). A
 category where some image fails otherwise (fidelity, a provider refusal) gets null settings and
 the reason.
 
@@ -48,6 +51,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from toolkit.crops import CropPlan, split_for_legibility
+from toolkit.details import detail_meaning
 from toolkit.errors import SettingsError, UnsupportedDetailError
 from toolkit.images import DEFAULT_SETTINGS, fit_size, iter_image_files
 from toolkit.legibility import MIN_TEXT_WORDS
@@ -77,11 +81,12 @@ COLUMNS = [
     "format",
     "quality",
     "detail",
+    "detail_note",
     "bytes_mean",
     "tokens_mean",
     "cost_usd_per_1k",
     "seed_cost_usd_per_1k",
-    "saving_pct",
+    "change_pct",
     "ocr_relative_min",
     "text_floor",
     "text_floor_source",
@@ -175,13 +180,14 @@ SUMMARY = [  # the columns a reader scans first (`toolkit recommend` without --j
     "tokens_mean",
     "cost_usd_per_1k",
     "seed_cost_usd_per_1k",
-    "saving_pct",
+    "change_pct",
     "ocr_relative_min",
     "text_floor",
     "seen_ssim_min",
     "binding",
     "crops_setting",
     "adaptive_cost_usd_per_1k",
+    "detail_note",
 ]
 
 
@@ -482,6 +488,7 @@ def _recommend_one(
         texts = group[group["has_text"]]
         pick.update(zip(SETTINGS, setting, strict=True))
         pick.update(
+            detail_note=_detail_note(served, setting, model, rule_set),
             bytes_mean=size,
             tokens_mean=(group["tokens"].sum() + crop_tokens_sum) / n,
             cost_usd_per_1k=1000 * (group["cost_usd"].sum() + crop_cost_sum) / n,
@@ -499,8 +506,33 @@ def _recommend_one(
     if plans:
         pick.update(_crops_setting(plans, names, pick))
     seed, cost = pick["seed_cost_usd_per_1k"], pick.get("cost_usd_per_1k", math.nan)
-    pick["saving_pct"] = 100 * (seed - cost) / seed if seed else math.nan
+    pick["change_pct"] = change_pct(cost, seed)
     return pick
+
+
+def change_pct(cost: float, seed: float) -> float:
+    """The change against the seed recipe in %, more expensive positive (NaN without a seed)."""
+    return 100 * (cost / seed - 1) if seed else math.nan
+
+
+def _detail_note(served: pd.DataFrame, setting: tuple, model: str, rule_set: str) -> str:
+    """What the pick's detail level means on the model, and what the same setting bills at
+    each other level swept (a level that bills the same says so)."""
+    detail = setting[-1]
+    rows = served
+    for name, value in zip(SETTINGS[:-1], setting[:-1], strict=True):
+        rows = rows[rows[name].isna() if pd.isna(value) else rows[name] == value]
+    images = rows["path"].nunique()
+    tokens = rows.groupby("detail")["tokens"].mean()
+    complete = rows.groupby("detail")["path"].nunique() == images
+    others = [
+        f"{other} bills the same here ({tokens[other]:,.1f} tokens)"
+        if math.isclose(tokens[other], tokens[detail])
+        else f"{other} bills {tokens[other]:,.1f} tokens here"
+        for other in tokens.index
+        if other != detail and complete[other]
+    ]
+    return "; ".join([detail_meaning(model, detail, rule_set), *others])
 
 
 def _nan_last(value: float) -> float:

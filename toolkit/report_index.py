@@ -5,43 +5,31 @@ and the page fits a 1,280 px window without scrolling sideways."""
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
-FEW_IMAGES_NOTE = "* fewer than 3 images: read the row as an example, not a measurement"
+from toolkit.formatting import DASH, STYLE, table_html, usd
+from toolkit.glossary import glossary_html
+from toolkit.summary import FEW_IMAGES
+
+FEW_IMAGES_NOTE = f"* fewer than {FEW_IMAGES} images: an example, not a measurement"
 LIVE_CHECK = "05-live-check"
 CALIBRATION_FILE = "calibration.json"  # in tables/: what 08-calibration found
-
-
-def _number(value: float) -> str:
-    """Plain notation: whole numbers as such, 2 decimals from 1 up, else 4 significant digits
-    with their trailing zeros, so that a column reads alike ($0.3870 above $0.4275); never
-    scientific ($14,364.00 is not 1.436e+04, nor $0.00001235 1.235e-05)."""
-    if value.is_integer():
-        return f"{value:,.0f}"
-    if abs(value) >= 1:
-        return f"{value:,.2f}"
-    return f"{value:.{3 - math.floor(math.log10(abs(value)))}f}"
-
-
-def _usd(value: float) -> str:
-    return "–" if pd.isna(value) else f"${_number(float(value))}"
-
-
-def _share(value: float) -> str:
-    return "–" if pd.isna(value) else f"{100 * value:.1f} %"
-
-
-def _change(saving_pct: float) -> str:
-    """A saving as the change in dollars: -18 % is cheaper."""
-    if pd.isna(saving_pct):
-        return "–"
-    change = round(-saving_pct)
-    return f"{change:+d} %" if change else "0 %"
+MONTHLY_FIGURE = "figures/04-monthly-cost.png"
+MONTHLY = [  # standard and Batch side by side, for the seed recipe and both picks
+    "model",
+    "monthly_images",
+    "seed_monthly_usd",
+    "seed_monthly_batch_usd",
+    "monthly_usd",
+    "monthly_batch_usd",
+    "adaptive_monthly_usd",
+    "adaptive_monthly_batch_usd",
+    "change_pct",
+]
 
 
 def _e(value: object) -> str:
@@ -57,6 +45,10 @@ def _markdown_bold(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(text))
 
 
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _send_as(row: pd.Series) -> str:
     crops = ""
     if row.get("crops_images", 0) > 0:
@@ -68,83 +60,77 @@ def _send_as(row: pd.Series) -> str:
     return setting + str(row["detail"]) + (f"; {crops}" if crops else "")
 
 
-def _recommendations(table: pd.DataFrame) -> str:
-    head = (
-        "<tr><th>Model</th><th>Category</th><th>Images</th><th>Send as</th>"
-        "<th>Tokens per image</th><th>$ per 1,000 images</th><th>Seed recipe $ per 1,000</th>"
-        "<th>Change</th><th>Each image its own setting: $ per 1,000</th>"
-        "<th>Text kept (worst image)</th><th>Fidelity kept (worst image)</th>"
-        "<th>Stopped a cheaper setting</th></tr>"
+def _images(row: pd.Series) -> str:
+    few = " *" if row["images"] < FEW_IMAGES else ""
+    unreadable = row.get("unreadable_images", 0)
+    extra = f" (+{int(unreadable)} unreadable)" if unreadable > 0 else ""
+    return f"{int(row['images'])}{few}{extra}"
+
+
+def recommendations_html(table: pd.DataFrame) -> str:
+    """The recommended settings (`toolkit.recommend` rows, or `headline.csv`) as the index and
+    page 04 show them: the setting with what its detail level means, dollars against the seed
+    recipe, the per-image figure with its settings, and the rule that stopped a cheaper one."""
+    shown = pd.DataFrame(
+        {
+            "model": table["model"],
+            "category": table["category"],
+            "images": [_images(row) for _, row in table.iterrows()],
+            "send_as": [_send_as(row) for _, row in table.iterrows()],
+            **{
+                c: table[c]
+                for c in (
+                    "tokens_mean",
+                    "cost_usd_per_1k",
+                    "seed_cost_usd_per_1k",
+                    "change_pct",
+                    "adaptive_cost_usd_per_1k",
+                    "ocr_relative_min",
+                    "fidelity_relative_min",
+                    "binding",
+                )
+            },
+        }
     )
-    rows = []
-    for _, row in table.iterrows():
-        cost = row["cost_usd_per_1k"]
-        few = " *" if row["images"] < 3 else ""
-        if row.get("unreadable_images", 0) > 0:
-            few += f" (+{int(row['unreadable_images'])} unreadable)"
-        rows.append(
-            "<tr>"
-            f"<td>{_e(row['model'])}</td><td>{_e(row['category'])}</td>"
-            f"<td>{int(row['images'])}{few}</td><td class='text'>{_e(_send_as(row))}</td>"
-            f"<td>{'–' if pd.isna(row['tokens_mean']) else f'{row.tokens_mean:,.0f}'}</td>"
-            f"<td>{_usd(cost)}</td><td>{_usd(row['seed_cost_usd_per_1k'])}</td>"
-            f"<td>{_change(row['saving_pct'])}</td>"
-            f"<td class='text'>{_usd(row['adaptive_cost_usd_per_1k'])}<br>"
-            f"<span class='note'>{_e(row['adaptive_settings'])}</span></td>"
-            f"<td>{_share(row['ocr_relative_min'])}</td>"
-            f"<td>{_share(row['fidelity_relative_min'])}</td>"
-            f"<td class='text'><b>{_e(row['binding'])}</b><br>"
-            f"<span class='note'>{_e(row['binding_detail'])}</span></td>"
-            "</tr>"
+    notes = {
+        "send_as": table["detail_note"].map(_text).tolist(),
+        "adaptive_cost_usd_per_1k": table["adaptive_settings"].map(_text).tolist(),
+        "binding": table["binding_detail"].map(_text).tolist(),
+    }
+    return table_html(shown, labels={"send_as": "send as"}, notes=notes, note=FEW_IMAGES_NOTE)
+
+
+def monthly_html(table: pd.DataFrame) -> str:
+    """Monthly dollars (`toolkit.monthly_projection` rows): the seed recipe, one pick per
+    category and each image its own setting, each at standard and Batch prices, and the change."""
+    interval = [
+        f"{usd(low)} – {usd(high)}"
+        if pd.notna(low)
+        else "none: all of the corpus swept"
+        if complete
+        else DASH
+        for low, high, complete in zip(
+            table["monthly_usd_low"], table["monthly_usd_high"], table["complete"], strict=True
         )
-    return f"<table>{head}{''.join(rows)}</table><p class='note'>{FEW_IMAGES_NOTE}</p>"
+    ]
+    shown = table[MONTHLY].assign(interval=interval)
+    return table_html(shown, labels={"interval": "one pick per category, 90 % interval"})
 
 
-def _monthly(table: pd.DataFrame) -> str:
-    head = (
-        "<tr><th>Model</th><th>Images a month</th><th>Seed recipe $ a month</th>"
-        "<th>One pick per category $ a month</th><th>90 % interval</th>"
-        "<th>Each image its own setting $ a month</th><th>Batch API $ a month (one pick per "
-        "category)</th><th>Change (one pick per category)</th></tr>"
-    )
-    rows = []
-    for _, row in table.iterrows():
-        interval = (
-            f"{_usd(row['monthly_usd_low'])} – {_usd(row['monthly_usd_high'])}"
-            if pd.notna(row["monthly_usd_low"])
-            else "–"
-        )
-        rows.append(
-            f"<tr><td>{_e(row['model'])}</td><td>{int(row['monthly_images']):,}</td>"
-            f"<td>{_usd(row['seed_monthly_usd'])}</td><td>{_usd(row['monthly_usd'])}</td>"
-            f"<td>{interval}</td><td>{_usd(row['adaptive_monthly_usd'])}</td>"
-            f"<td>{_usd(row['monthly_batch_usd'])}</td><td>{_change(row['saving_pct'])}</td></tr>"
-        )
-    return f"<table>{head}{''.join(rows)}</table>"
-
-
-def _moves(table: pd.DataFrame) -> str:
+def moves_html(table: pd.DataFrame) -> str:
     """`toolkit.sensitivity`'s rows: the monthly figures at other floors and without each
     category's worst image."""
-    head = (
-        "<tr><th>Model</th><th>Re-recommended</th><th>One pick per category $ a month</th>"
-        "<th>Each image its own setting $ a month</th><th>Left out</th></tr>"
+    shown = table[["model", "case", "monthly_usd", "adaptive_monthly_usd"]].assign(
+        left_out=table["left_out"].map(lambda v: v if isinstance(v, str) and v else "none")
     )
-    rows = [
-        f"<tr><td>{_e(row.model)}</td><td class='text'>{_e(row.case)}</td>"
-        f"<td>{_usd(row.monthly_usd)}</td><td>{_usd(row.adaptive_monthly_usd)}</td>"
-        f"<td class='text'>{_e(row.left_out if isinstance(row.left_out, str) else '–')}</td>"
-        "</tr>"
-        for row in table.itertuples()
-    ]
     note = (
-        "<p class='note'>Re-recommended from the same sweep rows, never swept again: a setting "
-        "the sweep did not measure is no candidate, so each figure is an upper bound (a sweep "
-        "of the whole grid could only find cheaper). The second search round swept encodings "
-        "only at the sizes picked for the report's floors, so a size picked at another floor "
-        "was measured at the near-lossless encoding alone.</p>"
+        "Re-recommended from the same sweep rows, never swept again: a setting the sweep did "
+        "not measure is no candidate, so each figure is an upper bound (a sweep of the whole "
+        "grid could only find cheaper). The second search round swept encodings only at the "
+        "sizes picked for the report's floors, so a size picked at another floor was measured "
+        "at the near-lossless encoding alone."
     )
-    return f"<table>{head}{''.join(rows)}</table>{note}"
+    return table_html(shown, labels={"case": "re-recommended", "left_out": "left out"}, note=note)
 
 
 def _headline(out: Path) -> str:
@@ -163,12 +149,14 @@ def _headline(out: Path) -> str:
         parts.append(f"<h2>Assumptions</h2><dl>{items}</dl>")
     parts += [
         "<h2>Recommended settings per model and category</h2>",
-        _recommendations(headline),
+        recommendations_html(headline),
         "<h2>Monthly image-input dollars</h2>",
-        _monthly(projection),
+        monthly_html(projection),
     ]
+    if (out / MONTHLY_FIGURE).exists():
+        parts.append(f'<img class="wide" src="{MONTHLY_FIGURE}" alt="monthly dollars">')
     if moves is not None:
-        parts += ["<h2>How the monthly figure moves</h2>", _moves(moves)]
+        parts += ["<h2>How the monthly figure moves</h2>", moves_html(moves)]
     parts.append(
         "<p class='note'>Full precision: <a href='tables/headline.csv'>headline.csv</a>, "
         "<a href='tables/projection.csv'>projection.csv</a>, "
@@ -252,12 +240,18 @@ def watermark_html(text: str | None) -> str:
     )
 
 
-WATERMARK_CSS = """
+NAV_HTML = (  # at the top of every notebook's page
+    '<nav class="report-nav"><a href="index.html">report index</a> · '
+    '<a href="index.html#glossary">glossary</a> (seed recipe, change, floor, seen view, '
+    "ceiling, binding rule, crops, reader, calibration, per image, detail)</nav>"
+)
+PAGE_CSS = """
 .watermark-banner { background: #b3261e; color: white; font-weight: bold; padding: .4rem .8rem;
                     border-radius: .3rem; margin: .5rem 0; }
 .watermark { position: fixed; top: 45%; left: 50%; transform: translate(-50%, -50%) rotate(-30deg);
              font-size: 4rem; color: rgba(179, 38, 30, .08); pointer-events: none;
              white-space: nowrap; z-index: 1000; }
+.report-nav { font: 13px system-ui, sans-serif; color: #5b6475; margin: .4rem 0; }
 """
 
 
@@ -268,7 +262,8 @@ def render_index(manifest: Mapping, out: Path) -> str:
     commit = manifest["git_commit"] or "unknown"
     return _INDEX.format(
         title=html.escape(f"toolkit report {manifest['run_id']}"),
-        css=WATERMARK_CSS,
+        css=PAGE_CSS,
+        style=STYLE,
         watermark=watermark_html(manifest.get("watermark")),
         preset=html.escape(manifest["preset"]),
         started=html.escape(manifest["started_at"]),
@@ -276,10 +271,12 @@ def render_index(manifest: Mapping, out: Path) -> str:
         commit=html.escape(commit[:12]),
         version=html.escape(manifest["packages"]["toolkit"]),
         rules=html.escape(", ".join(manifest["rule_sets"]) or "none recorded"),
+        images=html.escape(manifest.get("images", {}).get("text", "")),
         summary_class="ok" if ok == len(runs) else "failed",
         summary=f"{ok} of {len(runs)} notebooks ran",
         calibration=_calibration(out),
         headline=_headline(out),
+        glossary=glossary_html(),
         sections="\n".join(_notebook_section(r) for r in runs),
     )
 
@@ -294,14 +291,8 @@ _INDEX = """<!DOCTYPE html>
 body {{ font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 78rem;
        padding: 0 1rem; color: #1d2330; }}
 h1 {{ margin-bottom: .2rem; }}
-table {{ border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums;
-         font-size: 85%; width: 100%; }}
-th, td {{ padding: .3rem .45rem; border-bottom: 1px solid #d8dce3; text-align: right;
-          vertical-align: top; }}
-th {{ background: #f2f4f7; text-align: center; }}
-td:first-child, td:nth-child(2), td.text {{ text-align: left; }}
-td:first-child {{ white-space: nowrap; }}  /* model names break at their hyphens */
-td.text {{ min-width: 9rem; }}
+.toolkit-table {{ width: 100%; }}
+.toolkit-table td:first-child {{ white-space: nowrap; }}  /* model names break at hyphens */
 p.finding {{ font-size: 105%; border-left: 4px solid #2f7d32; padding: .2rem .8rem;
              margin: .8rem 0; }}
 dl {{ display: grid; grid-template-columns: 10rem 1fr; gap: .2rem 1rem; font-size: 90%; }}
@@ -316,20 +307,26 @@ p.ok, p.failed {{ color: white; padding: .3rem .7rem; border-radius: .3rem;
 pre.error {{ background: #fdecea; color: #7a1b14; padding: .5rem; white-space: pre-wrap; }}
 .figures img {{ width: 22rem; max-width: 100%; margin: 0 .5rem .5rem 0;
                 border: 1px solid #d8dce3; }}
+img.wide {{ max-width: 100%; }}
 {css}
 </style>
+{style}
 </head>
 <body>
 {watermark}
 <h1>{title}</h1>
-<p class="note">preset <b>{preset}</b> · started {started} UTC · {seconds} s of notebook time ·
-commit {commit} · toolkit {version} · rule sets: {rules} ·
+<p class="note">preset <b>{preset}</b> · {images} · started {started} UTC · {seconds} s of
+notebook time · commit {commit} · toolkit {version} · rule sets: {rules} ·
 <a href="manifest.json">manifest.json</a></p>
+<p class="note"><a href="#findings">Findings</a> · <a href="#glossary">Glossary</a> ·
+<a href="#notebooks">Notebooks</a></p>
 <p class="{summary_class}">{summary}</p>
-<h2>Findings</h2>
+<h2 id="findings">Findings</h2>
 {calibration}
 {headline}
-<h2>Notebooks</h2>
+<h2 id="glossary">Glossary</h2>
+{glossary}
+<h2 id="notebooks">Notebooks</h2>
 {sections}
 </body>
 </html>

@@ -43,21 +43,24 @@ from toolkit.files import MAX_SETTINGS_BYTES, read_regular
 from toolkit.images import iter_image_files, load_image
 from toolkit.outputs import atomic_path, write_atomic
 from toolkit.paths import (
-    INTERACTIVE_DIR,
+    CHECKOUT_DIR,
     NOTEBOOKS_DIR,
     PARAMS_DIR,
-    PROJECT_DIR,
-    REPORTS_DIR,
+    SHIPPED_DIR,
+    input_path,
     presets,
+    reports_dir,
 )
-from toolkit.report_index import WATERMARK_CSS, render_index, watermark_html
+from toolkit.report_estimate import estimate_seconds, report_bar
+from toolkit.report_index import NAV_HTML, PAGE_CSS, render_index, watermark_html
 from toolkit.sweep import file_sha256
 
 KERNEL = "python3"
 DEFAULT_TIMEOUT_S = 600
 PRESET_SECTIONS = ("report", "shared", "notebooks")
 REPORT_SETTINGS = ("timeout_s", "watermark")
-INPUT_SUFFIXES = ("_dir", "_path")  # parameters naming the files a notebook reads
+INPUT_SUFFIXES = ("_dir", "_path")  # parameters naming the files a notebook reads ...
+NOT_INPUTS = ("out_dir", "cache_dir")  # ... except the runner's own folders
 # A notebook's parameter annotation -> the preset values it takes (`bool` only for `bool`).
 DECLARED_TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,),
@@ -86,8 +89,9 @@ _PAGE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block body_header -%}{{ super() }}{{ resources.watermark }}{%- endblock body_header -%}
-{%- block extra_css -%}<style>{{ resources.watermark_css }}</style>{%- endblock extra_css -%}
+{%- block body_header -%}{{ super() }}{{ resources.nav }}{{ resources.watermark }}
+{%- endblock body_header -%}
+{%- block extra_css -%}<style>{{ resources.page_css }}</style>{%- endblock extra_css -%}
 """
 
 
@@ -108,17 +112,18 @@ class NotebookRun:
 
 def notebook_output(out_dir: str | Path = "") -> Path:
     """Where a notebook writes its tables/ and figures/: `out_dir` (the report folder the
-    runner passes; relative paths are relative to the project folder), else
-    reports/interactive when it is run by hand."""
-    return PROJECT_DIR / (out_dir or INTERACTIVE_DIR)
+    runner passes), else `reports/interactive` in the working folder when run by hand."""
+    return Path(out_dir).absolute() if out_dir else reports_dir() / "interactive"
 
 
 def notebook_images(images_dir: str | Path, limit: int = 0) -> list[Path]:
-    """The image files a notebook works on: under `images_dir` (relative to the project
-    folder), sorted, the first `limit` of them (0: all). `SettingsError` when there is none."""
-    images = list(iter_image_files([PROJECT_DIR / images_dir]))[: limit or None]
+    """The image files a notebook works on: under `images_dir` (`toolkit.input_path`: from
+    the working folder, else the shipped samples), sorted, the first `limit` of them (0:
+    all). `SettingsError` when there is none."""
+    folder = input_path(images_dir)
+    images = list(iter_image_files([folder]))[: limit or None]
     if not images:
-        raise SettingsError(f"no images in {images_dir}")
+        raise SettingsError(f"no images in {images_dir} ({folder}): give a folder of images")
     return images
 
 
@@ -177,7 +182,10 @@ def check_images(folder: Path) -> None:
     """`ReportError` unless `folder` holds at least one image that loads: a report on none
     would run every notebook only to fail in each."""
     if not folder.is_dir():
-        raise ReportError(f"images folder {folder}: not a folder")
+        raise ReportError(
+            f"images folder {folder}: not a folder (a relative path is looked for in the "
+            f"working folder, then in the toolkit's files, {SHIPPED_DIR}); give --images DIR"
+        )
     failures = []
     for path in iter_image_files([folder]):
         try:
@@ -242,7 +250,7 @@ def render_page(executed: Path, page: Path, watermark: str | None = None) -> Non
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    resources = {"watermark": watermark_html(watermark), "watermark_css": WATERMARK_CSS}
+    resources = {"watermark": watermark_html(watermark), "nav": NAV_HTML, "page_css": PAGE_CSS}
     notebook = nbformat.read(executed, as_version=4)
     notebook.metadata.pop("widgets", None)  # no widget scripts offline: widgets show their HTML
     body, _ = exporter.from_notebook_node(notebook, resources=resources)
@@ -291,13 +299,29 @@ def run_notebook(
     run.figures = [p for p in added if p.startswith("figures/")]
 
 
+@dataclass
+class ReportPlan:
+    """What a report run will do, known before its first notebook starts."""
+
+    out: Path
+    runs: list[NotebookRun]
+    images: dict  # the images folder, how many images it holds and how many are used
+    estimates: dict[str, float]  # notebook -> rough seconds (`toolkit.report_estimate`)
+
+    @property
+    def estimate_s(self) -> float:
+        return sum(self.estimates.values())
+
+
 def build_report(
     preset: str | Path = "default",
     images: str | Path | None = None,
     out: str | Path | None = None,
     *,
     notebooks: Iterable[str | Path] | None = None,
+    on_start: Callable[[ReportPlan], None] | None = None,
     on_notebook: Callable[[NotebookRun], None] | None = None,
+    progress: bool = False,
     scheduler: str | None = None,
     reader: str | None = None,
     combine: str | None = None,
@@ -310,60 +334,46 @@ def build_report(
     Args:
         preset: a preset name in `notebooks/params/` or a path to a YAML file.
         images: folder of input images (overrides the preset's `images_dir`).
-        out: the report folder (default `reports/<preset>-<UTC time>`); must be new or empty.
+        out: the report folder (default `reports/<preset>-<UTC time>` in the working
+            folder); must be new or empty.
         notebooks: notebook files to run (default: every `notebooks/*.ipynb`, sorted).
+        on_start: called with the `ReportPlan` (images used, estimated duration) before the
+            first notebook runs.
         on_notebook: called with each `NotebookRun` as it finishes.
+        progress: a bar over the estimated duration, with its ETA (terminal or Jupyter).
         scheduler: the address of a Dask scheduler the notebooks' sweeps run on (overrides
             the preset's).
         reader, combine: the OCR reader(s) legibility is read with, and how two combine
             (`toolkit.readers.ReaderSpec`; override the preset's).
     """
-    import papermill
-
     config = load_preset(preset)
     preset_name = Path(preset).stem
     started_at = datetime.now(UTC)
     run_id = f"{preset_name}-{started_at:%Y%m%dT%H%M%SZ}"
-    out = Path(out) if out is not None else REPORTS_DIR / run_id
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ReportError(f"report folder {out} is not an empty folder")
-    if images is not None:
-        check_images(Path(images).resolve())
-    elif isinstance(config["shared"].get("images_dir"), str):  # from the project folder
-        check_images(PROJECT_DIR / config["shared"]["images_dir"])
-    paths = sorted(Path(p).resolve() for p in notebooks) if notebooks is not None else _notebooks()
-    if not paths:
-        raise ReportError(f"no notebooks to run in {NOTEBOOKS_DIR}")
-    out = out.resolve()
-    cache = out / ".sweep-cache"  # shared by the notebooks' sweeps, removed at the end
-    runner = {"out_dir": str(out), "show_progress": False, "cache_dir": str(cache)}
-    if images is not None:
-        runner["images_dir"] = str(Path(images).resolve())
-    if scheduler:
-        check_scheduler(scheduler)
-        runner["scheduler"] = scheduler
-    if reader or combine:
-        runner.update(_readers_given(reader, combine))
-    runs, inputs = [], set()
-    for path in paths:
-        declared = papermill.inspect_notebook(str(path))
-        params = notebook_parameters(config, path, declared, runner)
-        runs.append(NotebookRun(name=path.stem, parameters=params))
-        inputs |= input_paths(declared, params)
+    readers = _readers_given(reader, combine) if reader or combine else {}
+    plan, paths = _plan(
+        config, images, out or reports_dir() / run_id, notebooks, scheduler, readers
+    )
+    out = plan.out
     for sub in ("notebooks", "parameters", "tables", "figures"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    for run in runs:  # for `papermill NOTEBOOK OUT -k python3 -f parameters/<name>.yaml`
+    for run in plan.runs:  # for `papermill NOTEBOOK OUT -k python3 -f parameters/<name>.yaml`
         text = yaml.safe_dump(run.parameters, sort_keys=True, allow_unicode=True)
         write_atomic(out / "parameters" / f"{run.name}.yaml", text)
+    if on_start is not None:
+        on_start(plan)
     timeout_s = float(config["report"]["timeout_s"])
     watermark = config["report"].get("watermark")
     try:
-        for path, run in zip(paths, runs, strict=True):
-            run_notebook(path, run, out, timeout_s, watermark)
-            if on_notebook is not None:
-                on_notebook(run)
+        with report_bar(plan.estimate_s, progress) as bar:
+            for path, run in zip(paths, plan.runs, strict=True):
+                bar.set_postfix_str(run.name)
+                run_notebook(path, run, out, timeout_s, watermark)
+                bar.update(plan.estimates[run.name])
+                if on_notebook is not None:
+                    on_notebook(run)
     finally:
-        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(out / ".sweep-cache", ignore_errors=True)
 
     manifest = {
         "run_id": run_id,
@@ -371,27 +381,75 @@ def build_report(
         "preset_sha256": file_sha256(_preset_path(preset)),
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seconds": round(sum(r.seconds for r in runs), 3),
+        "seconds": round(sum(r.seconds for r in plan.runs), 3),
+        "estimate_s": round(plan.estimate_s, 1),
         "timeout_s": timeout_s,
         "watermark": watermark,
+        "images": plan.images,
         "git_commit": _git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "packages": package_versions(),
         "rule_sets": _rule_sets(out),
         "readers": _readers(out),
-        "inputs": input_hashes(sorted(inputs)),
+        "inputs": input_hashes(sorted(_inputs(plan.runs))),
         "notebooks": [
-            {**asdict(r), "sha256": file_sha256(p)} for p, r in zip(paths, runs, strict=True)
+            {**asdict(r), "sha256": file_sha256(p)} for p, r in zip(paths, plan.runs, strict=True)
         ],
     }
     write_atomic(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     write_atomic(out / "index.html", render_index(manifest, out))
-    failed = [r for r in runs if r.status != "ok"]
+    failed = [r for r in plan.runs if r.status != "ok"]
     if failed:
         names = ", ".join(f"{r.name} ({(r.error or {}).get('type')})" for r in failed)
-        raise ReportError(f"{len(failed)} of {len(runs)} notebooks failed: {names}; see {out}")
+        raise ReportError(
+            f"{len(failed)} of {len(plan.runs)} notebooks failed: {names}; see {out}"
+        )
     return out
+
+
+def _plan(
+    config: Mapping,
+    images: str | Path | None,
+    out: str | Path,
+    notebooks: Iterable[str | Path] | None,
+    scheduler: str | None,
+    readers: Mapping[str, str],
+) -> tuple[ReportPlan, list[Path]]:
+    """Every check made before anything is written (the report folder, the images, the
+    notebooks and their parameters, the scheduler) and the plan of the run."""
+    import papermill
+
+    out = Path(out).absolute()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ReportError(f"report folder {out} is not an empty folder; give --out a new one")
+    given = images if images is not None else config["shared"].get("images_dir")
+    folder = input_path(given) if isinstance(given, str | Path) else None
+    if folder is not None:
+        check_images(folder)
+    paths = sorted(Path(p).resolve() for p in notebooks) if notebooks is not None else _notebooks()
+    if not paths:
+        raise ReportError(f"no notebooks to run in {NOTEBOOKS_DIR}")
+    runner = {"out_dir": str(out), "show_progress": False, "cache_dir": str(out / ".sweep-cache")}
+    if images is not None:
+        runner["images_dir"] = str(folder)
+    if scheduler:
+        check_scheduler(scheduler)
+        runner["scheduler"] = scheduler
+    runner.update(readers)
+    runs, declarations = [], {}
+    for path in paths:
+        declared = papermill.inspect_notebook(str(path))
+        params = notebook_parameters(config, path, declared, runner)
+        params.update(input_parameters(declared, params))
+        runs.append(NotebookRun(name=path.stem, parameters=params))
+        declarations[path.stem] = declared
+    used = images_used(folder, config["shared"])
+    estimates = {
+        run.name: estimate_seconds(run.name, run.parameters, declarations[run.name], used["used"])
+        for run in runs
+    }
+    return ReportPlan(out, runs, used, estimates), paths
 
 
 def package_versions() -> dict[str, str | None]:
@@ -405,16 +463,49 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def input_paths(declared: Mapping[str, Mapping], parameters: Mapping) -> set[Path]:
-    """The files and folders a notebook reads: its `*_dir` and `*_path` parameters (given, or
-    declared defaults), except `out_dir`; relative paths are from the project folder."""
+def input_parameters(declared: Mapping[str, Mapping], parameters: Mapping) -> dict[str, str]:
+    """The files and folders a notebook reads, as absolute paths: its `*_dir` and `*_path`
+    parameters (given, or declared defaults) but the runner's own folders, each found by
+    `toolkit.input_path` (the working folder, else the toolkit's shipped files). The kernel
+    runs in the report folder, so it is given where they are."""
     values = {k: ast.literal_eval(v["default"]) for k, v in declared.items()}
     values.update(parameters)
     return {
-        PROJECT_DIR / value
+        key: str(input_path(value))
         for key, value in values.items()
-        if key.endswith(INPUT_SUFFIXES) and key != "out_dir" and isinstance(value, str) and value
+        if key.endswith(INPUT_SUFFIXES) and key not in NOT_INPUTS and isinstance(value, str)
+        if value
     }
+
+
+def _inputs(runs: Iterable[NotebookRun]) -> set[Path]:
+    return {
+        Path(value)
+        for run in runs
+        for key, value in run.parameters.items()
+        if key.endswith(INPUT_SUFFIXES) and key not in NOT_INPUTS and value
+    }
+
+
+def images_used(folder: Path | None, shared: Mapping) -> dict:
+    """How many images of `folder` the notebooks use, by the preset's shared `limit` (the
+    first N by path) and `sample` (a random N of those), and a sentence that says so."""
+    if folder is None:
+        return {"folder": None, "available": 0, "used": 0, "text": "images as each notebook says"}
+    available = sum(1 for _ in iter_image_files([folder]))
+    limit, sample = int(shared.get("limit") or 0), int(shared.get("sample") or 0)
+    used = min(limit or available, available)
+    how = [f"the preset's limit: the first {limit} by path"] if used < available else []
+    if sample and sample < used:
+        how.append(f"a random sample of {sample} (seed {shared.get('seed', 0)})")
+        used = sample
+    shown = _shown(folder)
+    text = (
+        f"{used} of {available} images in {shown} ({'; '.join(how)})"
+        if used < available
+        else f"all {available} images in {shown}"
+    )
+    return {"folder": shown, "available": available, "used": used, "text": text}
 
 
 def input_hashes(paths: Iterable[Path]) -> list[dict]:
@@ -440,9 +531,12 @@ def input_hashes(paths: Iterable[Path]) -> list[dict]:
 
 
 def _shown(path: Path) -> str:
-    return (
-        path.relative_to(PROJECT_DIR).as_posix() if path.is_relative_to(PROJECT_DIR) else str(path)
-    )
+    """A recorded path: relative to the toolkit's shipped files (`data/samples/...`) or the
+    working folder when inside them, else absolute."""
+    for base in (SHIPPED_DIR, Path.cwd()):
+        if path.is_relative_to(base):
+            return path.relative_to(base).as_posix()
+    return str(path)
 
 
 def _notebooks() -> list[Path]:
@@ -505,9 +599,12 @@ def _readers(out: Path) -> dict:
 
 
 def _git_commit() -> str | None:
+    """The checkout's commit; None for an installed toolkit (its version is recorded)."""
+    if CHECKOUT_DIR is None:
+        return None
     try:
         result = subprocess.run(
-            ["git", "-C", str(PROJECT_DIR), "rev-parse", "HEAD"],
+            ["git", "-C", str(CHECKOUT_DIR), "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             timeout=10,

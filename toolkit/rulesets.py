@@ -118,7 +118,8 @@ class ModelRule:
             return self.auto
         if level not in self.details:
             raise UnsupportedDetailError(
-                f"model {self.name!r} does not support detail {detail!r}; "
+                f"model {self.name!r} does not support detail {detail!r}"
+                f"{_suggestion(level, self.supported_details)}; "
                 f"supported: {', '.join(self.supported_details)}"
             )
         return level

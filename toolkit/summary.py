@@ -43,3 +43,24 @@ def summarize(
         table["cost_usd_mean"] *= 1000
         table = table.rename(columns={"cost_usd_mean": "cost_usd_per_1k"})
     return table
+
+
+def at_plateau(
+    summary: pd.DataFrame, by: Sequence[str], x: str = "max_side", y: str = "tokens_mean"
+) -> pd.DataFrame:
+    """Per group of `by`, the row of a summary where `y` first reaches its largest value as
+    `x` grows: the max side past which tokens stop growing, and what is kept there (a larger
+    side only adds bytes). `still_growing` marks a group whose `y` is still rising at the
+    largest `x` swept (its plateau, if any, is further out). One short table instead of a row
+    per point."""
+    ordered = summary.dropna(subset=[y]).sort_values([*by, x])
+    groups = ordered.groupby(list(by), sort=False)
+    peak = groups[y].transform("max")
+    at_peak = (ordered[y] >= peak).groupby([ordered[c] for c in by], sort=False).transform("sum")
+    rising = (
+        (ordered[x] == groups[x].transform("max"))
+        & (at_peak == 1)
+        & (groups[x].transform("size") > 1)
+    )
+    plateau = ordered.assign(still_growing=rising)[ordered[y] >= peak]
+    return plateau.drop_duplicates(list(by)).reset_index(drop=True)

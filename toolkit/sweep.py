@@ -59,6 +59,7 @@ from toolkit.images import (
     SourceImage,
     encode_pixels,
     fit_size,
+    format_name,
     load_image,
     read_size,
     resize_image,
@@ -277,7 +278,7 @@ class SweepGrid:
     def __post_init__(self) -> None:
         for name in ("max_sides", "formats", "qualities", "models", "details"):
             object.__setattr__(self, name, _tuple(name, getattr(self, name)))
-        object.__setattr__(self, "formats", tuple(f.lower() for f in self.formats))
+        object.__setattr__(self, "formats", tuple(format_name(f) for f in self.formats))
         _tuple("formats", self.formats)
         if not isinstance(self.base, EncodeSettings):
             raise SettingsError(f"base must be an EncodeSettings, not {type(self.base).__name__}")
@@ -1336,8 +1337,11 @@ def _append_rows(
     order: list[int] = []
     try:
         pd.DataFrame(columns=list(COLUMNS)).to_csv(partial, index=False)
-        results = iter_sweep(images, grid, executor, cache, stats=stats)
-        with tqdm(desc="sweep", unit="image", file=sys.stderr, disable=not progress) as bar:
+        paths = list_images([images] if isinstance(images, str | os.PathLike) else images)
+        results = iter_sweep(paths, grid, executor, cache, stats=stats)
+        with tqdm(
+            total=len(paths), desc="sweep", unit="image", file=sys.stderr, disable=not progress
+        ) as bar:
             for index, rows in results:
                 to_frame(rows).to_csv(partial, mode="a", header=False, index=False)
                 order.extend([index] * len(rows))

@@ -1,12 +1,18 @@
 """The `toolkit` command: one module per subcommand, imported only when that subcommand runs."""
 
+from __future__ import annotations
+
 import argparse
 import importlib
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from toolkit.errors import ToolkitError
+
+if TYPE_CHECKING:
+    from toolkit.cli.args import Parser
 
 DESCRIPTION = """\
 How should images be encoded for vision LLM APIs, and what will it cost? Encode images the
@@ -51,14 +57,12 @@ def _chosen(argv: list[str]) -> str | None:
     return next((arg for arg in argv if not arg.startswith("-")), None)
 
 
-def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+def build_parser(argv: list[str]) -> Parser:
     """The parser for `argv`: every subcommand listed, only the one named configured (its
     module imported), so start-up never pays for the others' libraries."""
-    from toolkit.cli.args import HelpFormatter
+    from toolkit.cli.args import HelpFormatter, Parser
 
-    parser = argparse.ArgumentParser(
-        prog="toolkit", description=DESCRIPTION, formatter_class=HelpFormatter
-    )
+    parser = Parser(prog="toolkit", description=DESCRIPTION, formatter_class=HelpFormatter)
     parser.add_argument("--version", action=_Version)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = _chosen(argv)
@@ -71,7 +75,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
             name, help=summary, description=module.__doc__, formatter_class=HelpFormatter
         )
         module.configure(command)
-        command.set_defaults(handler=module.run)
+        command.set_defaults(handler=module.run, parser=command)
     return parser
 
 
@@ -90,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     command = "toolkit"
     with as_interrupt() as stop:
         try:
-            args = build_parser(argv).parse_args(argv)
+            parser = build_parser(argv)
+            args, extras = parser.parse_known_args(argv)
+            if extras:  # said by the command's own parser, with the closest options
+                command_parser: Parser = getattr(args, "parser", parser)
+                command_parser.unrecognized(extras)
             command = f"toolkit {args.command}"
             return args.handler(args)
         except KeyboardInterrupt as exc:

@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import errno
 import functools
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from toolkit.cli.output import error_row
 from toolkit.errors import SettingsError, ToolkitError
 from toolkit.files import check_regular
-from toolkit.images import DEFAULT_SETTINGS, EncodeSettings, iter_image_files, read_size
+from toolkit.images import (
+    DEFAULT_SETTINGS,
+    EncodeSettings,
+    format_name,
+    iter_image_files,
+    read_size,
+)
 from toolkit.pricing import TIERS
 from toolkit.rulesets import DEFAULT_DETAIL, check_detail
 from toolkit.runtime import available_cpus
@@ -31,6 +38,37 @@ PATHS_HELP = (  # the rule `toolkit.images.iter_image_files` applies
     "image files (any name: the format comes from the bytes) or folders, walked for "
     "non-hidden files with an image extension (.jpg, .png, .webp, ...; others are skipped)"
 )
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose errors name the fix: the closest choice or option to a typo
+    (`--detial`: did you mean --detail?) and the command's --help."""
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        names = [str(choice) for choice in choices]
+        close = difflib.get_close_matches(str(value), names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise argparse.ArgumentError(
+            action, f"invalid choice: {value!r} (choose from {', '.join(names)}){hint}"
+        )
+
+    def unrecognized(self, extras: list[str]) -> NoReturn:
+        """Exit with the arguments not understood, each with the closest option if any."""
+        options = [o for o in self._option_string_actions if o.startswith("--")]
+        typed = [extra.split("=")[0] for extra in extras if extra.startswith("-")]
+        close = [
+            f"{option} for {typo}"
+            for typo in typed
+            for option in difflib.get_close_matches(typo, options, n=1)
+        ]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (every option: {self.prog} --help)\n")
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -91,8 +129,13 @@ def add_encode_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quality", type=int, default=DEFAULT_SETTINGS.quality, help="JPEG 1-95, WebP 0-100"
     )
+    add_format_argument(parser, DEFAULT_SETTINGS.format)
+
+
+def add_format_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    """`--format`: jpeg, webp or png (`jpg` and upper case are understood)."""
     parser.add_argument(
-        "--format", choices=sorted(SUFFIXES), default=DEFAULT_SETTINGS.format, help="encoder"
+        "--format", type=format_name, choices=sorted(SUFFIXES), default=default, help="encoder"
     )
 
 
@@ -119,7 +162,12 @@ def add_grid_arguments(parser: argparse.ArgumentParser, lazy: bool = False) -> N
         help=f"longest sides in px (none keeps the size){note}",
     )
     parser.add_argument(
-        "--formats", nargs="+", default=defaults["formats"], help=f"encoders{note}"
+        "--formats",
+        nargs="+",
+        type=format_name,
+        choices=sorted(SUFFIXES),
+        default=defaults["formats"],
+        help=f"encoders{note}",
     )
     parser.add_argument(
         "--qualities", nargs="+", type=int, default=defaults["qualities"], help=f"qualities{note}"
@@ -247,6 +295,12 @@ def add_reader_arguments(parser: argparse.ArgumentParser, default: str | None) -
         default=COMBINE[0] if default else None,
         help="with two readers: a view is as legible as the better (looser) or the worse "
         "(stricter) reader finds it",
+    )
+
+
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (on stderr: total and ETA)"
     )
 
 

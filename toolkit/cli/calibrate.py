@@ -22,8 +22,9 @@ from pathlib import Path
 
 from toolkit.cli.args import (
     PATHS_HELP,
-    SUFFIXES,
+    add_format_argument,
     add_json_argument,
+    add_progress_argument,
     add_workers_argument,
     check_output,
     default_cache_dir,
@@ -76,9 +77,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="the reader judged: its threshold is set against each model",
     )
     parser.add_argument("--detail", default=CalibrationSettings.detail, help="detail level")
-    parser.add_argument(
-        "--format", choices=sorted(SUFFIXES), default=CalibrationSettings.format, help="encoder"
-    )
+    add_format_argument(parser, CalibrationSettings.format)
     parser.add_argument(
         "--quality", type=int, default=CalibrationSettings.quality, help="encoder quality"
     )
@@ -105,7 +104,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_workers_argument(parser)
     parser.add_argument("--cache", type=Path, default=default_cache_dir(), help="sweep cache")
     parser.add_argument("--no-cache", action="store_true", help="compute the sweep afresh")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(parser)
     add_json_argument(parser)
 
 

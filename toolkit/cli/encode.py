@@ -25,6 +25,7 @@ from toolkit.cli.args import (
     add_grid_arguments,
     add_json_argument,
     add_plan_arguments,
+    add_progress_argument,
     add_reader_arguments,
     add_rules_arguments,
     add_workers_argument,
@@ -103,6 +104,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_grid_arguments(parser, lazy=True)
     add_rules_arguments(parser, lazy=True)
     add_reader_arguments(parser, None)
+    add_progress_argument(parser)
 
 
 def encode_row(path: str, encoded: EncodedImage) -> dict:
@@ -255,27 +257,40 @@ def run(args: argparse.Namespace) -> int:
     results = map_in_order(
         encode, jobs, args.workers, preload=[__name__], cost=lambda job: _file_size(job[0])
     )
-    for (path, _), result in zip(jobs, results, strict=True):
-        if isinstance(result, ToolkitError):
-            result = [(error_row(path, result), None)]
-            failed += 1
-        for row, url in result:
-            if model and "error" not in row:
-                detail = row.get("detail", args.detail)
-                row.update(token_fields(row["width"], row["height"], model, detail))
-            if url is not None:
-                row["data_url"] = url
-            if args.json:
-                print_json_lines([row], sys.stdout)
-            elif args.data_url:
-                _print_plain(row)
-            else:
-                rows.append(row)
+    from tqdm import tqdm
+
+    searching = args.adaptive and not args.no_progress  # seconds an image: a bar
+    with tqdm(total=len(jobs), desc="search", unit="image", disable=not searching) as bar:
+        for (path, _), result in zip(jobs, results, strict=True):
+            bar.update()
+            failed += isinstance(result, ToolkitError)
+            rows += _print_rows(path, result, args, model)
     if not args.json and not args.data_url:
         extra = PLANNED_COLUMNS if plan_for else ("tokens", "cost_usd") if model else ()
         columns = (*TABLE_COLUMNS, *extra, *(("output",) if args.out else ()))
         print_table([*rows, _totals(rows)], columns, sys.stdout)
     return 1 if failed else 0
+
+
+def _print_rows(path: Path, result, args: argparse.Namespace, model: str | None) -> list[dict]:
+    """One image's rows (an error row if it failed), priced for `model`: printed as they come
+    with --json or --data-url, else returned for the table."""
+    if isinstance(result, ToolkitError):
+        result = [(error_row(path, result), None)]
+    kept = []
+    for row, url in result:
+        if model and "error" not in row:
+            detail = row.get("detail", args.detail)
+            row.update(token_fields(row["width"], row["height"], model, detail))
+        if url is not None:
+            row["data_url"] = url
+        if args.json:
+            print_json_lines([row], sys.stdout)
+        elif args.data_url:
+            _print_plain(row)
+        else:
+            kept.append(row)
+    return kept
 
 
 def _file_size(path: Path) -> int:

@@ -9,6 +9,7 @@ from toolkit.cli.args import (
     add_detail_argument,
     add_encode_arguments,
     add_json_argument,
+    add_progress_argument,
     add_tier_argument,
     check_output,
     from_args,
@@ -70,6 +71,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_tier_argument(parser)
     parser.add_argument("--out", type=Path, metavar="DIR", help="write the encoded frames here")
     add_json_argument(parser, "frame")
+    add_progress_argument(parser)
 
 
 def frame_row(item: FrameCost) -> dict:
@@ -133,13 +135,15 @@ def run(args: argparse.Namespace) -> int:
         if args.model:
             image_tokens(info.width, info.height, args.model, args.detail)
         costs = frame_costs(args.video, plan, settings, args.model, args.detail, tier=args.tier)
-        for item in map(totals.add, costs):
-            row = frame_row(item)
-            if args.out is not None and item.encoded is not None:
-                row["file"] = str(_write(args.out, item.frame, item.encoded, settings.format))
-            rows.append(row)
-            if args.json:
-                print_json_lines([row], sys.stdout)
+        with _timeline_bar(info.duration_s, not args.no_progress) as bar:
+            for item in map(totals.add, costs):
+                bar.update(item.frame.timestamp_s - bar.n)
+                row = frame_row(item)
+                if args.out is not None and item.encoded is not None:
+                    row["file"] = str(_write(args.out, item.frame, item.encoded, settings.format))
+                rows.append(row)
+                if args.json:
+                    print_json_lines([row], sys.stdout)
     except RulesError:
         raise  # a model, detail or price no frame could be priced with: exit 2
     except ToolkitError as exc:
@@ -149,6 +153,14 @@ def run(args: argparse.Namespace) -> int:
     if rows or failure is None:
         _finish(args, summary_row(args, plan, totals), rows)
     return 1 if failure else 0
+
+
+def _timeline_bar(duration_s: float, enabled: bool):
+    """A bar over the video's seconds, advanced to each frame's time: its total and ETA hold
+    whichever way frames are sampled (a rate, a count, scene cuts)."""
+    from tqdm import tqdm
+
+    return tqdm(total=round(duration_s, 1), desc="frames", unit="s of video", disable=not enabled)
 
 
 def _write(folder: Path, frame: Frame, encoded: EncodedImage, fmt: str) -> Path:

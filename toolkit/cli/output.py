@@ -16,6 +16,8 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TextIO
 
+from toolkit.formatting import significant
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides and
 # isolates, and surrogates (bytes of a name that were not UTF-8)
@@ -60,8 +62,8 @@ def print_json_lines(rows: Iterable[Mapping], out: TextIO | None = None) -> None
 def format_cell(value: object) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:.6g}"
+    if isinstance(value, float):  # plain notation: never 1.235e-05
+        return significant(value, 6).replace(",", "")
     if isinstance(value, list | tuple):
         return printable(",".join(map(str, value))) or "-"
     return printable(str(value))

@@ -1,16 +1,23 @@
 """`toolkit report`: run every notebook with a preset's parameters (papermill) and write an
-HTML report: reports/<run-id>/index.html with each notebook's page, figures, tables and a
-manifest. One line per notebook as it finishes; exit 1 if any failed (the report is still
-written), 2 if the preset or the images cannot be used."""
+HTML report: reports/<run-id>/index.html (in the working folder) with each notebook's page,
+figures, tables and a manifest. Before it starts it says which images it uses (how many of
+the folder's) and about how long it will take; a bar with an ETA follows, and one line per
+notebook as it finishes. Exit 1 if any failed (the report is still written), 2 if the preset
+or the images cannot be used."""
 
 import argparse
 import sys
 
-from toolkit.cli.args import add_json_argument, add_reader_arguments
+from toolkit.cli.args import (
+    add_json_argument,
+    add_progress_argument,
+    add_reader_arguments,
+)
 from toolkit.cli.output import print_json_lines, print_table
 from toolkit.errors import ReportError
 from toolkit.paths import presets
-from toolkit.reports import NotebookRun, build_report
+from toolkit.report_estimate import duration_text
+from toolkit.reports import NotebookRun, ReportPlan, build_report
 
 COLUMNS = ("notebook", "status", "seconds")
 
@@ -21,10 +28,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="default",
         help=f"a preset of notebooks/params ({', '.join(presets())}) or a YAML file",
     )
+    add_progress_argument(parser)
     parser.add_argument(
         "--images", metavar="DIR", help="folder of input images (default: the preset's)"
     )
-    parser.add_argument("--out", metavar="DIR", help="report folder (default: reports/<run-id>)")
+    parser.add_argument("--out", metavar="DIR", help="report folder (default: ./reports/<run-id>)")
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -44,6 +52,21 @@ def _row(run: NotebookRun) -> dict:
     return row
 
 
+def _say(text: str) -> None:
+    """A line on stderr that leaves the progress bar whole."""
+    from tqdm import tqdm
+
+    tqdm.write(text, file=sys.stderr)
+
+
+def on_start(plan: ReportPlan) -> None:
+    """What the run will do: its images, its notebooks and about how long they take."""
+    _say(
+        f"toolkit report: {plan.images['text']}; {len(plan.runs)} notebooks, "
+        f"{duration_text(plan.estimate_s)} (a rough estimate); writing {plan.out}"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     rows: list[dict] = []
 
@@ -52,14 +75,16 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print_json_lines([rows[-1]])
         else:
-            print(f"{run.name}: {run.status} in {run.seconds:.1f} s", file=sys.stderr, flush=True)
+            _say(f"{run.name}: {run.status} in {run.seconds:.1f} s")
 
     try:
         out = build_report(
             args.preset,
             args.images,
             args.out,
+            on_start=on_start,
             on_notebook=on_notebook,
+            progress=not args.no_progress,
             scheduler=args.scheduler,
             reader=args.reader,
             combine=args.combine,

@@ -20,6 +20,7 @@ from pathlib import Path
 from toolkit.cli.args import (
     PATHS_HELP,
     add_grid_arguments,
+    add_progress_argument,
     add_reader_arguments,
     add_rules_argument,
     add_rules_arguments,
@@ -46,11 +47,13 @@ PROJECTION = (
     "model",
     "images",
     "seed_monthly_usd",
+    "seed_monthly_batch_usd",
     "monthly_usd",
     "monthly_usd_low",
     "monthly_usd_high",
+    "monthly_batch_usd",
     "adaptive_monthly_usd",
-    "saving_pct",
+    "change_pct",
 )
 
 
@@ -106,7 +109,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the sample's random seed")
     parser.add_argument("--cache", type=Path, default=default_cache_dir(), help="cache folder")
     parser.add_argument("--no-cache", action="store_true", help="compute everything afresh")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 

@@ -3,7 +3,6 @@ image file whose size is read from its header (EXIF rotation applied, pixels not
 
 import argparse
 import dataclasses
-import re
 import sys
 from collections.abc import Iterator
 
@@ -16,12 +15,11 @@ from toolkit.cli.args import (
 )
 from toolkit.cli.output import error_row, print_json_lines, print_table
 from toolkit.errors import ToolkitError
-from toolkit.images import iter_image_files, read_size
+from toolkit.images import SIZE, iter_image_files, read_size
 from toolkit.pricing import cost_or_none
 from toolkit.rulesets import check_detail
 from toolkit.tokens import image_tokens
 
-SIZE = re.compile(r"^(\d+)[xX×](\d+)$")
 TOKEN_FIELDS = (
     "width",
     "height",
@@ -39,7 +37,10 @@ TOKEN_FIELDS = (
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "inputs", nargs="+", metavar="WIDTHxHEIGHT|PATH", help=f"WIDTHxHEIGHT sizes, {PATHS_HELP}"
+        "inputs",
+        nargs="+",
+        metavar="WIDTHxHEIGHT|PATH",
+        help=f"sizes in px (1024x768; 1024*768 and 1024×768 too), {PATHS_HELP}",
     )
     parser.add_argument("--model", required=True, help="e.g. gpt-4o, gpt-5.4-mini")
     add_detail_argument(parser)
@@ -49,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _token_row(arg: str, args: argparse.Namespace) -> dict:
-    match = SIZE.match(arg)
+    match = SIZE.fullmatch(arg.strip())
     row = {} if match else {"path": arg}
     width, height = (int(match[1]), int(match[2])) if match else read_size(arg)
     estimate = image_tokens(width, height, args.model, args.detail, args.rules)
@@ -65,7 +66,7 @@ def _token_row(arg: str, args: argparse.Namespace) -> dict:
 def _inputs(inputs: list[str]) -> Iterator[str]:
     """Sizes as given; paths through `iter_image_files` (folders walked like `encode`)."""
     for arg in inputs:
-        if SIZE.match(arg):
+        if SIZE.fullmatch(arg.strip()):
             yield arg
         else:
             yield from map(str, iter_image_files([arg]))
