@@ -20,6 +20,7 @@ from toolkit.calibration import (
     fit,
     load_calibrations,
     reader_threshold,
+    threshold_text,
     write_calibrations,
 )
 from toolkit.emulator import Emulator, ServerSettings, text_tokens
@@ -324,6 +325,15 @@ def a_calibration(**changes) -> Calibration:
         truth={"reader": 6},
     )
     return Calibration(**{**values, **changes})
+
+
+def test_a_calibration_line_says_when_there_is_no_threshold_and_counts_in_words():
+    line = threshold_text(a_calibration(threshold=None, views=1, images=1))
+    assert line.startswith(
+        "gpt-4o: no reader threshold (the model lost words even in the views the reader reads "
+        "best) on 1 view of 1 image (emulated, 2026-12-07)"
+    )
+    assert "on 9 views of 6 images" in threshold_text(a_calibration())
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 import pandas as pd
 
 from toolkit.errors import SettingsError
+from toolkit.formatting import counted
 from toolkit.legibility import METHOD, MIN_TEXT_WORDS
 from toolkit.recommend import DecisionRules
 from toolkit.transcribe import MODEL
@@ -306,13 +307,18 @@ def status_text(calibrations: Iterable[Calibration]) -> str:
 
 def threshold_text(calibration: Calibration) -> str:
     """One line: the threshold, what it rests on and how the reader compares at the default."""
-    value = "none" if calibration.threshold is None else f"{calibration.threshold:.2f}"
+    if calibration.threshold is None:
+        value = (
+            "no reader threshold (the model lost words even in the views the reader reads best)"
+        )
+    else:
+        value = f"reader threshold {calibration.threshold:.2f}"
     if calibration.threshold is not None and not calibration.bounded:
         value += " (the model lost no words in any view: the lowest reader value seen)"
     disagree = calibration.reader_stricter + calibration.reader_looser
     return (
-        f"{calibration.model}: reader threshold {value} on {calibration.views} views of "
-        f"{calibration.images} images ({calibration.status}, {calibration.date}); at the "
-        f"default floor {calibration.default_floor:g} the reader disagreed on {disagree} "
+        f"{calibration.model}: {value} on {counted(calibration.views, 'view')} of "
+        f"{counted(calibration.images, 'image')} ({calibration.status}, {calibration.date}); "
+        f"at the default floor {calibration.default_floor:g} the reader disagreed on {disagree} "
         f"(stricter {calibration.reader_stricter}, looser {calibration.reader_looser})"
     )

@@ -53,6 +53,11 @@ def count(value: float) -> str:
     return f"{round(value):,}"
 
 
+def counted(value: int, noun: str) -> str:
+    """A count with its noun, plural unless one: "1 view", "2,048 views"."""
+    return f"{count(value)} {noun}{'' if value == 1 else 's'}"
+
+
 def kilobytes(value: float) -> str:
     """Bytes in kB (1 kB = 1,000 bytes), one decimal: 48.2 kB."""
     return f"{value / 1000:,.1f} kB"
