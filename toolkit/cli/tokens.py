@@ -1,5 +1,10 @@
 """Image tokens and dollars per image. A WIDTHxHEIGHT argument is a size; anything else is an
-image file whose size is read from its header (EXIF rotation applied, pixels not decoded)."""
+image file whose size is read from its header (EXIF rotation applied, pixels not decoded).
+
+Where a public measurement of the provider's bill differs from its documented rule (a rule
+set's `observed` section), rows add `documented_tokens`, `observed_tokens`, `billed_as` (which
+of them `tokens` and `cost_usd` are) and `observed_source`; `--billing documented` prices the
+documented count instead."""
 
 import argparse
 import dataclasses
@@ -19,7 +24,7 @@ from toolkit.errors import ToolkitError
 from toolkit.images import iter_image_files, read_size
 from toolkit.pricing import cost_or_none
 from toolkit.rulesets import check_detail
-from toolkit.tokens import image_tokens
+from toolkit.tokens import BILLING, TokenEstimate, image_tokens
 
 SIZE = re.compile(r"^(\d+)[xX×](\d+)$")
 TOKEN_FIELDS = (
@@ -35,6 +40,8 @@ TOKEN_FIELDS = (
     "rules",
     "cost_usd",
 )
+# Shown where an observed bill differs from the documented count.
+BILLING_FIELDS = ("documented_tokens", "observed_tokens", "billed_as", "observed_source")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +52,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_detail_argument(parser)
     add_rules_argument(parser, "rule-set id or TOML file (default: the newest that knows --model)")
     add_tier_argument(parser)
+    parser.add_argument(
+        "--billing",
+        choices=BILLING,
+        default=BILLING[0],
+        help="where a public measurement of the bill differs from the documented rule, "
+        "price the observed count or the documented one",
+    )
     add_json_argument(parser)
 
 
@@ -52,14 +66,34 @@ def _token_row(arg: str, args: argparse.Namespace) -> dict:
     match = SIZE.match(arg)
     row = {} if match else {"path": arg}
     width, height = (int(match[1]), int(match[2])) if match else read_size(arg)
-    estimate = image_tokens(width, height, args.model, args.detail, args.rules)
+    estimate = image_tokens(
+        width, height, args.model, args.detail, args.rules, billing=args.billing
+    )
     fields = {
         **dataclasses.asdict(estimate),
         "width": width,
         "height": height,
         "cost_usd": cost_or_none(estimate.tokens, args.model, args.tier),
     }
-    return {**row, **{name: fields[name] for name in TOKEN_FIELDS}}
+    shown = TOKEN_FIELDS + (BILLING_FIELDS if _differs(estimate) else ())
+    return {**row, **{name: fields[name] for name in shown}}
+
+
+def _differs(estimate: TokenEstimate) -> bool:
+    observed = estimate.observed_tokens
+    return observed is not None and observed != estimate.documented_tokens
+
+
+def _billing_note(rows: list[dict]) -> str | None:
+    """Under the table: which count the rows price and why, with the measurement's source."""
+    row = next((r for r in rows if "billed_as" in r), None)
+    if row is None:
+        return None
+    other = "documented" if row["billed_as"] == "observed" else "observed"
+    return (
+        f"tokens are the {row['billed_as']} count: {row['observed_source']}; the documented "
+        f"rule gives documented_tokens. --billing {other} prices the {other} count."
+    )
 
 
 def _inputs(inputs: list[str]) -> Iterator[str]:
@@ -84,5 +118,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             rows.append(row)
     if not args.json:
-        print_table(rows, ("path", *TOKEN_FIELDS), sys.stdout)
+        note = _billing_note(rows)
+        shown = BILLING_FIELDS[:3] if note else ()
+        print_table(rows, ("path", *TOKEN_FIELDS, *shown), sys.stdout)
+        if note:
+            print(note)
     return 1 if failed else 0
