@@ -111,6 +111,4 @@ def find_observation(
     observations: tuple[Observation, ...], model: str, requested: str
 ) -> Observation | None:
     """The observation for `model` (canonical name) at the requested level, if any."""
-    return next(
-        (o for o in observations if model in o.models and o.detail == requested), None
-    )
+    return next((o for o in observations if model in o.models and o.detail == requested), None)
