@@ -1,10 +1,11 @@
 """`toolkit request IMAGE…`: build (and optionally send) vision request bodies.
 
 Images are encoded with the seed recipe (or the given settings, or per image with `--policy`
-or `--crops`), packed in order into the fewest requests within the observed limits, and each
+or `--crops`), packed in order into the fewest requests within the provider's limits, and each
 body is summarized, written with `-o` and sent with `--send` (results appended to `--results`,
 resumable). An image sent as crops is consecutive image parts of one request, after a text
-line naming the grid.
+line naming the grid. `--provider anthropic` writes Claude Messages bodies and `--provider
+gemini` Gemini generateContent bodies, each as its SDK serializes it, within its own limits.
 """
 
 import argparse
@@ -23,10 +24,17 @@ from toolkit.cli.args import (
     within_limits,
 )
 from toolkit.cli.output import print_rows
+from toolkit.errors import SettingsError
 from toolkit.locks import locked
 from toolkit.outputs import refuse_inputs, write_atomic
-from toolkit.payload import CONCURRENCY, OBSERVED_LIMITS, Request, serialize, split_requests
+from toolkit.payload import CONCURRENCY, Request, split_requests
 from toolkit.pricing import cost_or_none
+from toolkit.provider_limits import LIMITS
+from toolkit.rulesets import find_model
+
+# --provider -> (RequestSpec.api, None: --api's; the provider its models' rule sets name)
+PROVIDERS = {"openai": (None, "openai"), "anthropic": ("anthropic", "anthropic")}
+PROVIDERS["gemini"] = ("gemini", "google")
 
 COLUMNS = ("id", "images", "body_bytes", "estimated_image_tokens", "estimated_cost_usd", "path")
 RESULT_COLUMNS = ("id", "status", "attempts", "input_tokens", "output_tokens", "cost_usd")
@@ -41,6 +49,18 @@ def request_row(request: Request) -> dict:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_request_arguments(parser)
+    parser.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default="openai",
+        help="whose body to build: OpenAI (--api chooses the endpoint), Anthropic Messages or "
+        "Gemini generateContent",
+    )
+    parser.add_argument(
+        "--max-output-tokens",
+        type=positive_int,
+        help="cap on the answer's tokens (required by Anthropic: max_tokens)",
+    )
     parser.add_argument("-o", "--out", type=Path, help="write the body here (body-2.json, …)")
     parser.add_argument("--send", action="store_true", help="send with the openai SDK")
     parser.add_argument("--base-url", help="API base URL (default: OPENAI_BASE_URL or OpenAI)")
@@ -79,7 +99,20 @@ def _check_sending(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from toolkit.client import read_results, run_requests  # imports the SDK only when used
 
+    api, provider = PROVIDERS[args.provider]
+    args.api = api or args.api
+    rules_provider = find_model(args.model)[0].provider
+    if rules_provider != provider:
+        raise SettingsError(
+            f"{args.model} is a {rules_provider} model, not a {provider} one (--provider)"
+        )
+    if args.send and args.provider != "openai":
+        raise SettingsError(
+            f"--send sends OpenAI requests only; write the {args.provider} bodies with -o "
+            "and send them with the provider's SDK"
+        )
     spec = request_spec(args, "request")
+    limits = LIMITS[spec.api]
     plan_for, _ = plan_source(args)
     check_output(args.out)
     if args.out:
@@ -87,14 +120,14 @@ def run(args: argparse.Namespace) -> int:
     if args.send:
         _check_sending(args)
     failures: list[dict] = []
-    parts = within_limits(image_parts(args, plan_for, failures), spec, OBSERVED_LIMITS, failures)
-    requests = list(split_requests(parts, spec))
+    parts = within_limits(image_parts(args, plan_for, failures), spec, limits, failures)
+    requests = list(split_requests(parts, spec, limits=limits))
     rows = []
     for index, request in enumerate(requests, 1):
         row = request_row(request)
         if args.out:
             path = _body_path(args.out, index)
-            write_atomic(path, serialize(request.body()))
+            write_atomic(path, spec.serialize(request.body()))
             row["path"] = str(path)
         rows.append(row)
     if args.send and requests:
