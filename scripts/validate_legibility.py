@@ -210,36 +210,50 @@ def measured_views(rows: list[dict]) -> dict[tuple, dict]:
     return views
 
 
-def read_views(path: str, views: list[tuple[tuple, dict]]) -> list[dict]:
-    """One image's views read whole-page and as lines, beside the toolkit's values."""
+def independent(path: str, views: list[tuple[tuple, dict]]) -> dict[str, dict]:
+    """One image's views read whole-page and as lines, by view key (`view_key`)."""
     image = load(Path(path))
     truths, boxes = page_readings(image), line_boxes(image)
-    result = []
-    for (_, fmt, quality, kept), r in views:
+    found_values = {}
+    for key, r in views:
+        _, fmt, quality, kept = key
         view = view_of(image, int(r["max_side"]), fmt, quality, kept)
         read = page_readings(view)
         one_by_one = [page_recall(t[0], v[1]) for t, v in zip(truths, read, strict=True)]
         truth, found = Counter(), Counter()
         for t, v in zip(truths, read, strict=True):
             truth, found = truth | t[0], found | v[1]
-        page = page_recall(truth, found)
-        toolkit_value = float(r["seen_word_recall"])
-        result.append(
-            {
-                "image": Path(path).name,
-                "category": r["category"],
-                "format": fmt,
-                "quality": quality,
-                "kept": f"{kept[0]}x{kept[1]}",
-                "toolkit": round(toolkit_value, 4),
-                "page": round(page, 4),
-                "difference": round(toolkit_value - page, 4),
-                "page_reads_spread": round(max(one_by_one) - min(one_by_one), 4),
-                "lines": round(lines_recall(image, view, boxes), 4) if boxes else math.nan,
-            }
-        )
-    print(f"  {Path(path).name}: {len(result)} views read", flush=True)
-    return result
+        found_values[view_key(key)] = {
+            "page": round(page_recall(truth, found), 4),
+            "page_reads_spread": round(max(one_by_one) - min(one_by_one), 4),
+            "lines": round(lines_recall(image, view, boxes), 4) if boxes else math.nan,
+        }
+    print(f"  {Path(path).name}: {len(views)} views read", flush=True)
+    return found_values
+
+
+def view_key(key: tuple) -> str:
+    path, fmt, quality, kept = key
+    return f"{path}|{fmt}|{quality}|{kept[0]}x{kept[1]}"
+
+
+def read_independently(by_image: dict[str, list], out: Path, workers: int) -> dict[str, dict]:
+    """Every view's independent readings, kept in `out/independent.json` as each image's are
+    done, so that a run again (another toolkit version, the same views) reads only new ones."""
+    store = out / "independent.json"
+    known = json.loads(store.read_text()) if store.is_file() else {}
+    missing = {
+        path: [(key, r) for key, r in views if view_key(key) not in known]
+        for path, views in by_image.items()
+    }
+    missing = {path: views for path, views in missing.items() if views}
+    with ThreadPoolExecutor(workers) as pool:
+        for values in pool.map(independent, missing, missing.values()):
+            known.update(values)
+            temp = store.with_suffix(".tmp")
+            temp.write_text(json.dumps(known))
+            temp.replace(store)
+    return known
 
 
 def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], dict]:
@@ -250,8 +264,23 @@ def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], di
     for key, r in sorted(measured_views(rows).items()):
         if key[1:3] in VIEW_ENCODINGS:
             by_image.setdefault(key[0], []).append((key, r))
-    with ThreadPoolExecutor(workers) as pool:
-        result = [v for views in pool.map(read_views, by_image, by_image.values()) for v in views]
+    known = read_independently(by_image, out, workers)
+    result = []
+    for path, views in by_image.items():
+        for key, r in views:
+            found, toolkit_value = known[view_key(key)], float(r["seen_word_recall"])
+            result.append(
+                {
+                    "image": str(Path(path).relative_to(out)),
+                    "category": r["category"],
+                    "format": key[1],
+                    "quality": key[2],
+                    "kept": f"{key[3][0]}x{key[3][1]}",
+                    "toolkit": round(toolkit_value, 4),
+                    "difference": round(toolkit_value - found["page"], 4),
+                    **found,
+                }
+            )
     write_csv(out / "views.csv", result)
     summary = {
         "views": len(result),
@@ -408,21 +437,24 @@ def write_csv(path: Path, rows: list[dict]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, required=True, help="working folder (new or empty)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="working folder: held-out sets, sweep, readings"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9], help="held-out sets")
     parser.add_argument("--reader", default="tesseract", help="the toolkit's OCR reader")
     parser.add_argument("--workers", type=int, default=2, help="images read at once")
     parser.add_argument(
-        "--reuse", action="store_true", help="keep the held-out sets and sweep already in --out"
+        "--reuse", action="store_true", help="keep the sweep already in --out (else sweep again)"
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     folders = [args.out / f"held-out-{seed}" for seed in args.seeds]
     results = args.out / "results.csv"
-    if not args.reuse:
-        make = ROOT / "scripts" / "make_samples.py"
-        for seed, folder in zip(args.seeds, folders, strict=True):
+    make = ROOT / "scripts" / "make_samples.py"
+    for seed, folder in zip(args.seeds, folders, strict=True):
+        if not folder.is_dir():
             run(BIN / "python", make, "--held-out", folder, "--seed", seed)
+    if not (args.reuse and results.is_file()):
         grid = ["--max-sides", *SIDES, "--formats", "jpeg", "webp", "--qualities", "70", "85"]
         grid += ["--models", *MODELS, "--details", "low", "high", "--reader", args.reader]
         run(BIN / "toolkit", "sweep", *folders, *grid, "--ocr", "--no-cache", "-o", results)

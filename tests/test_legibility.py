@@ -58,7 +58,7 @@ def test_light_text_on_dark_reads_like_dark_on_light():
     for dark in (False, True):
         original = page(14, MANY, dark=dark)
         truth = legibility.read_text(original)
-        assert len(truth.lines) == len(MANY) and len(truth.weights) == legibility.SAMPLE_LINES
+        assert len(truth.lines) == len(MANY) and truth.sampled == legibility.SAMPLE_LINES
         assert legibility.legibility(truth, original).word_recall == 1.0
         half = (original.width // 2, original.height // 2)
         blurred = legibility.legibility(truth, quality.seen_view(original, half, original.size))
@@ -88,7 +88,7 @@ def test_dense_text_reads_as_a_whole_page_does_and_alike_in_jpeg_and_webp():
 
 
 @needs_ocr
-def test_a_sample_keeps_the_smallest_text_and_weighs_each_line_by_its_words():
+def test_a_sample_keeps_the_smallest_text():
     big = [f"Heading number {i} of the annual report" for i in range(30)]
     original = Image.new("L", (1100, 2200), 255)
     draw = ImageDraw.Draw(original)
@@ -96,36 +96,32 @@ def test_a_sample_keeps_the_smallest_text_and_weighs_each_line_by_its_words():
         draw.text((30, 20 + 70 * i), line, fill=0, font=ImageFont.load_default(size=40))
     draw.text((30, 2140), "fine print about refunds", fill=0, font=ImageFont.load_default(12))
     truth = legibility.read_text(original)
-    heights = [line.box[3] - line.box[1] for line in truth.sample]
-    assert min(heights) < 25 and "refunds" in truth.sample[heights.index(min(heights))].text
-    assert sum(truth.weights) == len(truth.confident_words)  # the sample stands for them all
-    # a view that loses only the fine print: the sample holds it, but weighs it by its words
-    lost = truth.lines.index(next(line for line in truth.lines if "refunds" in line.text))
-    scores = [
-        (sum(line.confident), sum(line.confident) * (i != lost), 1.0)
-        for i, line in enumerate(truth.sample)
-    ]
-    estimate = legibility._score(scores, truth.weights).word_recall
-    assert estimate == pytest.approx(1 - sum(truth.lines[lost].confident) / sum(truth.weights))
+    sample = truth.lines[: truth.sampled]
+    assert truth.sampled == legibility.SAMPLE_LINES < len(truth.lines)
+    heights = [line.box[3] - line.box[1] for line in sample]
+    assert min(heights) < 25 and "refunds" in sample[heights.index(min(heights))].text
 
 
 @needs_ocr
-def test_views_near_a_floor_are_read_on_every_line_and_no_line_twice(monkeypatch):
+def test_a_view_is_read_on_every_line_unless_it_reads_the_whole_sample(monkeypatch):
     original = page(14, MANY)
     truth = legibility.read_text(original)
     assert Reading.from_dict(truth.to_dict()) == truth  # what the sweep cache keeps
+    sample, rest = truth.lines[: truth.sampled], truth.lines[truth.sampled :]
     read: list[tuple] = []
     real = legibility._read
     monkeypatch.setattr(
         legibility, "_read", lambda t, v, lines, s: read.append(lines) or real(t, v, lines, s)
     )
-    legibility.legibility(truth, original)  # sampled recall 1.0: not read past the sample
-    assert read == [truth.sample]
-    monkeypatch.setattr(legibility, "EXACT_BAND", (0.0, 1.01))
-    read.clear()
     assert legibility.legibility(truth, original).word_recall == 1.0
-    assert read == [truth.sample, truth.lines[len(truth.weights) :]]
+    assert read == [sample]  # every sampled word read: not read past the sample
+    read.clear()
+    half = (original.width // 2, original.height // 2)
+    blurred = legibility.legibility(truth, quality.seen_view(original, half, original.size))
+    assert blurred.word_recall < 1.0 and read == [sample, rest]  # every line, none twice
     assert len({line.box for lines in read for line in lines}) == len(MANY)
+    scores = [(sum(line.confident), 0, 0.0) for line in truth.lines]  # nothing read
+    assert legibility._score(scores) == legibility.Legibility(0.0, 0.0)
 
 
 def test_a_line_is_cut_with_a_margin_that_stops_short_of_its_neighbours():
@@ -165,7 +161,7 @@ def test_an_image_without_text_has_no_legibility_not_zero():
 
 def test_a_malformed_reading_is_refused():
     line = Line((0, 0, 10, 10), 0, "ab cd", ("ab", "cd"), (True, True))
-    good = Reading("tesseract", (line,), (2,)).to_dict()
+    good = Reading("tesseract", (line,), 1).to_dict()
     assert Reading.from_dict(good).confident_words == ("ab", "cd")
     good["lines"][0][4] = [True]  # a flag short
     with pytest.raises(ValueError):

@@ -485,7 +485,6 @@ def test_a_known_text_image_is_shared_out_one_encode_a_job_with_the_same_values(
         ("MIN_CONFIDENCE", 70),
         ("MIN_TEXT_WORDS", 4),
         ("SAMPLE_LINES", 20),
-        ("EXACT_BAND", (0.8, 1.0)),
         ("METHOD", 1),
     ],
 )

@@ -386,13 +386,12 @@ def _legibility_text(results: pd.DataFrame) -> str:
         for name in READERS
         if results[f"{name}_text_words"].notna().any()
     )
-    low, high = legibility.EXACT_BAND
     return (
         f"read by {described} ({versions}): each text line of the original, found once, is "
         "cut out tight and read alone, in the original and in what the provider keeps (at the "
         f"original's size); words read with confidence >= {legibility.MIN_CONFIDENCE} in the "
         "original count, matched letter for letter whatever the spacing, and an image needs "
-        f"{legibility.MIN_TEXT_WORDS} of them to be judged as text; views are read on a sample "
-        f"of up to {legibility.SAMPLE_LINES} lines, each weighted by the words it stands for, "
-        f"and on every line when the sample reads {low:.2f} to below {high:g} (docs/METRICS.md)"
+        f"{legibility.MIN_TEXT_WORDS} of them to be judged as text; a view is read on a sample "
+        f"of {legibility.SAMPLE_LINES} lines first and, unless it reads every sampled word, on "
+        "every line (docs/METRICS.md)"
     )

@@ -351,7 +351,6 @@ class SweepGrid:
             legibility.MIN_CONFIDENCE,
             legibility.MIN_TEXT_WORDS,
             legibility.SAMPLE_LINES,
-            legibility.EXACT_BAND,
             legibility.METHOD,
             self.readers.settings(),
         ]

@@ -32,16 +32,6 @@ from toolkit.cli.args import (
 from toolkit.cli.output import print_json_lines, print_rows
 from toolkit.errors import SettingsError
 
-ESTIMATE = (
-    "model",
-    "requests",
-    "answered",
-    "to_send",
-    "image_tokens",
-    "prompt_tokens",
-    "output_tokens_estimate",
-    "cost_usd_estimate",
-)
 ROWS = (
     "model",
     "image",
@@ -122,6 +112,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _estimate_printer(args: argparse.Namespace, sample: int):
     """Prints the plan's estimate before anything is sent (and a warning when fewer images
     than asked for have text)."""
+    from toolkit.calibrate import ESTIMATE_COLUMNS
     from toolkit.recommend import to_records
 
     def show(plan, estimate) -> None:
@@ -132,7 +123,7 @@ def _estimate_printer(args: argparse.Namespace, sample: int):
                 f"text the {args.reader} reader reads: the sample has {found}, not {sample}",
                 file=sys.stderr,
             )
-        print_rows(to_records(estimate), args.json, ESTIMATE)
+        print_rows(to_records(estimate), args.json, ESTIMATE_COLUMNS)
 
     return show
 
