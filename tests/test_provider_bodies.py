@@ -4,6 +4,7 @@ installed) their own type validation and serialization."""
 
 import base64
 import json
+import sys
 import urllib.error
 import urllib.request
 from dataclasses import replace
@@ -12,7 +13,8 @@ import pytest
 from helpers import quadrants, to_bytes
 
 from toolkit.cli import main
-from toolkit.emulator import Emulator, text_tokens
+from toolkit.client import RetryPolicy, make_client, read_results, run_requests
+from toolkit.emulator import Emulator, FaultPlan, text_tokens
 from toolkit.errors import PayloadError, SettingsError
 from toolkit.payload import (
     ImagePart,
@@ -23,6 +25,7 @@ from toolkit.payload import (
     write_batch_files,
 )
 from toolkit.provider_limits import ANTHROPIC_LIMITS, GEMINI_LIMITS
+from toolkit.senders import gemini_arguments
 from toolkit.tokens import image_tokens
 
 PNG = to_bytes(quadrants((120, 80)), "PNG")
@@ -265,10 +268,6 @@ def test_cli_writes_claude_and_gemini_bodies(tmp_path, capsys):
     [
         (["--provider", "anthropic", "--model", "claude-haiku-4-5"], "requires max_output_tokens"),
         (["--provider", "gemini", "--model", "gpt-4o"], "is a openai model, not a google one"),
-        (
-            ["--provider", "gemini", "--model", "gemini-2.5-flash", "--send"],
-            "--send sends OpenAI requests only",
-        ),
         (["--provider", "anthropic", "--model", "claude-haiku-4-5", "--detail", "high"], "detail"),
     ],
 )
@@ -325,11 +324,11 @@ def test_gemini_body_passes_the_google_genai_sdk(monkeypatch):
     spec = replace(GEMINI, json_format=True, max_output_tokens=64)
     parts = [replace(p, detail=d) for p, d in zip(_parts(2), ("auto", "medium"), strict=True)]
     body = spec.body(parts)
-    content = types.Content.model_validate_json(json.dumps(body["contents"][0]))
+    (content,), config = gemini_arguments(body)  # the SDK's own types, validated
+    assert isinstance(content, types.Content) and isinstance(config, types.GenerateContentConfig)
     assert content.parts[0].inline_data.data == JPEG and content.parts[1].inline_data.data == PNG
-    config = types.GenerateContentConfig.model_validate_json(
-        json.dumps({**body["generationConfig"], "systemInstruction": body["systemInstruction"]})
-    )
+    assert content.parts[1].media_resolution.level == "MEDIA_RESOLUTION_MEDIUM"
+    assert config.system_instruction.parts[0].text == "Be brief"
     client = genai.Client(api_key="k")
     sent = {}
 
@@ -341,3 +340,91 @@ def test_gemini_body_passes_the_google_genai_sdk(monkeypatch):
     with pytest.raises(RuntimeError, match="captured"):
         client.models.generate_content(model=spec.model, contents=[content], config=config)
     assert json.dumps(sent["data"]).encode() == spec.serialize(body)  # byte for byte
+
+
+# ---- Sent with their SDKs, to the emulator ------------------------------------------------------
+
+SENT = [CLAUDE, replace(GEMINI, json_format=True)]
+
+
+@pytest.mark.parametrize("spec", SENT, ids=["anthropic", "gemini"])
+def test_requests_are_sent_with_the_providers_sdks(tmp_path, spec):
+    pytest.importorskip("anthropic" if spec.api == "anthropic" else "google.genai")
+    requests = [Request(spec, tuple(_parts(n))) for n in (1, 2)]
+    plan = FaultPlan.parse("429=0.5,retry_after_s=0.01,seed=3")  # some answers only on retry
+    with Emulator(faults=plan) as emulator:
+        summary = run_requests(
+            requests,
+            results_path=tmp_path / "results.jsonl",
+            api_key="test-key",
+            base_url=emulator.root_url,
+            retry=RetryPolicy(initial_delay_s=0.01),
+        )
+        received = sum(emulator.received_bytes.values())
+    assert summary.statuses == {"ok": 2} and summary.attempts > 2  # retried, then answered
+    records = read_results(tmp_path / "results.jsonl")
+    texts = text_tokens(spec.prompt) + text_tokens(spec.system or "")
+    for request in requests:
+        record = records[request.id]
+        assert record["input_tokens"] == request.estimated_image_tokens() + texts
+        assert record["cost_usd"] > 0
+    if spec.json_format:
+        assert all(isinstance(records[r.id]["response_json"], dict) for r in requests)
+    sent = sum(records[r.id]["attempts"] * r.body_bytes for r in requests)
+    assert received == sent  # every attempt carried the very bytes sized here
+
+
+@pytest.mark.parametrize("spec", SENT, ids=["anthropic", "gemini"])
+def test_a_refused_request_is_an_error_and_not_retried(tmp_path, spec):
+    pytest.importorskip("anthropic" if spec.api == "anthropic" else "google.genai")
+    broken = replace(_parts(2)[1], data=PNG[:60])  # a PNG cut short: no pixels
+    with Emulator() as emulator:
+        summary = run_requests(
+            [Request(spec, (broken,))],
+            results_path=tmp_path / "results.jsonl",
+            api_key="test-key",
+            base_url=emulator.root_url,
+        )
+    (record,) = read_results(tmp_path / "results.jsonl").values()
+    assert summary.statuses == {"error": 1} and record["attempts"] == 1
+    assert record["http_status"] == 400 and "image" in record["error_message"].lower()
+
+
+def test_an_unreachable_server_fails_the_request(tmp_path):
+    pytest.importorskip("google.genai")
+    with Emulator() as emulator:
+        closed = emulator.root_url  # nobody listens there once it is closed
+    summary = run_requests(
+        [Request(GEMINI, tuple(_parts(1)))],
+        results_path=tmp_path / "results.jsonl",
+        api_key="test-key",
+        base_url=closed,
+        retry=RetryPolicy(max_attempts=2, initial_delay_s=0.01),
+    )
+    (record,) = read_results(tmp_path / "results.jsonl").values()
+    assert summary.statuses == {"failed": 1} and record["attempts"] == 2
+    assert record["http_status"] is None and record["error_type"] == "ConnectError"
+
+
+def test_cli_sends_claude_bodies(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("anthropic")
+    image = tmp_path / "a.png"
+    image.write_bytes(PNG)
+    argv = ["request", str(image), "--provider", "anthropic", "--model", "claude-haiku-4-5"]
+    argv += ["--prompt", "Describe", "--max-output-tokens", "50", "--send", "--json"]
+    argv += ["--results", str(tmp_path / "results.jsonl")]
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    assert main(argv) == 2
+    assert "set ANTHROPIC_API_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    with Emulator() as emulator:
+        assert main([*argv, "--base-url", emulator.root_url]) == 0
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["status"] == "ok" and row["api"] == "anthropic"
+    assert row["input_tokens"] == row["estimated_image_tokens"] + text_tokens("Describe")
+
+
+def test_sending_without_the_sdk_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "anthropic", None)  # as if not installed
+    with pytest.raises(SettingsError, match=r"pip install 'toolkit\[anthropic\]'"):
+        make_client("test-key", api="anthropic")

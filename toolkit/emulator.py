@@ -936,8 +936,14 @@ class Emulator:
         return self.server.server_address[1]
 
     @property
+    def root_url(self) -> str:
+        """The server's root: the base URL the anthropic and google-genai SDKs take."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}/v1"
+        """The base URL the openai SDK takes."""
+        return f"{self.root_url}/v1"
 
     @property
     def faults(self) -> FaultPlan:

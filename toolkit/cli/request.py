@@ -5,7 +5,9 @@ or `--crops`), packed in order into the fewest requests within the provider's li
 body is summarized, written with `-o` and sent with `--send` (results appended to `--results`,
 resumable). An image sent as crops is consecutive image parts of one request, after a text
 line naming the grid. `--provider anthropic` writes Claude Messages bodies and `--provider
-gemini` Gemini generateContent bodies, each as its SDK serializes it, within its own limits.
+gemini` Gemini generateContent bodies, each as its SDK serializes it, within its own limits;
+`--send` sends them with the anthropic or google-genai SDK (the `anthropic` and `gemini`
+extras).
 """
 
 import argparse
@@ -62,8 +64,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="cap on the answer's tokens (required by Anthropic: max_tokens)",
     )
     parser.add_argument("-o", "--out", type=Path, help="write the body here (body-2.json, …)")
-    parser.add_argument("--send", action="store_true", help="send with the openai SDK")
-    parser.add_argument("--base-url", help="API base URL (default: OPENAI_BASE_URL or OpenAI)")
+    parser.add_argument(
+        "--send", action="store_true", help="send with the provider's SDK (openai by default)"
+    )
+    parser.add_argument(
+        "--base-url",
+        help="API base URL as its SDK takes it (default: the provider's; OpenAI: also "
+        "OPENAI_BASE_URL; the emulator: http://127.0.0.1:PORT/v1 for OpenAI, "
+        "http://127.0.0.1:PORT for Claude and Gemini)",
+    )
     parser.add_argument(
         "--results", type=Path, default=Path("toolkit-results.jsonl"), help="results JSONL"
     )
@@ -83,12 +92,15 @@ def _writes_body(out: Path) -> Callable[[Path], bool]:
     return lambda path: path.parent == folder and name.fullmatch(path.name) is not None
 
 
-def _check_sending(args: argparse.Namespace) -> None:
-    """Before any work: a key, and a results file this run can read and append to, that no
-    other run is writing (the lock is taken again, for the run, when sending starts)."""
-    from toolkit.client import read_results, resolve_api_key
+def _check_sending(args: argparse.Namespace, api: str) -> None:
+    """Before any work: the API's SDK and key, and a results file this run can read and
+    append to, that no other run is writing (the lock is taken again, for the run, when
+    sending starts)."""
+    from toolkit.client import read_results
+    from toolkit.senders import resolve_api_key, sdk
 
-    resolve_api_key()
+    sdk(api)
+    resolve_api_key(api=api)
     check_output(args.results)
     read_results(args.results)
     if args.results.exists():
@@ -106,11 +118,6 @@ def run(args: argparse.Namespace) -> int:
         raise SettingsError(
             f"{args.model} is a {rules_provider} model, not a {provider} one (--provider)"
         )
-    if args.send and args.provider != "openai":
-        raise SettingsError(
-            f"--send sends OpenAI requests only; write the {args.provider} bodies with -o "
-            "and send them with the provider's SDK"
-        )
     spec = request_spec(args, "request")
     limits = LIMITS[spec.api]
     plan_for, _ = plan_source(args)
@@ -118,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         refuse_inputs(args.images, _writes_body(args.out))
     if args.send:
-        _check_sending(args)
+        _check_sending(args, spec.api)
     failures: list[dict] = []
     parts = within_limits(image_parts(args, plan_for, failures), spec, limits, failures)
     requests = list(split_requests(parts, spec, limits=limits))
