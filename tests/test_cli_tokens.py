@@ -203,6 +203,25 @@ def test_models_lists_every_default_model(capsys):
     assert "gemini-3.1-pro-preview" in rows["gemini-3-pro-preview"]["price_note"]
 
 
+def test_gemini_25_shows_its_documented_and_observed_counts(capsys):
+    argv = ["tokens", "1024x1024", "--model", "gemini-2.5-flash"]
+    assert main([*argv, "--json"]) == 0
+    (row,) = _lines(capsys)
+    # crop tiles 2 x 2 x 258 documented; 258 billed (python-genai#1349); $0.30 per 1M input
+    assert (row["tokens"], row["documented_tokens"], row["observed_tokens"]) == (258, 1032, 258)
+    assert row["billed_as"] == "observed" and row["cost_usd"] == pytest.approx(258 * 0.3e-6)
+    assert "googleapis/python-genai/issues/1349, 2025-09-09" in row["observed_source"]
+    assert main([*argv, "--billing", "documented", "--json"]) == 0
+    (row,) = _lines(capsys)
+    assert (row["tokens"], row["billed_as"]) == (1032, "documented")
+    assert main(argv) == 0  # the table says which count it priced, why, and the sources
+    out = capsys.readouterr().out
+    assert "tokens are the observed count, the default where a public measurement" in out
+    assert "issues/1349" in out and "documented rule of gemini-2026-11" in out
+    assert main(["tokens", "1024x1024", "--model", "gpt-4o", "--json"]) == 0
+    assert "billed_as" not in _lines(capsys)[0]  # no measurement: the documented count alone
+
+
 def test_models_for_one_rule_set_as_table(capsys):
     assert main(["models", "--rules", "openai-2025-04"]) == 0
     out = capsys.readouterr().out

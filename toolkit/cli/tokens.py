@@ -89,10 +89,15 @@ def _billing_note(rows: list[dict]) -> str | None:
     row = next((r for r in rows if "billed_as" in r), None)
     if row is None:
         return None
-    other = "documented" if row["billed_as"] == "observed" else "observed"
+    why = (
+        "the default where a public measurement of the bill exists (--billing documented "
+        "prices the documented one)"
+        if row["billed_as"] == "observed"
+        else "as --billing documented asks (the default prices the observed one)"
+    )
     return (
-        f"tokens are the {row['billed_as']} count: {row['observed_source']}; the documented "
-        f"rule gives documented_tokens. --billing {other} prices the {other} count."
+        f"tokens are the {row['billed_as']} count, {why}. observed_tokens: "
+        f"{row['observed_source']}; documented_tokens: the documented rule of {row['rules']}."
     )
 
 
