@@ -32,6 +32,7 @@ from toolkit.provider_bodies import (
     anthropic_body,
     anthropic_image,
     anthropic_text,
+    captioned,
     compact,
     gemini_answer,
     gemini_body,
@@ -287,12 +288,7 @@ def responses_image_part(part: ImagePart) -> dict:
 
 def _content(parts: Sequence[ImagePart], text_type: str, image_part) -> list[dict]:
     """The content parts of `parts`: each image, after its caption's text part if it has one."""
-    content = []
-    for part in parts:
-        if part.caption:
-            content.append({"type": text_type, "text": part.caption})
-        content.append(image_part(part))
-    return content
+    return captioned(parts, lambda text: {"type": text_type, "text": text}, image_part)
 
 
 def chat_body(

@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import json
 
-from toolkit.api_checks import SUPPORTED_MIMES, ApiError, ImageRef, expect, one_of
+from toolkit.api_checks import SUPPORTED_MIMES, ApiError, ImageRef, expect, image_parts, one_of
 from toolkit.errors import UnknownModelError
 from toolkit.payload import RequestLimits
 from toolkit.provider_bodies import GEMINI_DETAILS
@@ -54,27 +54,17 @@ def _anthropic(body: dict) -> tuple[str, list[str], list[ImageRef]]:
         raise ApiError(400, "max_tokens: Field required", param="max_tokens")
     texts = [expect(body["system"], str, "system")] if "system" in body else []
     images = []
-    for i, message in enumerate(expect(body.get("messages"), list, "messages")):
-        where = f"messages.{i}"
-        expect(message, dict, where)
-        one_of(message.get("role"), ("user", "assistant"), f"{where}.role")
-        content = message.get("content")
-        if isinstance(content, str):
-            texts.append(content)
-            continue
-        for j, block in enumerate(expect(content, list, f"{where}.content")):
-            at = f"{where}.content.{j}"
-            kind = one_of(expect(block, dict, at).get("type"), ("text", "image"), f"{at}.type")
-            if kind == "text":
-                _only(block, {"type", "text"}, at)
-                texts.append(expect(block.get("text"), str, f"{at}.text"))
-                continue
-            _only(block, {"type", "source"}, at)
-            source = expect(block.get("source"), dict, f"{at}.source")
-            _only(source, {"type", "media_type", "data"}, f"{at}.source")
-            one_of(source.get("type"), ("base64",), f"{at}.source.type")
-            data = _decode(source.get("data"), f"{at}.source.data", urlsafe=False)
-            images.append(_image(f"{at}.source", source.get("media_type"), data, "auto"))
+    messages = expect(body.get("messages"), list, "messages")
+    roles = ("user", "assistant")
+    for _, at, block in image_parts(
+        messages, "messages", ("text", "image"), texts, typed=False, roles=roles
+    ):
+        _only(block, {"type", "source"}, at)
+        source = expect(block.get("source"), dict, f"{at}.source")
+        _only(source, {"type", "media_type", "data"}, f"{at}.source")
+        one_of(source.get("type"), ("base64",), f"{at}.source.type")
+        data = _decode(source.get("data"), f"{at}.source.data", urlsafe=False)
+        images.append(_image(f"{at}.source", source.get("media_type"), data, "auto"))
     return model, texts, images
 
 

@@ -19,7 +19,7 @@ transport: `PayloadError`).
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from toolkit.errors import PayloadError
@@ -39,6 +39,18 @@ def compact(body: object) -> bytes:
 def google_dumps(body: object) -> bytes:
     """google-genai's serialization: `json.dumps` defaults (", " and ": ", ASCII escapes)."""
     return json.dumps(body).encode()
+
+
+def captioned(
+    parts: Sequence["ImagePart"], text: Callable[[str], dict], image: Callable[..., dict]
+) -> list[dict]:
+    """Content blocks: each image (`image(part)`) after its caption's text (`text(caption)`)."""
+    content = []
+    for part in parts:
+        if part.caption:
+            content.append(text(part.caption))
+        content.append(image(part))
+    return content
 
 
 def _data(part: "ImagePart", details: tuple[str, ...], provider: str) -> bytes:
@@ -76,11 +88,7 @@ def anthropic_body(
 ) -> dict:
     """A `messages.create` body: one user message, each image after its caption, then the
     prompt."""
-    content = []
-    for part in parts:
-        if part.caption:
-            content.append(anthropic_text(part.caption))
-        content.append(anthropic_image(part))
+    content = captioned(parts, anthropic_text, anthropic_image)
     if prompt:
         content.append(anthropic_text(prompt))
     body: dict[str, object] = {
@@ -119,11 +127,7 @@ def gemini_body(
 ) -> dict:
     """A `generateContent` body (the model is in the URL): one user turn, each image after its
     caption, then the prompt."""
-    content: list[dict] = []
-    for part in parts:
-        if part.caption:
-            content.append(gemini_text(part.caption))
-        content.append(gemini_image(part))
+    content = captioned(parts, gemini_text, gemini_image)
     if prompt:
         content.append(gemini_text(prompt))
     body: dict[str, object] = {"contents": [{"parts": content, "role": "user"}]}
