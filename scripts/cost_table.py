@@ -6,7 +6,7 @@
 import argparse
 
 from toolkit.errors import ImageRejectedError, RulesError, UnsupportedDetailError
-from toolkit.pricing import cost_usd, load_prices
+from toolkit.pricing import cost_usd, default_price_tables
 from toolkit.rulesets import default_rule_sets
 from toolkit.tokens import image_tokens
 
@@ -42,10 +42,10 @@ def main() -> None:
     parser.add_argument("--detail", default="auto")
     parser.add_argument("--tier", default="standard")
     args = parser.parse_args()
-    prices = load_prices()
+    ids = ", ".join(t.id for t in default_price_tables())
     print(
         f"Image tokens at `detail={args.detail}` and, in brackets, dollars per 1,000 images at "
-        f"{args.tier} input rates ({prices.id}); models without a price show tokens only."
+        f"{args.tier} input rates ({ids}); models without a price show tokens only."
     )
     print()
     print(table(args.detail, args.tier))

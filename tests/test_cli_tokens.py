@@ -57,9 +57,16 @@ def test_detail_rules_and_tier(capsys):
 
 
 def test_unpriced_model_has_null_cost(capsys):
+    assert main(["tokens", "1024x1024", "--model", "gpt-image-1", "--json"]) == 0
+    (row,) = _lines(capsys)
+    assert (row["tokens"], row["cost_usd"], row["detail"]) == (194, None, "high")
+
+
+def test_claude_is_priced_by_its_own_table(capsys):
+    # 2691 visual tokens x $5 per 1M (Claude Opus 4.7, anthropic-prices-2026-10).
     assert main(["tokens", "1920x1080", "--model", "claude-opus-4-7", "--json"]) == 0
     (row,) = _lines(capsys)
-    assert (row["tokens"], row["cost_usd"], row["detail"]) == (2691, None, "auto")
+    assert (row["tokens"], row["cost_usd"], row["detail"]) == (2691, 0.013455, "auto")
 
 
 def test_paths_read_headers_with_exif_rotation(tmp_path, capsys, monkeypatch):
@@ -186,15 +193,41 @@ def test_models_lists_every_default_model(capsys):
         "gpt-4o-2024-11-20",
     ]
     assert rows["gpt-4o"]["cached_input_usd_per_1m"] == 1.25
-    assert rows["claude-sonnet-4-6"]["input_usd_per_1m"] is None
+    assert rows["claude-sonnet-4-6"]["input_usd_per_1m"] == 3
+    assert rows["claude-sonnet-4-6"]["cache_write_5m_usd_per_1m"] == 3.75
+    assert rows["claude-sonnet-4-6"]["prices"] == "anthropic-prices-2026-10"
     assert rows["gemini-2.5-pro"]["scheme"] == "crop_tile/fixed"
+    assert rows["gemini-2.5-pro"]["long_prompt_input_usd_per_1m"] == 2.5
+    for model, row in rows.items():  # a price, or the reason there is none
+        assert (row["input_usd_per_1m"] is None) == bool(row["price_note"]), model
+    assert "gemini-3.1-pro-preview" in rows["gemini-3-pro-preview"]["price_note"]
+
+
+def test_gemini_25_shows_its_documented_and_observed_counts(capsys):
+    argv = ["tokens", "1024x1024", "--model", "gemini-2.5-flash"]
+    assert main([*argv, "--json"]) == 0
+    (row,) = _lines(capsys)
+    # crop tiles 2 x 2 x 258 documented; 258 billed (python-genai#1349); $0.30 per 1M input
+    assert (row["tokens"], row["documented_tokens"], row["observed_tokens"]) == (258, 1032, 258)
+    assert row["billed_as"] == "observed" and row["cost_usd"] == pytest.approx(258 * 0.3e-6)
+    assert "googleapis/python-genai/issues/1349, 2025-09-09" in row["observed_source"]
+    assert main([*argv, "--billing", "documented", "--json"]) == 0
+    (row,) = _lines(capsys)
+    assert (row["tokens"], row["billed_as"]) == (1032, "documented")
+    assert main(argv) == 0  # the table says which count it priced, why, and the sources
+    out = capsys.readouterr().out
+    assert "tokens are the observed count, the default where a public measurement" in out
+    assert "issues/1349" in out and "documented rule of gemini-2026-11" in out
+    assert main(["tokens", "1024x1024", "--model", "gpt-4o", "--json"]) == 0
+    assert "billed_as" not in _lines(capsys)[0]  # no measurement: the documented count alone
 
 
 def test_models_for_one_rule_set_as_table(capsys):
     assert main(["models", "--rules", "openai-2025-04"]) == 0
     out = capsys.readouterr().out
     assert "gpt-4.5" in out and "computer-use-preview" in out and "gpt-6-astra" not in out
-    assert "budget=1536" in out and "prices: openai-prices-2026-11" in out
+    assert "budget=1536" in out and "openai-prices-2026-11" in out
+    assert "gpt-4.5: not on the pricing page snapshot" in out
     assert main(["models", "--rules", "nope"]) == 2
 
 

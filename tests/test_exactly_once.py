@@ -25,13 +25,13 @@ ENV = {**os.environ, "OPENAI_API_KEY": "sk-test"}
 # `toolkit request` packs small images into one request; this child sends one request per
 # image (as large images would go) through the same command, signals and all.
 CHILD = """
-import dataclasses, functools, sys
+import dataclasses, sys
 import toolkit.cli.request as command
 from toolkit import payload
 from toolkit.cli import main
 
 one_each = dataclasses.replace(payload.OBSERVED_LIMITS, max_images=1)
-command.split_requests = functools.partial(payload.split_requests, limits=one_each)
+command.LIMITS = {**command.LIMITS, "chat": one_each}  # the limits it packs Chat requests under
 sys.exit(main(sys.argv[1:]))
 """
 

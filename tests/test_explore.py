@@ -160,6 +160,8 @@ def test_controls_change_the_numbers_and_the_pictures(folder):
     assert shown.pictures[1].value != first[1][1] and shown.pictures[0].value == first[1][0]
     controls["model"].value = "claude-sonnet-4-5"  # no `high` detail: falls back to auto
     assert controls["detail"].value == "auto" and controls["detail"].options == ("auto",)
+    assert "no price" not in shown.numbers.value
+    controls["model"].value = "gemini-3-pro-preview"  # left the price page for 3.1
     assert "no price" in shown.numbers.value
     controls["format"].value = "png"
     assert controls["quality"].disabled and "PNG" in shown.numbers.value

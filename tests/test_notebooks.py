@@ -313,3 +313,16 @@ def test_a_bad_image_in_the_folder_is_listed_and_the_rest_still_run(tmp_path):
     assert pd.read_csv(out / "tables" / "05-live-check.csv")["image"].tolist() == ["a.png"]
     page = (out / "05-live-check.html").read_text()
     assert "Not sent, could not be encoded" in page and "EmptyImageError" in page
+
+
+@pytest.mark.notebooks
+def test_smoke_report_compares_providers(report):
+    out, _ = report
+    table = pd.read_csv(out / "tables" / "09-providers.csv")
+    models = load_preset("smoke")["notebooks"]["09-providers"]["compare_models"]
+    assert set(table["provider"]) == {"openai", "anthropic", "google"}
+    mix = table[table["category"] == "all (this folder's mix)"]
+    assert sorted(mix["model"]) == sorted(models)
+    (finding,) = pd.read_csv(out / "tables" / "providers-finding.csv")["finding"]
+    assert finding.startswith("**Across providers**") and "not measured" in finding
+    assert "Across providers" in (out / "index.html").read_text()

@@ -63,13 +63,17 @@ def test_exact_rates_and_tiers():
     )  # exact; 3 * 0.05 / 1e6 gives 1.5000000000000002e-07
 
 
-def test_batch_input_is_half_of_standard_for_every_listed_model():
-    # "The pricing-page Batch table is exactly half the Standard rates" (section 3.3).
-    table = load_prices()
+@pytest.mark.parametrize("table", price_tables(), ids=lambda t: t.id)
+def test_batch_input_is_half_of_standard_for_every_listed_model(table):
+    # OpenAI: "The pricing-page Batch table is exactly half the Standard rates" (section 3.3);
+    # Anthropic: "All usage is charged at 50% of the standard API prices"; Gemini: "Batch API
+    # (50% cost reduction)", every Batch row half the Standard one.
+    assert table.batch_discount == Fraction(1, 2)
     for model, price in table.models.items():
-        assert price.batch_input == price.input / 2, model
-        if price.cached_input is not None:
-            assert price.cached_input < price.input, model
+        for rates in (price, price.long_prompt.price if price.long_prompt else price):
+            assert rates.batch_input == rates.input / 2, model
+            if rates.cached_input is not None:
+                assert rates.cached_input < rates.input, model
 
 
 def test_output_prices():
@@ -91,7 +95,9 @@ def test_aliases_use_their_own_row_first():
 
 def test_unpriced_and_bad_inputs():
     with pytest.raises(UnknownModelError, match="priced models: .*gpt-4o"):
-        cost_usd(10, "claude-sonnet-4-6")
+        cost_usd(10, "no-such-model")
+    with pytest.raises(UnknownModelError, match="no image-input price for gpt-image-1"):
+        cost_usd(10, "gpt-image-1")
     with pytest.raises(SettingsError, match="tier"):
         cost_usd(10, "gpt-4o", "priority")
     for bad in (-1, 1.5, True):
@@ -112,7 +118,7 @@ def test_dataset_cost_streams_and_counts_rejections():
 
 def test_price_table_metadata_and_user_file(tmp_path):
     table = load_prices()
-    assert table is price_tables()[-1] and table.id == "openai-prices-2026-11"
+    assert table.id == "openai-prices-2026-11" and table in price_tables()
     assert table.as_of.isoformat() == "2026-11-23" and table.batch_discount == Fraction(1, 2)
     assert any("developers.openai.com/api/docs/pricing" in s for s in table.sources)
     text = table.path.read_text().replace('"gpt-4o" = { input = 2.50', '"gpt-4o" = { input = 3')

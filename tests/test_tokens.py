@@ -71,7 +71,7 @@ DOC_VECTORS = [
 
 @pytest.mark.parametrize(("model", "w", "h", "detail", "rules", "tokens", "size"), DOC_VECTORS)
 def test_doc_vectors(model, w, h, detail, rules, tokens, size):
-    estimate = image_tokens(w, h, model, detail, rules)
+    estimate = image_tokens(w, h, model, detail, rules, billing="documented")
     assert estimate.tokens == tokens
     if size:
         assert (estimate.provider_width, estimate.provider_height) == size
@@ -383,9 +383,9 @@ BOUNDARY_MODELS = ("gpt-4o", "gpt-5.4", "claude-sonnet-4-6", "claude-opus-4-7", 
 
 
 def _tokens_or_none(width: int, height: int, model: str) -> int | None:
-    """Tokens at `auto`, or None where the API rejects the image."""
+    """Documented tokens at `auto`, or None where the API rejects the image."""
     try:
-        return image_tokens(width, height, model, "auto").tokens
+        return image_tokens(width, height, model, "auto", billing="documented").tokens
     except ImageRejectedError:
         return None
 
@@ -514,6 +514,7 @@ def test_estimate_fields():
         patches=None,
         rules="openai-2026-09",
         provider="openai",
+        documented_tokens=1105,
     )
 
 

@@ -44,7 +44,8 @@ def test_more_than_20_images_lower_the_limit_to_2000_px(rules, model):
 def test_other_providers_have_no_side_limit():
     # gpt-4o fits 20000x20000 into 2048, then 768: 2x2 tiles; Gemini 3 is a fixed count.
     assert image_tokens(20000, 20000, "gpt-4o", "high", images_in_request=600).tokens == 765
-    assert image_tokens(20000, 100, "gemini-3-pro-preview", images_in_request=600).tokens == 1120
+    gemini = image_tokens(20000, 100, "gemini-3-pro-preview", "high", images_in_request=600)
+    assert gemini.tokens == 1120
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "21", None])
@@ -134,7 +135,7 @@ GEMINI_2X = [
 def test_gemini_crop_unit_readings(w, h, tiles_2x, tiles_15):
     for size in ((w, h), (h, w)):
         for model, rules in GEMINI_2X:
-            estimate = image_tokens(*size, model, "auto", rules)
+            estimate = image_tokens(*size, model, "auto", rules, billing="documented")
             assert (estimate.tiles, estimate.tokens) == (tiles_2x, 258 * tiles_2x), model
             assert (estimate.provider_width, estimate.provider_height) == size
         for model in ("gemini-1.5-pro", "gemini-1.5-flash"):

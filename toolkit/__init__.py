@@ -47,7 +47,7 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
             "load_rules",
             "rule_sets",
         ),
-        "toolkit.tokens": ("TokenEstimate", "image_tokens", "max_useful_size"),
+        "toolkit.tokens": ("BILLING", "TokenEstimate", "image_tokens", "max_useful_size"),
         "toolkit.pricing": (
             "TIERS",
             "DatasetCost",
@@ -56,9 +56,11 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
             "cost_or_none",
             "cost_usd",
             "dataset_cost",
+            "default_price_tables",
             "image_cost",
             "load_prices",
             "output_cost_usd",
+            "table_for",
             "usage_cost_usd",
         ),
     },
@@ -90,6 +92,7 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
         "toolkit.emulator": ("Emulator", "FaultPlan", "ServerSettings", "text_tokens"),
         "toolkit.plans": ("SendPlan",),
         "toolkit.policy": ("load_policy",),
+        "toolkit.provider_limits": ("ANTHROPIC_LIMITS", "GEMINI_LIMITS"),
     },
     "sweeps and recommendations": {
         "toolkit.sweep": (
@@ -113,6 +116,13 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
             "search_settings",
         ),
         "toolkit.crops": ("CropPlan", "split_for_legibility"),
+        "toolkit.compare": (
+            "cheapest",
+            "cheapest_text",
+            "compare_providers",
+            "comparison",
+            "size_grid",
+        ),
         "toolkit.projection": ("assumptions", "finding", "monthly_projection"),
         "toolkit.sensitivity": ("fidelity_curve", "sensitivity"),
         "toolkit.details": ("detail_levels", "detail_meaning"),
@@ -201,6 +211,13 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         write_calibrations,
     )
     from toolkit.client import RetryPolicy, make_client, read_results, run_requests, send_requests
+    from toolkit.compare import (
+        cheapest,
+        cheapest_text,
+        compare_providers,
+        comparison,
+        size_grid,
+    )
     from toolkit.crops import CropPlan, split_for_legibility
     from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
     from toolkit.details import detail_levels, detail_meaning
@@ -251,12 +268,15 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         cost_or_none,
         cost_usd,
         dataset_cost,
+        default_price_tables,
         image_cost,
         load_prices,
         output_cost_usd,
+        table_for,
         usage_cost_usd,
     )
     from toolkit.projection import assumptions, finding, monthly_projection
+    from toolkit.provider_limits import ANTHROPIC_LIMITS, GEMINI_LIMITS
     from toolkit.quality import busiest_box, decode_image, psnr, seen_view, ssim
     from toolkit.reader_columns import with_readers
     from toolkit.readers import READERS, ReaderSpec
@@ -290,7 +310,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
         sweep_executor,
         write_sweep,
     )
-    from toolkit.tokens import TokenEstimate, image_tokens, max_useful_size
+    from toolkit.tokens import BILLING, TokenEstimate, image_tokens, max_useful_size
     from toolkit.transcribe import TRANSCRIBE_PROMPT
     from toolkit.transport import (
         TRANSPORTS,

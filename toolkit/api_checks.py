@@ -146,18 +146,25 @@ class ImageRef:
         return cls(param, "data_url" if url.startswith("data:") else "url", url, detail)
 
 
-def _image_parts(
-    items: list, name: str, kinds: tuple[str, str], texts: list[str], *, typed: bool
+def image_parts(
+    items: list,
+    name: str,
+    kinds: tuple[str, str],
+    texts: list[str],
+    *,
+    typed: bool,
+    roles: tuple[str, ...] = ROLES,
 ) -> Iterator[tuple[str, str, dict]]:
-    """Check each message of `items` and its content; append its texts to `texts` and yield
-    (role, param, part) per image part. `kinds` are the (text, image) part types; `typed`
-    messages may carry `"type": "message"` (Responses input items)."""
+    """Check each message of `items` (its role one of `roles`) and its content; append its
+    texts to `texts` and yield (role, param, part) per image part. `kinds` are the (text,
+    image) part types; `typed` messages may carry `"type": "message"` (Responses input items).
+    Anthropic's Messages have the same shape."""
     for i, item in enumerate(items):
         where = f"{name}[{i}]"
         expect(item, dict, where)
         if typed:
             one_of(item.get("type", "message"), ("message",), f"{where}.type")
-        role = one_of(item.get("role"), ROLES, f"{where}.role")
+        role = one_of(item.get("role"), roles, f"{where}.role")
         content = item.get("content")
         if isinstance(content, str):
             texts.append(content)
@@ -191,7 +198,7 @@ def _chat_parts(body: dict) -> tuple[list[str], list[ImageRef]]:
     messages = expect(body.get("messages"), list, "messages")
     if not messages:
         raise ApiError(400, "'messages' must contain at least one message.", param="messages")
-    for role, at, part in _image_parts(
+    for role, at, part in image_parts(
         messages, "messages", ("text", "image_url"), texts, typed=False
     ):
         if role != "user":
@@ -224,7 +231,7 @@ def _responses_parts(body: dict) -> tuple[list[str], list[ImageRef]]:
     if isinstance(items, str):
         texts.append(items)
         items = []
-    for _, at, part in _image_parts(
+    for _, at, part in image_parts(
         expect(items, list, "input"), "input", ("input_text", "input_image"), texts, typed=True
     ):
         _no_extra(part, {"type", "image_url", "file_id", "detail"}, at)

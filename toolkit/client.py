@@ -1,4 +1,5 @@
-"""Send request bodies with the `openai` SDK: async, bounded, retried, resumable.
+"""Send request bodies with their API's SDK (`toolkit.senders`: openai, and anthropic or
+google-genai when installed): async, bounded, retried, resumable.
 
 `send_requests` takes an iterable of `toolkit.payload.Request` and pulls from it lazily, so
 only `concurrency` bodies exist at once. Every request ends as one JSON line in the results
@@ -33,6 +34,7 @@ to the SDK, never logged or written.
 import asyncio
 import email.utils
 import errno
+import itertools
 import json
 import math
 import os
@@ -43,15 +45,12 @@ from collections.abc import Iterable, Iterator, Sized
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import openai
-from openai import AsyncOpenAI
 from tqdm.auto import tqdm
 
 from toolkit.errors import OutputError, PayloadError, SettingsError
 from toolkit.files import open_regular
 from toolkit.payload import (
     CONCURRENCY,
-    OBSERVED_LIMITS,
     Request,
     RequestLimits,
     RequestSummary,
@@ -59,19 +58,13 @@ from toolkit.payload import (
     split_requests,
 )
 from toolkit.pricing import usage_cost_usd
+from toolkit.provider_limits import LIMITS
 from toolkit.results_file import ResultsFile
+from toolkit.senders import Refused, Unreachable, make_sdk_client, post, resolve_api_key
 
 ON_TOO_LARGE = ("split", "reencode", "error")
 RETRY_STATUSES = (408, 409, 429)
 FINAL_STATUSES = ("ok", "error")
-
-
-def resolve_api_key(key: str | None = None) -> str:
-    """`key`, else `OPENAI_API_KEY`; `SettingsError` when there is neither."""
-    key = key or os.environ.get("OPENAI_API_KEY")
-    if not key:
-        raise SettingsError("no API key: pass api_key or set OPENAI_API_KEY")
-    return key
 
 
 def make_client(
@@ -79,16 +72,18 @@ def make_client(
     *,
     base_url: str | None = None,
     timeout: float | None = None,
-) -> AsyncOpenAI:
-    """An `AsyncOpenAI` client without SDK retries (`send_requests` retries itself).
+    api: str = "chat",
+):
+    """The async client of `api`'s SDK without its retries (`send_requests` retries itself):
+    `AsyncOpenAI` for `chat` and `responses`, `AsyncAnthropic` for `anthropic`, google-genai's
+    `Client(...).aio` for `gemini` (the last two: the `anthropic` and `gemini` extras).
 
-    The key comes from `api_key` or `OPENAI_API_KEY`; `base_url` from the argument or
-    `OPENAI_BASE_URL` (for example an `Emulator().base_url`).
+    The key comes from `api_key` or the SDK's environment variable (`OPENAI_API_KEY`,
+    `ANTHROPIC_API_KEY`, `GOOGLE_API_KEY` or `GEMINI_API_KEY`); OpenAI's `base_url` from the
+    argument or `OPENAI_BASE_URL` (for example an `Emulator().base_url`), Claude's and
+    Gemini's from the argument (the server's root, for example `Emulator().root_url`).
     """
-    key = resolve_api_key(api_key)
-    if timeout is None:  # the SDK's own default
-        return AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0)
-    return AsyncOpenAI(api_key=key, base_url=base_url, max_retries=0, timeout=timeout)
+    return make_sdk_client(api, resolve_api_key(api_key, api), base_url, timeout)
 
 
 @dataclass(frozen=True)
@@ -313,15 +308,6 @@ class _Sender:
             return False
         return True
 
-    async def _post(self, request: Request) -> tuple[dict, str | None]:
-        resource = self.client.chat.completions if request.api == "chat" else self.client.responses
-        raw = await resource.with_raw_response.create(
-            **request.body(),
-            extra_headers={"X-Client-Request-Id": request.id},
-            **({"timeout": self.timeout} if self.timeout is not None else {}),
-        )
-        return json.loads(raw.content), raw.headers.get("x-request-id")
-
     async def send(self, request: Request) -> ResultRecord:
         """Send one request, retrying; return its record."""
         record = ResultRecord(**request.summary())
@@ -331,33 +317,33 @@ class _Sender:
             sent = time.perf_counter()
             delay = None
             try:
-                answer, request_id = await self._post(request)
-            except openai.APIStatusError as exc:
+                answer, request_id = await post(self.client, request, self.timeout)
+            except Refused as exc:
                 record.update(
                     {
                         "http_status": exc.status_code,
                         "request_id": exc.request_id,
-                        "error_type": type(exc).__name__,
+                        "error_type": exc.error_type,
                         "error_message": exc.message,
                     }
                 )
                 if exc.status_code == 413 and self.on_too_large != "error":
                     return self._split(record, request)
                 if exc.status_code in RETRY_STATUSES or exc.status_code >= 500:
-                    delay = retry_after_s(exc.response.headers)
-                    if getattr(exc, "code", None) == "insufficient_quota":
+                    delay = retry_after_s(exc.headers)
+                    if exc.code == "insufficient_quota":
                         record["status"] = "failed"
                         break
                 else:
                     record["status"] = "error"
                     break
-            except openai.APIConnectionError as exc:
+            except Unreachable as exc:
                 record.update(
                     {
                         "http_status": None,
                         "request_id": None,
-                        "error_type": type(exc).__name__,
-                        "error_message": str(exc),
+                        "error_type": exc.error_type,
+                        "error_message": exc.message,
                     }
                 )
             else:
@@ -381,7 +367,9 @@ class _Sender:
 
     def _split(self, record: ResultRecord, request: Request) -> ResultRecord:
         """After a 413: repack the images under half the refused size and queue them."""
-        limits = replace(self.limits, max_request_bytes=math.ceil(request.body_bytes / 2))
+        limits = replace(
+            self.limits or LIMITS[request.api], max_request_bytes=math.ceil(request.body_bytes / 2)
+        )
         on_oversize = "reencode" if self.on_too_large == "reencode" else "error"
         try:
             children = list(
@@ -400,12 +388,12 @@ class _Sender:
 async def send_requests(
     requests: Iterable[Request],
     *,
-    client: AsyncOpenAI,
+    client,
     results_path: str | os.PathLike,
     concurrency: int = CONCURRENCY,
     retry: RetryPolicy = RetryPolicy(),
     timeout: float | None = None,
-    limits: RequestLimits = OBSERVED_LIMITS,
+    limits: RequestLimits | None = None,
     on_too_large: str = "split",
     progress: bool = False,
 ) -> SendSummary:
@@ -418,7 +406,9 @@ async def send_requests(
     flight before it re-raises (see the module docstring for the delivery guarantee).
     `timeout` is per attempt (None: the client's). A 413 answer splits the request
     (`"split"`), splits and re-encodes images too large alone (`"reencode"`), or is recorded
-    as an error (`"error"`); `limits` are the ones the children are packed under.
+    as an error (`"error"`); `limits` are the ones the children are packed under (None:
+    `toolkit.provider_limits.LIMITS` of each request's API). `client` is the SDK client of
+    the requests' API (`make_client(api=...)`).
     """
     if on_too_large not in ON_TOO_LARGE:
         raise SettingsError(f"on_too_large must be one of {ON_TOO_LARGE}, not {on_too_large!r}")
@@ -469,13 +459,18 @@ def run_requests(
     base_url: str | None = None,
     **options,
 ) -> SendSummary:
-    """`send_requests` from synchronous code, with a client made (and closed) for the run.
+    """`send_requests` from synchronous code, with a client made (and closed) for the run: of
+    the first request's API (requests of one API, or OpenAI's two).
 
     In a notebook, whose event loop is already running, `await send_requests(...)` instead.
     """
+    source = iter(requests)
+    first = next(source, None)
+    api = "chat" if first is None else first.api
+    requests = source if first is None else itertools.chain([first], source)
 
     async def run() -> SendSummary:
-        async with make_client(api_key, base_url=base_url) as client:
+        async with make_client(api_key, base_url=base_url, api=api) as client:
             return await send_requests(
                 requests, client=client, results_path=results_path, **options
             )

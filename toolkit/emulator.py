@@ -1,6 +1,8 @@
 """A local OpenAI-compatible HTTP server for offline tests, notebooks and benchmarks.
 
 It listens on 127.0.0.1 only and serves `POST /v1/chat/completions`, `POST /v1/responses`,
+Claude's `POST /v1/messages` and Gemini's `POST /v1beta/models/{model}:generateContent` (and
+`/v1/models/...`; `toolkit.provider_api` checks and answers those two),
 the Files endpoints (`POST /v1/files`, `GET /v1/files/{id}`, `GET /v1/files/{id}/content`,
 `DELETE /v1/files/{id}`) and the Batches endpoints (`POST /v1/batches`, `GET
 /v1/batches/{id}`; a batch completes during its creation call). Bodies and images are checked
@@ -75,7 +77,15 @@ from toolkit.dataurl import sniff_mime
 from toolkit.emulator_files import FileStore, new_id, owner_of
 from toolkit.errors import RulesError, SettingsError
 from toolkit.images import DEFAULT_SETTINGS, parse_size
-from toolkit.payload import API_BY_ENDPOINT, BATCH_LIMITS, OBSERVED_LIMITS, RequestLimits
+from toolkit.payload import (
+    API_BY_ENDPOINT,
+    BATCH_LIMITS,
+    ENDPOINTS,
+    OBSERVED_LIMITS,
+    RequestLimits,
+)
+from toolkit.provider_api import check_provider_body, provider_answer
+from toolkit.provider_limits import LIMITS
 from toolkit.readers import get_reader
 from toolkit.tokens import image_tokens
 from toolkit.transcribe import asks_transcription, emulated_answer, read_view
@@ -91,6 +101,7 @@ REQUEST_ID_PREFIX = "req_emu_"  # of every answer's x-request-id: the emulator a
 _DRAIN_PAUSE_S = 0.25  # an oversized body is drained only while it keeps arriving
 _PACE_CHUNK = 64 * 1024  # bytes moved between two pauses when a bandwidth is emulated
 _LENGTH = re.compile(r"[0-9]{1,15}")
+GEMINI_PATH = re.compile(r"/v1(?:beta)?/models/([A-Za-z0-9._-]{1,100}):generateContent")
 
 
 def text_tokens(text: str) -> int:
@@ -279,9 +290,11 @@ class _State:
             )
         return stored.content, sniff_mime(stored.content) or "unknown"
 
-    def describe(self, image: ImageRef, url_size: tuple[int, int], owner: str) -> dict:
+    def describe(
+        self, image: ImageRef, url_size: tuple[int, int], owner: str, limits: RequestLimits
+    ) -> dict:
         """Type and size of one image: a URL's from `url_size` (never fetched), bytes' from
-        their header, then decoded within the pixel budget."""
+        their header (within `limits`), then decoded within the pixel budget."""
         if image.kind == "url":
             check_image_url(image)
             if self.settings.offline_urls == "refuse":
@@ -295,20 +308,30 @@ class _State:
             return {"source": "url", "type": None, "width": url_size[0], "height": url_size[1]}
         data, mime = self.image_bytes(image, owner)
         limit = self.settings.max_image_pixels
-        width, height = image_size(data, mime, image.param, self.limits, limit)
+        width, height = image_size(data, mime, image.param, limits, limit)
         with self.decoding.hold(width * height):
             check_decodes(data, image.param)
         return {"source": image.kind, "type": mime, "width": width, "height": height}
 
     def complete(
-        self, api: str, body: object, url_size: tuple[int, int] | None = None, owner: str = ""
+        self,
+        api: str,
+        body: object,
+        url_size: tuple[int, int] | None = None,
+        owner: str = "",
+        model: str = "",
     ) -> dict:
         """The answer body for a completion request by `owner` (whose files it may use), or
-        raises `ApiError`."""
-        model, texts, images = check_body(api, body, self.limits)
+        raises `ApiError`; `model` is a Gemini request's, from its URL."""
+        if api in ENDPOINTS:
+            limits = self.limits
+            model, texts, images = check_body(api, body, limits)
+        else:
+            limits = LIMITS[api]
+            model, texts, images = check_provider_body(api, body, limits, model)
         described = []
         for index, image in enumerate(images):
-            seen = self.describe(image, url_size or self.settings.url_image_size, owner)
+            seen = self.describe(image, url_size or self.settings.url_image_size, owner, limits)
             try:
                 tokens = image_tokens(seen["width"], seen["height"], model, image.detail).tokens
             except RulesError as exc:
@@ -322,7 +345,7 @@ class _State:
         input_tokens = sum(d["tokens"] for d in described) + sum(map(text_tokens, texts))
         answer = _answer(api, model, body, text, input_tokens, text_tokens(text))
         if reader:
-            answer["usage"][EMULATED_USAGE_KEY] = reader
+            _usage(answer)[EMULATED_USAGE_KEY] = reader
         return answer
 
     def _transcribe(
@@ -348,9 +371,16 @@ class _State:
         return texts
 
 
+def _usage(answer: dict) -> dict:
+    """An answer's usage object (Gemini calls it `usageMetadata`)."""
+    return answer["usageMetadata"] if "usageMetadata" in answer else answer["usage"]
+
+
 def _answer(
     api: str, model: str, body: object, text: str, input_tokens: int, output_tokens: int
 ) -> dict:
+    if api not in ENDPOINTS:
+        return provider_answer(api, model, body, text, input_tokens, output_tokens)
     digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
     now = int(time.time())
     total = input_tokens + output_tokens
@@ -697,8 +727,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.settimeout(self.timeout)
 
     def _authorize(self) -> None:
+        """A key: OpenAI's Bearer token, or Claude's `x-api-key` or Gemini's `x-goog-api-key`."""
         auth = self.headers.get("Authorization", "")
-        if self.state.require_key and not (auth.startswith("Bearer ") and len(auth) > 7):
+        keyed = any(self.headers.get(name) for name in ("x-api-key", "x-goog-api-key"))
+        bearer = auth.startswith("Bearer ") and len(auth) > 7
+        if self.state.require_key and not (bearer or keyed):
             raise ApiError(
                 401,
                 "You didn't provide an API key. Provide it in an Authorization header "
@@ -736,11 +769,15 @@ class _Handler(BaseHTTPRequestHandler):
             route = {
                 ("POST", "/v1/chat/completions"): lambda: self._completion("chat", raw),
                 ("POST", "/v1/responses"): lambda: self._completion("responses", raw),
+                ("POST", "/v1/messages"): lambda: self._completion("anthropic", raw),
                 ("POST", "/v1/files"): lambda: self._upload(raw),
                 ("POST", "/v1/batches"): lambda: self._send(
                     200, _Batches(self.state, self.owner).create(parse_json(raw))
                 ),
             }.get((method, path))
+            gemini = GEMINI_PATH.fullmatch(path) if method == "POST" else None
+            if route is None and gemini:
+                route = lambda: self._completion("gemini", raw, gemini[1])  # noqa: E731
             if route is None and method == "GET":
                 route = self._get_route(path)
             if route is None and method == "DELETE":
@@ -793,7 +830,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._send(200, self.state.files.add(self.owner, upload[0], purpose, upload[1]))
 
-    def _completion(self, api: str, raw: bytes) -> None:
+    def _completion(self, api: str, raw: bytes, model: str = "") -> None:
         state = self.state
         client_id = self.headers.get("X-Client-Request-Id")
         with state.lock:
@@ -827,8 +864,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if fault == "slow":
             state.stopping.wait(state.faults.slow_s)
-        answer = state.complete(api, parse_json(raw), self._url_size(), self.owner)
-        reader = answer["usage"].get(EMULATED_USAGE_KEY)
+        answer = state.complete(api, parse_json(raw), self._url_size(), self.owner, model)
+        reader = _usage(answer).get(EMULATED_USAGE_KEY)
         self._send(200, answer, {TRANSCRIBER_HEADER: reader} if reader else None)
         with state.lock:
             state.answered[client_id] += 1
@@ -890,8 +927,14 @@ class Emulator:
         return self.server.server_address[1]
 
     @property
+    def root_url(self) -> str:
+        """The server's root: the base URL the anthropic and google-genai SDKs take."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}/v1"
+        """The base URL the openai SDK takes."""
+        return f"{self.root_url}/v1"
 
     @property
     def faults(self) -> FaultPlan:

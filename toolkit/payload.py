@@ -1,16 +1,18 @@
 """Request bodies for vision requests: content parts, exact sizes, splitting, Batch API files.
 
-Bodies are sized exactly as the `openai` SDK sends them: `openai._utils._json.openapi_dumps`
-is `json.dumps(ensure_ascii=False, separators=(",", ":"), allow_nan=False)` encoded as UTF-8,
-so `body_bytes` is the Content-Length the API receives. Sizes of data-URL images are computed
-arithmetically, so splitting never builds a Base64 string it does not send.
+Bodies are sized exactly as each provider's SDK sends them: the `openai` SDK's
+`openai._utils._json.openapi_dumps` is `json.dumps(ensure_ascii=False, separators=(",", ":"),
+allow_nan=False)` encoded as UTF-8, so `body_bytes` is the Content-Length the API receives;
+Claude and Gemini bodies (`api="anthropic"`, `api="gemini"`) are `toolkit.provider_bodies`'.
+Sizes of Base64 images are computed arithmetically, so splitting never builds a Base64 string
+it does not send.
 """
 
 import hashlib
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from io import BytesIO
@@ -24,13 +26,33 @@ from toolkit.errors import PayloadError, RulesError, SettingsError
 from toolkit.images import DEFAULT_SETTINGS, EncodedImage, EncodeSettings, encode_image
 from toolkit.outputs import AtomicFile
 from toolkit.pricing import cost_or_none, usage_cost_usd
+from toolkit.provider_bodies import (
+    GEMINI_DETAILS,
+    anthropic_answer,
+    anthropic_body,
+    anthropic_image,
+    anthropic_text,
+    captioned,
+    compact,
+    gemini_answer,
+    gemini_body,
+    gemini_image,
+    gemini_text,
+    google_dumps,
+)
 from toolkit.rulesets import DEFAULT_DETAIL
 from toolkit.tokens import image_tokens
 
 # `detail` values of the SDK's `ImageDetail` literal and the API guide (OAI-VIS, §1.5 of
 # research/vision-api-facts.md); the tests check this against the installed SDK.
 DETAILS = ("auto", "low", "high", "original")
-ENDPOINTS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}
+# Every level an image part may carry: OpenAI's and Gemini's media_resolution levels.
+IMAGE_DETAILS = tuple(dict.fromkeys(DETAILS + GEMINI_DETAILS))
+ENDPOINTS = {"chat": "/v1/chat/completions", "responses": "/v1/responses"}  # OpenAI (Batch too)
+PROVIDER_ENDPOINTS = {
+    "anthropic": "/v1/messages",
+    "gemini": "/v1beta/models/{model}:generateContent",
+}
 API_BY_ENDPOINT = {endpoint: api for api, endpoint in ENDPOINTS.items()}
 ON_OVERSIZE = ("error", "reencode")
 CONCURRENCY = 8  # requests in flight at once when sending (`toolkit.client.send_requests`)
@@ -40,12 +62,12 @@ _SHRINK_MARGIN = 0.9
 
 
 def serialize(body: object) -> bytes:
-    """The body's bytes exactly as the SDK sends them (`openapi_dumps`)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """The body's bytes exactly as the openai (and anthropic) SDK sends them (`openapi_dumps`)."""
+    return compact(body)
 
 
 def body_bytes(body: object) -> int:
-    """Content-Length of `body` as the SDK serializes it."""
+    """Content-Length of `body` as the openai SDK serializes it."""
     return len(serialize(body))
 
 
@@ -64,13 +86,19 @@ class RequestLimits:
     """Per-request limits to plan for; a dated setting, override with `dataclasses.replace`.
 
     `max_request_bytes` bounds the serialized body, `max_images` the image parts in one
-    request and `max_image_bytes` each image's decoded bytes. MB are taken as 10**6 bytes,
-    the smaller reading.
+    request and `max_image_bytes` each image's bytes, decoded or, with `image_bytes_as=
+    "base64"`, as Base64 text. `max_side` bounds an image's sides in pixels, lowered to
+    `many_images_max_side` in a request of more than `many_images` images. MB are taken as
+    10**6 bytes, the smaller reading.
     """
 
     max_request_bytes: int = 50_000_000
     max_images: int = 500
     max_image_bytes: int = 20_000_000
+    image_bytes_as: str = "decoded"
+    max_side: int | None = None
+    many_images: int | None = None
+    many_images_max_side: int | None = None
     as_of: str = "2026-09-18"
     source: str = (
         "OAI-VIS 2025 to 2026-04-19: 'Up to 50 MB total payload size per request', 'Up to 500 "
@@ -81,6 +109,31 @@ class RequestLimits:
     def __post_init__(self) -> None:
         for name in ("max_request_bytes", "max_images", "max_image_bytes"):
             _positive(name, getattr(self, name))
+        for name in ("max_side", "many_images", "many_images_max_side"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
+        if self.image_bytes_as not in ("decoded", "base64"):
+            raise SettingsError(
+                f"image_bytes_as must be decoded or base64, not {self.image_bytes_as!r}"
+            )
+        if (self.many_images is None) != (self.many_images_max_side is None):
+            raise SettingsError("many_images and many_images_max_side go together")
+
+    def image_bytes(self, part: "ImagePart") -> int:
+        """The size `max_image_bytes` bounds: the image's bytes, or their Base64 length."""
+        size = len(part.data or b"")
+        return base64_chars(size) if self.image_bytes_as == "base64" else size
+
+    def decoded_budget(self) -> int:
+        """The most image bytes `max_image_bytes` lets through."""
+        limit = self.max_image_bytes
+        return limit // 4 * 3 if self.image_bytes_as == "base64" else limit
+
+    def side_limit(self, images: int) -> int | None:
+        """The largest side an image may have in a request of `images` images."""
+        if self.many_images is not None and images > self.many_images:
+            return self.many_images_max_side
+        return self.max_side
 
 
 OBSERVED_LIMITS = RequestLimits()
@@ -146,8 +199,8 @@ class ImagePart:
             raise SettingsError(
                 f"piece must be (index, count) with 0 <= index < count, not {self.piece}"
             )
-        if self.detail not in DETAILS:
-            raise SettingsError(f"detail must be one of {DETAILS}, not {self.detail!r}")
+        if self.detail not in IMAGE_DETAILS:
+            raise SettingsError(f"detail must be one of {IMAGE_DETAILS}, not {self.detail!r}")
         if self.url is not None and not self.url.startswith(("https://", "http://")):
             raise SettingsError("url must be http(s); pass image bytes as `data` for a data URL")
         if self.data is not None:
@@ -235,12 +288,7 @@ def responses_image_part(part: ImagePart) -> dict:
 
 def _content(parts: Sequence[ImagePart], text_type: str, image_part) -> list[dict]:
     """The content parts of `parts`: each image, after its caption's text part if it has one."""
-    content = []
-    for part in parts:
-        if part.caption:
-            content.append({"type": text_type, "text": part.caption})
-        content.append(image_part(part))
-    return content
+    return captioned(parts, lambda text: {"type": text_type, "text": text}, image_part)
 
 
 def chat_body(
@@ -291,13 +339,26 @@ def responses_body(
     return body
 
 
+# How each provider's body carries one image (given the text standing for its data), a text
+# part, and the separator between list items, as its SDK serializes them.
+_SHAPES: dict[str, tuple[Callable[[ImagePart, str], dict], Callable[[str], dict], int]] = {
+    "chat": (_chat_part, lambda t: {"type": "text", "text": t}, 1),
+    "responses": (_responses_part, lambda t: {"type": "input_text", "text": t}, 1),
+    "anthropic": (anthropic_image, anthropic_text, 1),
+    "gemini": (gemini_image, gemini_text, 2),  # json.dumps' default ", "
+}
+APIS = tuple(_SHAPES)
+
+
 @dataclass(frozen=True)
 class RequestSpec:
-    """What every request of a run shares: endpoint, model, prompt and output options.
+    """What every request of a run shares: API, model, prompt and output options.
 
-    `system` is the system message (Chat) or `instructions` (Responses). With
-    `json_format` the API requires the word "json" somewhere in the messages, so it is
-    checked here.
+    `api` is an OpenAI endpoint (`chat`, `responses`) or another provider's API (`anthropic`:
+    Messages; `gemini`: generateContent). `system` is the system message (Chat, Anthropic,
+    Gemini's `systemInstruction`) or `instructions` (Responses). With `json_format` OpenAI
+    requires the word "json" somewhere in the messages, so it is checked here; Anthropic
+    has no such format, and requires `max_output_tokens` (`max_tokens`).
     """
 
     model: str
@@ -308,13 +369,25 @@ class RequestSpec:
     max_output_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        if self.api not in ENDPOINTS:
-            raise SettingsError(f"api must be one of {sorted(ENDPOINTS)}, not {self.api!r}")
+        if self.api not in APIS:
+            raise SettingsError(f"api must be one of {sorted(APIS)}, not {self.api!r}")
         if not self.model:
             raise SettingsError("model is required")
         if self.max_output_tokens is not None:
             _positive("max_output_tokens", self.max_output_tokens)
-        if self.json_format and "json" not in f"{self.prompt} {self.system or ''}".lower():
+        if self.api == "anthropic":
+            if self.max_output_tokens is None:
+                raise SettingsError("Anthropic's Messages API requires max_output_tokens")
+            if self.json_format:
+                raise SettingsError(
+                    "Anthropic's Messages API has no JSON response format; ask for JSON in "
+                    "the prompt"
+                )
+        if (
+            self.api in ENDPOINTS
+            and self.json_format
+            and "json" not in f"{self.prompt} {self.system or ''}".lower()
+        ):
             raise SettingsError(
                 "a JSON response format needs the word 'json' in the prompt or system text "
                 "(the API refuses the request otherwise)"
@@ -322,9 +395,32 @@ class RequestSpec:
 
     @property
     def endpoint(self) -> str:
-        return ENDPOINTS[self.api]
+        """The request's path: an OpenAI endpoint, `/v1/messages`, or Gemini's model path."""
+        if self.api in ENDPOINTS:
+            return ENDPOINTS[self.api]
+        return PROVIDER_ENDPOINTS[self.api].format(model=self.model)
+
+    def serialize(self, body: object) -> bytes:
+        """The body's bytes as this API's SDK sends them."""
+        return google_dumps(body) if self.api == "gemini" else serialize(body)
 
     def body(self, parts: Sequence[ImagePart]) -> dict:
+        if self.api == "anthropic":
+            return anthropic_body(
+                parts,
+                model=self.model,
+                prompt=self.prompt,
+                system=self.system,
+                max_output_tokens=self.max_output_tokens or 0,  # required: checked on creation
+            )
+        if self.api == "gemini":
+            return gemini_body(
+                parts,
+                prompt=self.prompt,
+                system=self.system,
+                json_format=self.json_format,
+                max_output_tokens=self.max_output_tokens,
+            )
         build, system = (
             (chat_body, "system") if self.api == "chat" else (responses_body, "instructions")
         )
@@ -340,21 +436,26 @@ class RequestSpec:
     @cached_property
     def base_bytes(self) -> int:
         """Body bytes with no images."""
-        return body_bytes(self.body(()))
+        return len(self.serialize(self.body(())))
 
     def part_bytes(self, part: ImagePart) -> int:
         """Bytes one image part (and its caption) adds to the content list, without the
         separating comma before it."""
-        shape = _chat_part(part, "") if self.api == "chat" else _responses_part(part, "")
-        size = body_bytes(shape) + part.ref_bytes
+        image, text, separator = _SHAPES[self.api]
+        if self.api in ENDPOINTS:
+            size = len(self.serialize(image(part, ""))) + part.ref_bytes
+        else:
+            if part.data is None:  # the shape raises the provider's PayloadError
+                image(part, "")
+            size = len(self.serialize(image(part, ""))) + base64_chars(len(part.data or b""))
         if part.caption:
-            text_type = "text" if self.api == "chat" else "input_text"
-            size += body_bytes({"type": text_type, "text": part.caption}) + 1  # and a comma
+            size += len(self.serialize(text(part.caption))) + separator
         return size
 
     def added_bytes(self, part: ImagePart, n_before: int) -> int:
         """Bytes the body grows by when `part` follows `n_before` images."""
-        return self.part_bytes(part) + (1 if n_before or self.prompt else 0)
+        separator = _SHAPES[self.api][2]
+        return self.part_bytes(part) + (separator if n_before or self.prompt else 0)
 
     def body_bytes(self, parts: Sequence[ImagePart]) -> int:
         """Exact serialized size of `self.body(parts)`, computed without building it."""
@@ -451,24 +552,29 @@ class Request:
         return total
 
 
-def shrink_image(part: ImagePart, max_bytes: int) -> ImagePart:
-    """Re-encode a data image smaller (same settings, smaller `max_side`) to fit `max_bytes`."""
+def shrink_image(part: ImagePart, max_bytes: int, max_side: int | None = None) -> ImagePart:
+    """Re-encode a data image smaller (same settings, smaller `max_side`) to fit `max_bytes`
+    and, when given, `max_side` pixels."""
     label = part.name or "image"
     data = part.data
     if data is None:
         raise PayloadError(f"{label}: only image bytes can be re-encoded, not a {part.kind}")
-    if len(data) <= max_bytes:
-        return part
-    settings = part.settings or DEFAULT_SETTINGS
     if part.width is None or part.height is None:
         part = ImagePart.from_bytes(data, part.detail, part.name)
-    side, size = max(part.width or 1, part.height or 1), len(data)
+    side = max(part.width or 1, part.height or 1)
+    wide = max_side is not None and side > max_side
+    if len(data) <= max_bytes and not wide:
+        return part
+    settings = part.settings or DEFAULT_SETTINGS
+    encoded = encode_image(data, replace(settings, max_side=max_side)) if wide else None
+    side, size = (max_side or side, encoded.bytes) if encoded else (side, len(data))
     while size > max_bytes:
         side = math.floor(side * math.sqrt(max(max_bytes, 0) / size) * _SHRINK_MARGIN)
         if side < 1:
             raise PayloadError(f"{label}: cannot be re-encoded under {max_bytes} bytes")
         encoded = encode_image(data, replace(settings, max_side=side))
         size = encoded.bytes
+    assert encoded is not None  # the image was too large or too wide, so it was re-encoded
     smaller = ImagePart.from_encoded(encoded, part.detail)
     return replace(smaller, name=part.name or encoded.name, caption=part.caption, piece=part.piece)
 
@@ -479,18 +585,21 @@ def fit_part(
     """`part` if it can travel alone within the limits, else re-encoded (`on_oversize=
     "reencode"`) or refused (`PayloadError`)."""
     alone = spec.base_bytes + spec.added_bytes(part, 0)
-    too_big = part.data is not None and len(part.data) > limits.max_image_bytes
-    if not too_big and alone <= limits.max_request_bytes:
+    too_big = part.data is not None and limits.image_bytes(part) > limits.max_image_bytes
+    side = max(part.width or 0, part.height or 0)
+    too_wide = limits.max_side is not None and side > limits.max_side
+    if not too_big and not too_wide and alone <= limits.max_request_bytes:
         return part
     label = part.name or part.kind
     if on_oversize == "error" or part.data is None:
+        wide = f", a {side} px side over {limits.max_side} px" if too_wide else ""
         raise PayloadError(
-            f"{label}: too large for one request ({len(part.data or b'')} image bytes, "
-            f"{alone} body bytes; limits {limits.max_image_bytes} and "
+            f"{label}: too large for one request ({limits.image_bytes(part)} image bytes, "
+            f"{alone} body bytes{wide}; limits {limits.max_image_bytes} and "
             f"{limits.max_request_bytes})"
         )
     spare = limits.max_request_bytes - (alone - part.ref_bytes) - len(f"data:{part.mime};base64,")
-    return shrink_image(part, min(limits.max_image_bytes, spare // 4 * 3))
+    return shrink_image(part, min(limits.decoded_budget(), spare // 4 * 3), limits.max_side)
 
 
 def together(parts: Iterable[ImagePart]) -> Iterator[list[ImagePart]]:
@@ -526,11 +635,12 @@ def split_requests(
     """Pack images, in order, into the fewest requests within `limits` (lazily).
 
     Greedy filling is optimal when order is kept: each request takes as many of the next
-    images as fit. The pieces of one image (`ImagePart.piece`: its crops) travel together in
-    one request, never split; `images_per_request` caps the images a request takes, such a
-    group counting as one. An image too large even alone is re-encoded smaller
-    (`on_oversize="reencode"`) or raises `PayloadError` (`"error"`), as is a group too large
-    for one request.
+    images as fit (bytes, image count, and where a provider lowers the side limit in a
+    request of many images, their sides). The pieces of one image (`ImagePart.piece`: its
+    crops) travel together in one request, never split; `images_per_request` caps the images
+    a request takes, such a group counting as one. An image too large even alone is
+    re-encoded smaller (`on_oversize="reencode"`) or raises `PayloadError` (`"error"`), as is
+    a group too large for one request.
     """
     if on_oversize not in ON_OVERSIZE:
         raise SettingsError(f"on_oversize must be one of {ON_OVERSIZE}, not {on_oversize!r}")
@@ -548,11 +658,16 @@ def split_requests(
             full
             or len(batch) + len(group) > limits.max_images
             or size + grow > limits.max_request_bytes
+            or not _sides_fit(batch + group, limits)
         ):
             yield Request(spec, tuple(batch))
             batch, size, images = [], spec.base_bytes, 0
             grow = _group_bytes(group, spec, 0)
-        if len(group) > limits.max_images or size + grow > limits.max_request_bytes:
+        if (
+            len(group) > limits.max_images
+            or size + grow > limits.max_request_bytes
+            or not _sides_fit(group, limits)
+        ):
             raise PayloadError(
                 f"{group[0].name or 'image'}: its {len(group)} pieces do not fit one request "
                 f"({size + grow} body bytes; limits {limits.max_request_bytes} bytes and "
@@ -563,6 +678,13 @@ def split_requests(
         images += 1
     if batch:
         yield Request(spec, tuple(batch))
+
+
+def _sides_fit(parts: list[ImagePart], limits: RequestLimits) -> bool:
+    """Whether every image's sides are within the limit for a request of this many images
+    (Anthropic: 2000 px above 20 images)."""
+    limit = limits.side_limit(len(parts))
+    return limit is None or all(max(p.width or 0, p.height or 0) <= limit for p in parts)
 
 
 def _group_bytes(group: list[ImagePart], spec: RequestSpec, n_before: int) -> int:
@@ -603,7 +725,18 @@ def request_volume(
 
 
 def parse_response(api: str, body: dict) -> ParsedResponse:
-    """Text and `usage` of a Chat Completions or Responses answer body."""
+    """Text and `usage` of an answer body: Chat Completions, Responses, Anthropic Messages or
+    Gemini generateContent."""
+    if api in ("anthropic", "gemini"):
+        text_, input_, cached, output = (
+            anthropic_answer(body) if api == "anthropic" else gemini_answer(body)
+        )
+        return {
+            "response_text": text_,
+            "input_tokens": input_,
+            "cached_tokens": cached,
+            "output_tokens": output,
+        }
     usage = body.get("usage") or {}
     if api == "chat":
         choices = body.get("choices") or [{}]
@@ -633,6 +766,10 @@ def parse_response(api: str, body: dict) -> ParsedResponse:
 
 def batch_line(request: Request) -> bytes:
     """One Batch input line: `custom_id`, `method`, `url` and the endpoint's body."""
+    if request.api not in ENDPOINTS:
+        raise PayloadError(
+            f"{request.id}: OpenAI Batch files carry OpenAI requests, not {request.api}"
+        )
     line = {
         "custom_id": request.id,
         "method": "POST",

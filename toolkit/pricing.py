@@ -1,15 +1,20 @@
-"""Dollars from tokens: dated price files (`kind = "prices"` in `toolkit/rules/`) and helpers for
-one image, 1,000 images and a whole dataset, per tier (standard, batch, cached input).
+"""Dollars from tokens: dated price files (`kind = "prices"` in `toolkit/rules/`), one or more
+per provider, and helpers for one image, 1,000 images and a whole dataset, per tier (standard,
+batch, cache reads and writes).
 
-Rates are USD per 1M tokens, kept as exact fractions; results are floats rounded once.
+Rates are USD per 1M tokens, kept as exact fractions; results are floats rounded once. Without
+a table named, a model is priced by the newest table of the provider that lists it. A model a
+table lists without a price says why (`unpriced`). Where a provider prices long prompts higher
+(`long_prompt`: Gemini Pro above 200k prompt tokens), the rate follows `prompt_tokens`.
 """
 
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from toolkit.errors import ImageRejectedError, RulesError, SettingsError, UnknownModelError
 from toolkit.rulesets import (
@@ -23,23 +28,49 @@ from toolkit.rulesets import (
 )
 from toolkit.tokens import TokenEstimate, image_tokens
 
-TIERS = ("standard", "batch", "cached")
+# Input rates of image tokens: standard, Batch API, prompt-cache reads ("cached") and writes.
+TIERS = ("standard", "batch", "cached", "cache_write_5m", "cache_write_1h")
 PRICES_KIND = "prices"
 PRICES_KEYS = frozenset(
     {"kind", "id", "provider", "as_of", "title", "sources", "notes", "currency", "unit"}
-    | {"batch_discount", "models"}
+    | {"batch_discount", "models", "unpriced"}
 )
 PER_TOKENS = 1_000_000
 
 
 @dataclass(frozen=True)
+class LongPrompt:
+    """Rates that replace a model's own for a request whose prompt is over `above_tokens`."""
+
+    above_tokens: int
+    price: "Price"
+
+
+@dataclass(frozen=True)
 class Price:
-    """One model's rates in USD per 1M tokens; None where the provider lists none."""
+    """One model's rates in USD per 1M tokens; None where the provider lists none.
+
+    `batch_cached_input` is the cache-read rate in a Batch request where the provider states
+    one (Gemini: the standard cache rate); without it, the cache rate takes the batch discount
+    (Anthropic: "multipliers stack with ... the Batch API discount").
+    """
 
     input: Fraction
     output: Fraction
     batch_input: Fraction | None = None
     cached_input: Fraction | None = None
+    batch_cached_input: Fraction | None = None
+    cache_write_5m: Fraction | None = None
+    cache_write_1h: Fraction | None = None
+    long_prompt: LongPrompt | None = None
+
+    def at(self, prompt_tokens: int = 0) -> "Price":
+        """The rates for a request whose prompt is `prompt_tokens` long."""
+        long = self.long_prompt
+        return long.price if long and prompt_tokens > long.above_tokens else self
+
+
+RATE_FIELDS = tuple(f.name for f in fields(Price) if f.name != "long_prompt")
 
 
 @dataclass(frozen=True)
@@ -51,21 +82,40 @@ class PriceTable:
     notes: tuple[str, ...]
     batch_discount: Fraction
     models: Mapping[str, Price]
+    unpriced: Mapping[str, str] = field(default_factory=dict)  # model -> why it has no price
     path: Path | None = field(default=None, compare=False)
 
-    def get(self, model: str) -> Price | None:
-        """The rates for `model`: its own row, else the row of the model its alias names; None
-        when the table prices neither."""
+    def _name(self, model: str) -> str | None:
+        """The row `model` is priced by: its own, else the one its alias names."""
         name = model.strip().lower()
-        return self.models.get(name) or self.models.get(canonical_model(name))
+        for candidate in (name, canonical_model(name)):
+            if candidate in self.models or candidate in self.unpriced:
+                return candidate
+        return None
+
+    def lists(self, model: str) -> bool:
+        """Whether the table prices `model` or says why it does not."""
+        return self._name(model) is not None
+
+    def get(self, model: str) -> Price | None:
+        """The rates for `model` (its own row, else its alias's); None when it has none."""
+        name = self._name(model)
+        return None if name is None else self.models.get(name)
+
+    def why_unpriced(self, model: str) -> str | None:
+        """Why `model` has no price here: the table's reason, or that it is not listed."""
+        if self.get(model) is not None:
+            return None
+        name = self._name(model)
+        return self.unpriced[name] if name else f"not in {self.id}"
 
     def price(self, model: str) -> Price:
-        """The rates for `model` as `get` finds them; `UnknownModelError` when there are none."""
+        """The rates for `model` as `get` finds them; `UnknownModelError` saying why not."""
         price = self.get(model)
         if price is None:
             raise UnknownModelError(
-                f"no price for model {model!r} in {self.id}; priced models: "
-                f"{', '.join(sorted(self.models))}"
+                f"no price for model {model!r} in {self.id} ({self.why_unpriced(model)}); "
+                f"priced models: {', '.join(sorted(self.models))}"
             )
         return price
 
@@ -79,6 +129,32 @@ def _rate(value: object, where: str) -> Fraction:
     return Fraction(str(value))
 
 
+def _price(row: object, spot: str, nested: bool = False) -> Price:
+    """One model's row: rates, and a `long_prompt` table (`above_tokens` and rates)."""
+    if not isinstance(row, dict) or not {"input", "output"} <= row.keys():
+        raise RulesError(f"{spot} needs at least input and output")
+    known = set(RATE_FIELDS) | ({"above_tokens"} if nested else {"long_prompt"})
+    unknown = row.keys() - known
+    if unknown:
+        raise RulesError(f"{spot} has unknown fields {sorted(unknown)}")
+    rates: dict[str, Any] = {
+        k: _rate(v, f"{spot}.{k}") for k, v in row.items() if k in RATE_FIELDS
+    }
+    long = row.get("long_prompt")
+    if long is not None:
+        above = long.get("above_tokens") if isinstance(long, dict) else None
+        if isinstance(above, bool) or not isinstance(above, int) or above < 1:
+            raise RulesError(f"{spot}.long_prompt needs above_tokens, a positive whole number")
+        rates["long_prompt"] = LongPrompt(above, _price(long, f"{spot}.long_prompt", True))
+    return Price(**rates)
+
+
+def _unpriced(table: object, where: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
+        raise RulesError(f"{where}: [unpriced] must map model names to reasons")
+    return {k.lower(): v for k, v in table.items()}
+
+
 def parse_prices(data: dict, path: Path | None = None) -> PriceTable:
     """Build a `PriceTable` from a parsed TOML document."""
     where = str(path or data.get("id", "<prices>"))
@@ -88,15 +164,11 @@ def parse_prices(data: dict, path: Path | None = None) -> PriceTable:
     rows = data.get("models", {})
     if not isinstance(rows, dict):
         raise RulesError(f"{where}: [models] must be a table")
-    models = {}
-    for model, row in rows.items():
-        spot = f"{where}: models.{model}"
-        if not isinstance(row, dict) or not {"input", "output"} <= row.keys():
-            raise RulesError(f"{spot} needs at least input and output")
-        unknown = row.keys() - Price.__dataclass_fields__.keys()
-        if unknown:
-            raise RulesError(f"{spot} has unknown fields {sorted(unknown)}")
-        models[model.lower()] = Price(**{k: _rate(v, f"{spot}.{k}") for k, v in row.items()})
+    models = {m.lower(): _price(row, f"{where}: models.{m}") for m, row in rows.items()}
+    unpriced = _unpriced(data.get("unpriced", {}), where)
+    both = sorted(models.keys() & unpriced.keys())
+    if both:
+        raise RulesError(f"{where}: {both} are both priced and unpriced")
     try:
         return PriceTable(
             id=str(data["id"]),
@@ -106,6 +178,7 @@ def parse_prices(data: dict, path: Path | None = None) -> PriceTable:
             notes=tuple(data.get("notes", ())),
             batch_discount=_rate(data["batch_discount"], f"{where}: batch_discount"),
             models=models,
+            unpriced=unpriced,
             path=path,
         )
     except (KeyError, ValueError) as exc:
@@ -115,21 +188,57 @@ def parse_prices(data: dict, path: Path | None = None) -> PriceTable:
 @functools.cache
 def _builtin() -> dict[str, PriceTable]:
     tables = (parse_prices(read_toml(p), p) for p in builtin_files(PRICES_KIND))
-    return {t.id: t for t in sorted(tables, key=lambda t: t.as_of)}
+    return {t.id: t for t in sorted(tables, key=lambda t: (t.provider, t.as_of))}
 
 
 def price_tables() -> tuple[PriceTable, ...]:
-    """Every built-in price table, oldest first."""
+    """Every built-in price table, by provider then date."""
     return tuple(_builtin().values())
 
 
+def default_price_tables() -> tuple[PriceTable, ...]:
+    """The newest price table of each provider."""
+    newest: dict[str, PriceTable] = {}
+    for table in price_tables():
+        newest[table.provider] = table  # sorted by date, so the last one wins
+    return tuple(newest.values())
+
+
 def load_prices(spec: PricesSpec = None) -> PriceTable:
-    """A price table by id or TOML path, or as given; None is the newest built-in table."""
+    """A price table by id or TOML path, or as given; None is the newest OpenAI table."""
     if isinstance(spec, PriceTable):
         return spec
     if spec is None:
-        return price_tables()[-1]
+        return next(t for t in default_price_tables() if t.provider == "openai")
     return builtin_or_file(spec, _builtin(), parse_prices, "price table")
+
+
+def table_for(model: str, prices: PricesSpec = None) -> PriceTable:
+    """The table that prices `model`: `prices` when given, else the newest table of the
+    provider that lists it; `UnknownModelError` naming the priced models when none does."""
+    if prices is not None:
+        return load_prices(prices)
+    defaults = default_price_tables()
+    table = next((t for t in defaults if t.lists(model)), None)
+    if table is None:
+        priced = sorted(m for t in defaults for m in t.models)
+        raise UnknownModelError(
+            f"no price for model {model!r}; priced models: {', '.join(priced)}"
+        )
+    return table
+
+
+def price_ids(models: Iterable[str], prices: PricesSpec = None) -> list[str]:
+    """The ids of the tables that price `models` (for a report's assumptions), in order."""
+    ids: list[str] = []
+    for model in models:
+        try:
+            ident = table_for(model, prices).id
+        except UnknownModelError:
+            continue
+        if ident not in ids:
+            ids.append(ident)
+    return ids
 
 
 def _check_tier(tier: str) -> None:
@@ -137,26 +246,50 @@ def _check_tier(tier: str) -> None:
         raise SettingsError(f"tier must be one of {', '.join(TIERS)}, got {tier!r}")
 
 
-def input_rate(model: str, tier: str = "standard", prices: PricesSpec = None) -> Fraction:
-    """USD per 1M input tokens for `model` at `tier`."""
+_TIER_FIELDS = {
+    "batch": "batch_input",
+    "cached": "cached_input",
+    "cache_write_5m": "cache_write_5m",
+    "cache_write_1h": "cache_write_1h",
+}
+
+
+def input_rate(
+    model: str, tier: str = "standard", prices: PricesSpec = None, prompt_tokens: int = 0
+) -> Fraction:
+    """USD per 1M input tokens for `model` at `tier`, in a prompt `prompt_tokens` long."""
     _check_tier(tier)
-    table = load_prices(prices)
-    price = table.price(model)
-    rates = {"standard": price.input, "batch": price.batch_input, "cached": price.cached_input}
-    rate = rates[tier]
+    table = table_for(model, prices)
+    price = table.price(model).at(prompt_tokens)
+    rate = price.input if tier == "standard" else getattr(price, _TIER_FIELDS[tier])
     if rate is None:
         raise RulesError(f"{table.id} lists no {tier} input price for {model!r}")
     return rate
 
 
-def output_rate(model: str, tier: str = "standard", prices: PricesSpec = None) -> Fraction:
-    """USD per 1M output tokens; batch applies the table's batch discount, cached is input-only."""
+def output_rate(
+    model: str, tier: str = "standard", prices: PricesSpec = None, prompt_tokens: int = 0
+) -> Fraction:
+    """USD per 1M output tokens; batch applies the table's batch discount; cache tiers are
+    input-only."""
     _check_tier(tier)
-    if tier == "cached":
-        raise SettingsError("cached pricing applies to input tokens only")
-    table = load_prices(prices)
-    output = table.price(model).output
+    if tier not in ("standard", "batch"):
+        raise SettingsError(f"{tier} pricing applies to input tokens only")
+    table = table_for(model, prices)
+    output = table.price(model).at(prompt_tokens).output
     return output * table.batch_discount if tier == "batch" else output
+
+
+def cached_rate(
+    model: str, tier: str = "standard", prices: PricesSpec = None, prompt_tokens: int = 0
+) -> Fraction:
+    """USD per 1M cache-read input tokens in a `standard` or `batch` request."""
+    rate = input_rate(model, "cached", prices, prompt_tokens)
+    if tier != "batch":
+        return rate
+    table = table_for(model, prices)
+    stated = table.price(model).at(prompt_tokens).batch_cached_input
+    return stated if stated is not None else rate * table.batch_discount
 
 
 def _usd(tokens: int, rate: Fraction) -> float:
@@ -165,9 +298,16 @@ def _usd(tokens: int, rate: Fraction) -> float:
     return float(tokens * rate / PER_TOKENS)
 
 
-def cost_usd(tokens: int, model: str, tier: str = "standard", prices: PricesSpec = None) -> float:
-    """Dollars for `tokens` input tokens (image tokens are billed as input)."""
-    return _usd(tokens, input_rate(model, tier, prices))
+def cost_usd(
+    tokens: int,
+    model: str,
+    tier: str = "standard",
+    prices: PricesSpec = None,
+    prompt_tokens: int = 0,
+) -> float:
+    """Dollars for `tokens` input tokens (image tokens are billed as input), in a prompt
+    `prompt_tokens` long (it matters where long prompts cost more)."""
+    return _usd(tokens, input_rate(model, tier, prices, prompt_tokens))
 
 
 def output_cost_usd(
@@ -202,18 +342,18 @@ def usage_cost_usd(
     prices: PricesSpec = None,
 ) -> float | None:
     """Dollars for a `usage` at `tier` ("standard" or "batch"): uncached input and output at
-    the tier's rates, cached input at the cached rate (times the batch discount in batch).
-    None when the price table does not price the model."""
+    the tier's rates, cached input at the cache-read rate (`cached_rate`), each at the rates of
+    a prompt `input_tokens` long. None when the price table does not price the model."""
 
     def cost() -> float:
         cached = 0.0
         if cached_tokens:
-            discount = load_prices(prices).batch_discount if tier == "batch" else 1
-            cached = cost_usd(cached_tokens, model, "cached", prices) * float(discount)
+            cached = _usd(cached_tokens, cached_rate(model, tier, prices, input_tokens))
+        uncached = input_tokens - cached_tokens
         return (
-            cost_usd(input_tokens - cached_tokens, model, tier, prices)
+            _usd(uncached, input_rate(model, tier, prices, input_tokens))
             + cached
-            + output_cost_usd(output_tokens, model, tier, prices)
+            + _usd(output_tokens, output_rate(model, tier, prices, input_tokens))
         )
 
     return _or_none(cost)

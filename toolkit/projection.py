@@ -27,7 +27,7 @@ from toolkit import legibility
 from toolkit.errors import SettingsError
 from toolkit.formatting import signed_percent, usd
 from toolkit.glossary import seed_recipe_text
-from toolkit.pricing import load_prices
+from toolkit.pricing import load_prices, price_ids
 from toolkit.readers import READERS, get_reader
 from toolkit.recommend import (
     FEW_IMAGES,
@@ -332,7 +332,6 @@ def assumptions(
     prices: str | None = None,
 ) -> pd.DataFrame:
     """What the recommendation and its dollars rest on, one (assumption, value) row each."""
-    table = load_prices(prices)
     images = results.drop_duplicates("path")
     counts = images.groupby("category")["path"].count()
     text = results.loc[results["text_words"].fillna(0) >= legibility.MIN_TEXT_WORDS, "path"]
@@ -353,8 +352,13 @@ def assumptions(
         "images": f"{len(images)} ("
         + ", ".join(f"{c} {n}" for c, n in counts.items())
         + f"); {text.nunique()} with text the reader reads at full size",
-        "prices": f"{table.id} (as of {table.as_of}): image input tokens only, standard and "
-        "Batch API rates; prompt and answer tokens are the same whatever the encoding",
+        "prices": ", ".join(
+            f"{t.id} (as of {t.as_of})"
+            for t in [load_prices(ident) for ident in price_ids(models, prices)]
+            or [load_prices(prices)]
+        )
+        + ": image input tokens only, standard and Batch API rates; prompt and answer tokens "
+        "are the same whatever the encoding",
         "token rules": ", ".join(sorted(results["rules"].dropna().unique())),
         "legibility": _legibility_text(results),
         "fidelity": "seen SSIM (luma, Wang et al. 2004) against the original at up to "

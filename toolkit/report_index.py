@@ -140,8 +140,9 @@ def _headline(out: Path) -> str:
     if headline is None or projection is None:
         return '<p class="failed">No recommendation: the cost projection did not produce one.</p>'
     parts = []
-    if findings is not None:
-        parts += [f"<p class='finding'>{_markdown_bold(t)}</p>" for t in findings["finding"]]
+    for table in (findings, _read(out, "providers-finding")):  # page 04's, then page 09's
+        if table is not None:
+            parts += [f"<p class='finding'>{_markdown_bold(t)}</p>" for t in table["finding"]]
     if basis is not None:
         items = "".join(
             f"<dt>{_e(r.assumption)}</dt><dd>{_e(r.value)}</dd>" for r in basis.itertuples()

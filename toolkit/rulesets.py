@@ -5,7 +5,8 @@ A rule set file (`kind = "token-rules"`) has an `id`, `provider`, `as_of` date, 
 model) and `[[groups]]`: models that share one sizing table. A group gives a `scheme`, shared
 `params`, one table per detail level (`detail.<level>`, which may override the scheme) and
 `models` (name -> per-model params such as `multiplier` or `base`). `auto` names the level that
-`detail="auto"` resolves to; without it, `auto` must be a level of its own.
+`detail="auto"` resolves to; without it, `auto` must be a level of its own. `[[observed]]`
+tables hold public measurements of what the provider billed (`toolkit.observed`).
 
 Numbers become exact `Fraction`s (1.62 -> 81/50), so no float rounding leaks into counts.
 """
@@ -22,6 +23,7 @@ from typing import TypeVar
 
 from toolkit.errors import RulesError, UnknownModelError, UnsupportedDetailError
 from toolkit.files import MAX_SETTINGS_BYTES, open_regular
+from toolkit.observed import Observation, find_observation, parse_observation
 from toolkit.paths import RULES_DIR
 
 # The data format: scheme -> (required params, optional params). The algorithms live in
@@ -71,6 +73,7 @@ RULES_KEYS = frozenset(
         "settings",
         "aliases",
         "groups",
+        "observed",
     }
 )
 GROUP_KEYS = frozenset({"name", "scheme", "params", "detail", "auto", "models"})
@@ -136,6 +139,7 @@ class RuleSet:
     settings: Settings
     models: Mapping[str, ModelRule]
     aliases: Mapping[str, str]
+    observed: tuple[Observation, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     def canonical(self, model: str) -> str | None:
@@ -152,6 +156,12 @@ class RuleSet:
                 f"; known models: {', '.join(sorted(self.models))}"
             )
         return self.models[name]
+
+    def observation(self, model: str, requested: str | None) -> Observation | None:
+        """The public measurement of `model`'s bill at the requested level (None: `auto`)."""
+        name = self.canonical(model)
+        level = DEFAULT_DETAIL if requested is None else requested.strip().lower()
+        return None if name is None else find_observation(self.observed, name, level)
 
 
 RulesSpec = str | Path | RuleSet | None  # a rule-set id, a TOML path, a loaded set, or default
@@ -288,6 +298,10 @@ def parse_rules(data: dict, path: Path | None = None) -> RuleSet:
     dangling = sorted(a for a, m in aliases.items() if m not in models)
     if dangling:
         raise RulesError(f"{where}: aliases point to unknown models: {dangling}")
+    observed = tuple(
+        parse_observation(table, f"{where}: observed[{i}]", models)
+        for i, table in enumerate(_tables(data.get("observed", []), f"{where}: observed"))
+    )
     return RuleSet(
         id=ident,
         provider=provider,
@@ -298,6 +312,7 @@ def parse_rules(data: dict, path: Path | None = None) -> RuleSet:
         settings=_settings(data.get("settings", {}), where),
         models=models,
         aliases=aliases,
+        observed=observed,
         path=path,
     )
 

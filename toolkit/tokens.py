@@ -2,7 +2,8 @@
 
 One function per scheme holds the algorithm; every constant comes from the rule set (TOML in
 `toolkit/rules/`). Arithmetic is exact (integers and `Fraction`), so a patch-budget shrink never
-floors 49.999... to 49.
+floors 49.999... to 49. Where a public measurement of the bill exists (a rule set's `observed`
+section), the estimate carries both counts and prices the observed one unless told otherwise.
 """
 
 import math
@@ -15,6 +16,9 @@ from toolkit.errors import ImageRejectedError, SettingsError
 from toolkit.rulesets import DEFAULT_DETAIL, RuleSet, RulesSpec, Settings, find_model
 
 Params = Mapping[str, Any]  # a level's numbers, validated as the rule file loads
+# What `tokens` prices where a rule set holds a public measurement of the bill: `observed`
+# (the default: what the provider was seen to bill) or `documented` (the published rule).
+BILLING = ("observed", "documented")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,10 @@ class TokenEstimate:
     patches: int | None  # patch count before any multiplier
     rules: str  # rule-set id
     provider: str
+    documented_tokens: int  # what the documented rule gives
+    observed_tokens: int | None = None  # a public measurement of the bill, where one exists
+    billed_as: str = "documented"  # which of the two `tokens` is
+    observed_source: str | None = None  # the measurement: where, when, on which sizes
 
     def _repr_html_(self) -> str:  # notebooks: the estimate as a table
         from toolkit.display import token_estimate_html
@@ -212,32 +220,43 @@ def image_tokens(
     detail: str | None = DEFAULT_DETAIL,
     rules: RulesSpec = None,
     images_in_request: int = 1,
+    billing: str = "observed",
 ) -> TokenEstimate:
     """Image tokens for a `width` x `height` image sent to `model` at `detail`.
 
     `rules` is a rule-set id, a TOML path or a `RuleSet`; None uses the newest rule set of the
     provider that knows `model`. `images_in_request` matters where a provider's pixel limit
-    depends on it (Anthropic: 2000 px above 20 images). Raises `UnknownModelError` (lists the
-    known models), `UnsupportedDetailError`, and `ImageRejectedError` when the API would refuse
-    the image.
+    depends on it (Anthropic: 2000 px above 20 images). Where the rule set holds a public
+    measurement of the bill for this model and requested level, `tokens` is it (`billing=
+    "observed"`) or the documented count (`"documented"`); both are in the estimate. Raises
+    `UnknownModelError` (lists the known models), `UnsupportedDetailError`, and
+    `ImageRejectedError` when the API would refuse the image.
     """
     _check_positive(width=width, height=height, images_in_request=images_in_request)
+    if billing not in BILLING:
+        raise SettingsError(f"billing must be one of {', '.join(BILLING)}, got {billing!r}")
     ruleset, rule = find_model(model, rules)
     level = rule.resolve_detail(detail)
     _check_accepted(width, height, ruleset, images_in_request)
     spec = rule.details[level]
     sized = SCHEMES[spec.scheme](width, height, spec.params, ruleset.settings)
+    seen = ruleset.observation(model, detail)
+    observed = billing == "observed" and seen is not None
     return TokenEstimate(
         model=model,
         detail=level,
         scheme=spec.scheme,
-        tokens=sized.tokens,
+        tokens=seen.tokens if observed and seen else sized.tokens,
         provider_width=sized.width,
         provider_height=sized.height,
         tiles=sized.tiles,
         patches=sized.patches,
         rules=ruleset.id,
         provider=ruleset.provider,
+        documented_tokens=sized.tokens,
+        observed_tokens=seen.tokens if seen else None,
+        billed_as="observed" if observed else "documented",
+        observed_source=seen.describe() if seen else None,
     )
 
 

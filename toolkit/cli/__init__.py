@@ -35,6 +35,7 @@ COMMANDS = {
     "emulator": "run a local OpenAI-compatible API emulator",
     "sweep": "sweep encode settings x models over images",
     "recommend": "cheapest settings per model and category that keep text legible",
+    "compare": "the same images on every provider: cheapest setting per category and model",
     "calibrate": "a model transcribes views; the reader's text floor is set against it",
     "report": "run the notebooks headlessly and write reports/<run-id>/",
 }
