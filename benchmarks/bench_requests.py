@@ -5,15 +5,14 @@
 The emulator runs in its own process (`toolkit emulator`), so the figures are the sender's:
 the SDK, JSON serialization and Base64 of one 512x384 JPEG per request (about 30 KB), built
 lazily from a generator. Throughput is measured at concurrency 1, 8 and 32; peak RSS (the
-process's `ru_maxrss`) is measured in a fresh process per request count, so memory that
-stays flat as the count grows shows the bodies are not all held at once. The machine is
-shared: compare figures within one run.
+process's VmHWM; `ru_maxrss` would keep the parent's across exec) is measured in a fresh
+process per request count, so memory that stays flat as the count grows shows the bodies are
+not all held at once. The machine is shared: compare figures within one run.
 """
 
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -70,7 +69,9 @@ def send(base_url: str, n: int, concurrency: int, salt: int) -> dict:
 def rss_child(base_url: str, n: int) -> dict:
     """Send `n` requests in this process and report its peak RSS."""
     row = send(base_url, n, 32, salt=7)
-    row["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    row["peak_rss_mb"] = round(peak_kb / 1024, 1)
     return row
 
 

@@ -189,11 +189,15 @@ def test_a_video_frame_over_the_pixel_limit_is_refused_before_it_is_decoded(tmp_
     assert float(peak) < 500  # MB: a 12000x12000 decode alone would take 216 (YUV) + 432 (RGB)
 
 
+# VmHWM, not ru_maxrss: ru_maxrss keeps the high-water mark of the forking parent (pytest,
+# hundreds of MB late in a run) across exec
 PEAK = """
-import resource, sys
+import sys
+from pathlib import Path
 from toolkit.cli import main
 code = main(sys.argv[1:])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+status = Path("/proc/self/status").read_text().splitlines()
+print(next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")))
 sys.exit(code)
 """
 
