@@ -24,6 +24,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import pstats
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,8 +34,7 @@ from pathlib import Path
 
 from bench_sweep import make_photo
 
-from toolkit import recommend as recommending
-from toolkit.recommend import DecisionRules, search_settings
+from toolkit.recommend import DecisionRules, search_settings, to_records
 from toolkit.sweep import SweepGrid, default_executor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +60,10 @@ def corpus(work: Path, texts: int, photos: int) -> list[Path]:
         if not folder.is_dir():
             make = ROOT / "scripts" / "make_samples.py"
             command = [sys.executable, make, "--held-out", folder, "--seed", str(seed)]
-            subprocess.run(command, check=True, capture_output=True)
+            made = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if made.returncode:  # a half-written set is not reused by the next run
+                shutil.rmtree(folder, ignore_errors=True)
+                sys.exit(f"{make.name} --seed {seed} failed: {made.stderr.decode().strip()}")
         paths += sorted(folder.glob("*/*.png"))[: texts - len(paths)]
         seed += 1
     folder = work / "photos" / "photo"
@@ -143,7 +146,9 @@ def main() -> None:
         f"{args.workers} workers, reader {args.reader}: {seconds:.0f} s "
         f"({seconds / 60:.1f} min); {len(results)} rows, {len(views)} text views read"
     )
-    print(recommending.to_records(picks)[:2])
+    for pick in to_records(picks):
+        setting = " ".join(str(pick[key]) for key in ("max_side", "format", "quality", "detail"))
+        print(f"  {pick['model']:14} {pick['category']:11} {setting:22} {pick['change_pct']} %")
     if args.profile:
         time.sleep(1)  # the workers write their profiles as they exit
         for stage, spent in stage_seconds(profiles).items():
