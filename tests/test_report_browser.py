@@ -99,6 +99,8 @@ def test_every_page_loads_without_broken_images_or_errors(report, tmp_path):
         assert result["longest"] <= MAX_ROWS, f"{name}: a table of {result['longest']} rows"
         assert "NaN" not in result["text"], f"{name} shows NaN"
         assert not SCIENTIFIC_MONEY.search(result["text"]), f"{name}: $ in e-notation"
+        # Markdown left raw (a $ taken for LaTeX swallows what follows) or a Python repr
+        assert "**" not in result["text"] and "PosixPath(" not in result["text"], name
         paths = [c for c in result["cells"] if c.startswith("/") or str(report) in c]
         assert paths == [], f"{name}: paths of the machine in a table {paths}"
         assert result["glossary"], f"{name} does not link the glossary"
