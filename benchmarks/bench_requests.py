@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench_sweep import status_mb
 from PIL import Image
 
 from toolkit.client import run_requests
@@ -69,9 +70,7 @@ def send(base_url: str, n: int, concurrency: int, salt: int) -> dict:
 def rss_child(base_url: str, n: int) -> dict:
     """Send `n` requests in this process and report its peak RSS."""
     row = send(base_url, n, 32, salt=7)
-    status = Path("/proc/self/status").read_text().splitlines()
-    peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    row["peak_rss_mb"] = round(peak_kb / 1024, 1)
+    row["peak_rss_mb"] = round(status_mb("self", "VmHWM"), 1)
     return row
 
 

@@ -36,7 +36,7 @@ from PIL import Image
 from samplegen import charts, pages, photos, render, screens, texts
 
 from toolkit.images import iter_image_files
-from toolkit.paths import CHECKOUT_DIR, SAMPLES_DIR
+from toolkit.paths import SAMPLES_DIR, shown_path
 
 SEED = 20260
 TEXT_CATEGORIES = ("chart", "document", "screenshot")
@@ -132,7 +132,7 @@ def write_committed() -> None:
     photos.write_camera_12mp(SAMPLES_DIR / "photo/camera_12mp.jpg")
     photos.write_exif_rotated(SAMPLES_DIR / "photo/grace_hopper_exif_rotated.jpg")
     for sample in committed():
-        print(sample.write(SAMPLES_DIR).relative_to(CHECKOUT_DIR or SAMPLES_DIR))
+        print(shown_path(sample.write(SAMPLES_DIR)))
 
 
 # --- the held-out set --------------------------------------------------------------------------
