@@ -15,6 +15,7 @@ from helpers import png, running, start, wait_for
 from PIL import Image
 
 from toolkit.errors import WorkerDiedError
+from toolkit import runtime
 from toolkit.runtime import ProcessPool, map_in_order
 
 # Run in every Python process of the command (its pool workers too): an image whose name
@@ -65,6 +66,23 @@ def test_a_worker_killed_while_idle_is_replaced():
         wait_for(lambda: not running(victim))
         futures = [pool.submit(sleep_or_die, 0.1) for _ in range(4)]
         assert [f.result() for f in futures] == [0.1] * 4 and pool.deaths == 1
+
+
+def test_no_task_waits_forever_when_a_submit_finds_the_pool_broken_first(monkeypatch):
+    """A pool is marked broken a moment before its tasks are failed: a submit in that moment
+    replaces it, and the tasks still in it run again in the new one instead of waiting for
+    news that the pool, already replaced, would ignore (in CI that wait never ended)."""
+    monkeypatch.setattr(runtime, "DEATH_REPORT_S", 0.1)
+    with ProcessPool(2) as pool:
+        first = pool.submit(sleep_or_die, 2)
+        broken = pool._pool
+        wait_for(lambda: len(pool.pids()) > 0)
+        broken._broken = "a worker died; the pool has not failed its tasks yet"
+        second = pool.submit(sleep_or_die, 0.1)
+        assert pool._pool is not broken
+        for pid in list(broken._processes):
+            os.kill(pid, signal.SIGKILL)  # the pool now fails the tasks it still held
+        assert second.result(timeout=30) == 0.1 and first.result(timeout=30) == 2
 
 
 def test_map_in_order_puts_the_error_in_place_of_the_lost_result():

@@ -180,22 +180,29 @@ class ProcessPool(Executor):
                 raise RuntimeError("cannot schedule new futures after shutdown")
             task = _Task(next(self._ids), Future(), (fn, args, kwargs))
             self._tasks[task.id] = task
-            self._run(task)
+            settle = self._run(task)
         task.future.add_done_callback(lambda future: self._cancelled(task, future))
+        _settle_all(settle)
         return task.future
 
-    def _run(self, task: _Task) -> None:
-        """Start `task` in the current pool (the lock held); one that broke while it had no
-        task (an idle worker killed) is replaced first."""
+    def _run(self, task: _Task) -> list[tuple[_Task, object]]:
+        """Start `task` in the current pool (the lock held). A pool found broken (an idle
+        worker killed, or a death whose news has not reached `_finished` yet) is recovered
+        from first: its tasks, which would otherwise wait forever, fail or run again, and what
+        that settles is returned, to be settled once the lock is let go."""
         fn, args, kwargs = task.call
+        settle: list[tuple[_Task, object]] = []
         try:
             inner = self._pool.submit(_tracked, task.id, fn, *args, **kwargs)
         except BrokenProcessPool:
-            self.deaths += 1
-            self._pool = self._new_pool()
+            settle = self._recover(self._pool)
+            if self._stopping:
+                self._tasks.pop(task.id)
+                return [*settle, (task, None)]
             inner = self._pool.submit(_tracked, task.id, fn, *args, **kwargs)
         task.pool, task.inner = self._pool, inner
         inner.add_done_callback(lambda done: self._finished(task, done))
+        return settle
 
     def _cancelled(self, task: _Task, future: Future) -> None:
         if future.cancelled() and task.inner is not None:
@@ -205,16 +212,14 @@ class ProcessPool(Executor):
         """A pool future is done: settle the caller's, or recover from a broken pool."""
         with self._lock:
             self._drain_starts()
-            if inner is not task.inner:
-                return  # superseded: the task runs again in a newer pool
-            if not inner.cancelled() and isinstance(inner.exception(), BrokenProcessPool):
+            if inner is not task.inner or task.id not in self._tasks:
+                return  # superseded (the task runs again in a newer pool) or settled
+            if _broke(inner):
                 settle = self._recover(task.pool)
             else:
-                self._tasks.pop(task.id, None)
+                self._tasks.pop(task.id)
                 settle = [(task, inner)]
-        for item, outcome in settle:
-            item.call = ()  # the arguments (an image's bytes) are not needed any more
-            _settle(item.future, outcome)
+        _settle_all(settle)
 
     def _drain_starts(self) -> None:
         while self._starts.poll():
@@ -231,7 +236,13 @@ class ProcessPool(Executor):
             self.deaths += 1
             if pid in self._started:
                 held[self._started.pop(pid)] = death_cause(exitcode)
-        lost = [t for t in self._tasks.values() if t.pool is broken]
+        # A task that ended before the break is settled by its own `_finished`, which waits
+        # for the lock; the others fail or run again.
+        lost = [
+            t
+            for t in self._tasks.values()
+            if t.pool is broken and (t.inner is None or not t.inner.done() or _broke(t.inner))
+        ]
         settle: list[tuple[_Task, object]] = []
         if not self._stopping:
             self._pool = self._new_pool()
@@ -242,7 +253,7 @@ class ProcessPool(Executor):
                 cause = held.get(task.id) or "worker pool broke while this item was in it"
                 settle.append((task, None if self._stopping else WorkerDiedError(cause)))
             else:
-                self._run(task)
+                settle += self._run(task)
         return settle
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -278,7 +289,24 @@ def _dead(broken: ProcessPoolExecutor) -> dict[int, int]:
     for process in processes.values():
         if process.sentinel in ready:
             process.join(DEATH_REPORT_S)
-    return {pid: p.exitcode for pid, p in processes.items() if p.exitcode is not None}
+    dead = {pid: p.exitcode for pid, p in processes.items() if p.exitcode is not None}
+    # Having lost one, the pool ends the rest with SIGTERM: those are not deaths of their own
+    # (news of the break can come late, when they are already gone), unless all are.
+    first = {pid: code for pid, code in dead.items() if code != -signal.SIGTERM}
+    return first or dead
+
+
+def _broke(inner: Future) -> bool:
+    """Whether a pool future failed because its pool broke (a worker died)."""
+    return (
+        inner.done() and not inner.cancelled() and isinstance(inner.exception(), BrokenProcessPool)
+    )
+
+
+def _settle_all(settle: list[tuple[_Task, object]]) -> None:
+    for task, outcome in settle:
+        task.call = ()  # the arguments (an image's bytes) are not needed any more
+        _settle(task.future, outcome)
 
 
 def _settle(future: Future, outcome: object) -> None:
