@@ -14,8 +14,8 @@ import pytest
 from helpers import png, running, start, wait_for
 from PIL import Image
 
-from toolkit.errors import WorkerDiedError
 from toolkit import runtime
+from toolkit.errors import WorkerDiedError
 from toolkit.runtime import ProcessPool, map_in_order
 
 # Run in every Python process of the command (its pool workers too): an image whose name
