@@ -191,3 +191,12 @@ def test_table_html_rounds_measures_it_has_no_unit_for():
     assert ">0.1235<" in html  # a measure with no unit here: 4 decimals at most
     crops = table_html(pd.DataFrame({"crops_images": [2], "crops_mean": [4.5]}))
     assert "images sent as crops" in crops and ">4.5<" in crops
+
+
+def test_prose_shows_dollar_amounts_as_dollars_in_the_report():
+    """nbconvert's Markdown takes `$131.16** → $` for a formula and leaves the bold raw."""
+    markdown2html = pytest.importorskip("nbconvert.filters.markdown_mistune").markdown2html_mistune
+    text = "gpt-4o: **$131.16** → $189.05 a month"
+    assert "**$131.16**" in markdown2html(text)  # what the pages showed before
+    html = markdown2html(toolkit.prose(text).data)
+    assert "<strong>$131.16</strong> → $189.05 a month" in html and "**" not in html

@@ -172,7 +172,7 @@ API: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "exploring in notebooks": {
         "toolkit.explorer": ("explore",),
-        "toolkit.display": ("SweepSummary", "sweep_summary"),
+        "toolkit.display": ("SweepSummary", "prose", "sweep_summary"),
         "toolkit.formatting": ("table_html",),
     },
 }
@@ -221,7 +221,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; `API` is what loads (te
     from toolkit.crops import CropPlan, split_for_legibility
     from toolkit.dataurl import data_url_size, parse_data_url, sniff_mime, to_data_url
     from toolkit.details import detail_levels, detail_meaning
-    from toolkit.display import SweepSummary, sweep_summary
+    from toolkit.display import SweepSummary, prose, sweep_summary
     from toolkit.emulator import Emulator, FaultPlan, ServerSettings, text_tokens
     from toolkit.explorer import explore
     from toolkit.formatting import table_html

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from toolkit.formatting import counted
 from toolkit.plans import setting_text
 from toolkit.pricing import price_ids
 from toolkit.recommend import Rules, search_settings
@@ -100,7 +101,7 @@ def _row(pick: pd.Series, monthly_images: int, prices) -> dict:
         quality = None if pd.isna(pick["quality"]) else int(pick["quality"])
         setting = setting_text(int(pick["max_side"]), pick["format"], quality, pick["detail"])
     if pick["crops_images"] > 0:
-        crops = f"{int(pick['crops_images'])} image(s) as crops"
+        crops = f"{counted(int(pick['crops_images']), 'image')} as crops"
         setting = crops if pd.isna(pick["max_side"]) else f"{setting}; {crops}"
     measured = not pd.isna(pick["detail"]) and ruleset.observation(pick["model"], pick["detail"])
     cost = pick["cost_usd_per_1k"] if served else float("nan")

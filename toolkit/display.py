@@ -21,6 +21,7 @@ from toolkit.formatting import STYLE, count, kilobytes, pixels, table_html
 
 if TYPE_CHECKING:
     import pandas as pd
+    from IPython.display import Markdown
 
     from toolkit.images import EncodedImage
     from toolkit.tokens import TokenEstimate
@@ -29,6 +30,14 @@ THUMBNAIL_SIDE = 256  # px, the longest side of an `EncodedImage`'s thumbnail
 
 
 # --- building blocks ---------------------------------------------------------------------
+
+
+def prose(text: str) -> Markdown:
+    """`text` as a notebook's Markdown output, its `$` signs dollars: nbconvert's renderer
+    would take `$1.40 ... $2.10` for a formula and print what lies between raw."""
+    from IPython.display import Markdown
+
+    return Markdown(text.replace("$", r"\$"))
 
 
 def png_bytes(image: Image.Image) -> bytes:
