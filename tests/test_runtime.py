@@ -16,13 +16,13 @@ def start_time(seconds: float) -> float:
 
 
 def test_results_come_in_input_order_with_the_costliest_started_first():
-    items = [0.02] * 6 + [0.4, -1.0]
+    items = [0.02] * 6 + [1.0, -2.0]
     results = list(map_in_order(start_time, items, workers=2, cost=abs))
     assert isinstance(results[-1], SettingsError)  # raised in a worker, returned in its place
     starts = results[:-1]
     first_two = sorted(starts)[:2]
-    assert starts[6] in first_two  # the 0.4 s item did not wait for the small ones
-    assert max(starts) - min(starts) < 0.3  # so nothing waited for it either
+    assert starts[6] in first_two  # the 1 s item did not wait for the small ones
+    assert max(starts) < starts[6] + 1.0  # and they all started while it ran: none waited
 
 
 def test_without_cost_the_input_order_is_the_start_order():
