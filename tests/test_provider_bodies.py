@@ -368,6 +368,8 @@ def test_requests_are_sent_with_the_providers_sdks(tmp_path, spec):
         record = records[request.id]
         assert record["input_tokens"] == request.estimated_image_tokens() + texts
         assert record["cost_usd"] > 0
+        if spec.api == "anthropic":  # the SDK reads the id from Claude's own header name
+            assert record["request_id"].startswith("req_emu_")
     if spec.json_format:
         assert all(isinstance(records[r.id]["response_json"], dict) for r in requests)
     sent = sum(records[r.id]["attempts"] * r.body_bytes for r in requests)

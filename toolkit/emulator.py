@@ -97,7 +97,7 @@ OFFLINE_URLS = ("accept", "refuse")
 IMAGE_SIZE_HEADER = "X-Emulator-Image-Size"
 TRANSCRIBER_HEADER = "X-Emulator-Transcriber"  # on an emulated transcription: the reader
 EMULATED_USAGE_KEY = "toolkit_emulated_transcription"  # in its usage: the reader
-REQUEST_ID_PREFIX = "req_emu_"  # of every answer's x-request-id: the emulator answered
+REQUEST_ID_PREFIX = "req_emu_"  # of every answer's request id: the emulator answered
 _DRAIN_PAUSE_S = 0.25  # an oversized body is drained only while it keeps arriving
 _PACE_CHUNK = 64 * 1024  # bytes moved between two pauses when a bandwidth is emulated
 _LENGTH = re.compile(r"[0-9]{1,15}")
@@ -647,7 +647,11 @@ class _Handler(BaseHTTPRequestHandler):
             "application/octet-stream" if isinstance(body, bytes) else "application/json",
         )
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("x-request-id", self.state.next_id(REQUEST_ID_PREFIX))
+        # Claude's API names it `request-id` (its SDK reads that one); OpenAI `x-request-id`
+        claude = self.path.split("?", 1)[0].startswith("/v1/messages")
+        self.send_header(
+            "request-id" if claude else "x-request-id", self.state.next_id(REQUEST_ID_PREFIX)
+        )
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         if self.close_connection:
