@@ -648,7 +648,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self.send_header("Content-Length", str(len(data)))
         # Claude's API names it `request-id` (its SDK reads that one); OpenAI `x-request-id`
-        claude = self.path.split("?", 1)[0].startswith("/v1/messages")
+        path = getattr(self, "path", "")  # none when the request line itself was malformed
+        claude = path.split("?", 1)[0].startswith("/v1/messages")
         self.send_header(
             "request-id" if claude else "x-request-id", self.state.next_id(REQUEST_ID_PREFIX)
         )
