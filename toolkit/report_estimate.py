@@ -16,18 +16,20 @@ from collections.abc import Mapping
 
 from tqdm.auto import tqdm
 
-# notebook -> (fixed seconds, seconds per image): the default preset on the 29 sample images
-# (2 shared CPUs, busy; 03 reuses most of 02's sweep through the report's cache)
+# notebook -> (fixed seconds, seconds per image): fitted to two cold runs on the project's
+# 2-CPU machine (2026-12-07, quiet), the default preset on the 29 sample images (8.1 min) and
+# the smoke preset (65 s); 03 reuses most of 02's sweep through the report's cache
 MEASURED: dict[str, tuple[float, float]] = {
-    "00-explore": (8.0, 3.7),
-    "01-quality": (8.0, 6.1),
-    "02-max-size": (8.0, 11.1),
-    "03-detail-levels": (8.0, 0.2),
-    "04-cost-projection": (10.0, 9.0),
-    "05-live-check": (6.0, 0.3),
-    "06-video-frames": (11.0, 0.0),
-    "07-transport": (9.0, 0.1),
-    "08-calibration": (10.0, 12.0),
+    "00-explore": (6.8, 0.53),
+    "01-quality": (6.5, 1.30),
+    "02-max-size": (7.1, 2.45),
+    "03-detail-levels": (6.2, 0.09),
+    "04-cost-projection": (7.7, 3.30),
+    "05-live-check": (4.5, 0.10),
+    "06-video-frames": (7.0, 0.0),
+    "07-transport": (4.6, 0.10),
+    "08-calibration": (5.7, 4.12),
+    "09-providers": (4.3, 6.28),
 }
 UNMEASURED = (10.0, 2.0)  # a notebook of one's own
 GRID = ("max_sides", "formats", "qualities", "models", "details", "sizes", "fps_values")
