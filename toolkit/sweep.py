@@ -21,6 +21,7 @@ computes only the encodes that are missing.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
 import itertools
@@ -48,6 +49,7 @@ from toolkit.dataurl import base64_chars
 from toolkit.errors import (
     ImageError,
     ImageRejectedError,
+    OutputError,
     SettingsError,
     ToolkitError,
     WorkerDiedError,
@@ -771,7 +773,7 @@ class _Cache:
             "sha256": "",
         }
         merged["sha256"] = _content_sha256(merged)
-        write_atomic(self._file(digest), json.dumps(merged))
+        _write_cached(self._file(digest), json.dumps(merged))
 
     def _url_file(self, fingerprint: str) -> Path:
         return self.base / "urls" / f"{_text_sha256(fingerprint)}.txt"
@@ -785,7 +787,17 @@ class _Cache:
         return text if _SHA256.fullmatch(text) else None
 
     def remember_url(self, fingerprint: str, digest: str) -> None:
-        write_atomic(self._url_file(fingerprint), digest)
+        _write_cached(self._url_file(fingerprint), digest)
+
+
+def _write_cached(path: Path, text: str) -> None:
+    """Keep a cache file, whole or not at all. Where a folder holds its name the result is
+    used but not kept, and the folder is left alone (it is not ours)."""
+    try:
+        write_atomic(path, text)
+    except OutputError as exc:
+        if exc.errno != errno.EISDIR:
+            raise
 
 
 def _read_cached(path: Path) -> str:
@@ -874,7 +886,7 @@ class _Readings:
             self._remember(f"{self.tags[name]}/{digest}", reading)
             if self.root is not None:
                 stored = {"reading": reading, "sha256": self._sha256(name, digest, reading)}
-                write_atomic(self.root / self.tags[name] / f"{digest}.json", json.dumps(stored))
+                _write_cached(self.root / self.tags[name] / f"{digest}.json", json.dumps(stored))
 
     def _remember(self, key: str, reading: dict) -> None:
         with self._lock:

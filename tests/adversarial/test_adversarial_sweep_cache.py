@@ -55,6 +55,19 @@ def test_an_edited_entry_is_recomputed_not_trusted(image, tmp_path):
     assert sweep([image], cache)[1]["cached_encodes"] == 1  # rewritten, trusted again
 
 
+def test_a_folder_in_place_of_an_entry_is_recomputed_and_left_alone(image, tmp_path):
+    cache = tmp_path / "cache"
+    first, _ = sweep([image], cache)
+    path = entry_file(cache)
+    path.unlink()
+    (path / "somebody's").mkdir(parents=True)  # a folder squats the entry's name
+    for _ in range(2):  # neither read nor written: computed each time, the folder kept
+        again, stats = sweep([image], cache)
+        assert stats["invalid_cache_entries"] == 1 and stats["computed_encodes"] == 1
+        assert again["bytes"].tolist() == first["bytes"].tolist()
+    assert (path / "somebody's").is_dir()
+
+
 @pytest.mark.parametrize(
     "content",
     ["[]", "null", "{}", '{"encodes": {}}', "{not json", "\udcff", '"text"', "42"],
