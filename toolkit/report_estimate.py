@@ -1,7 +1,7 @@
 """A rough duration for a report run, said before it starts, and the bar that follows it.
 
 A notebook's time is its fixed part (a kernel, imports, work that does not depend on the
-images) plus seconds per image, both measured with its default parameters on the project's
+images) plus seconds per image, both fitted to a default and a smoke run on the project's
 2-CPU machine (`MEASURED`), the per-image part scaled by its grid: the product of the lengths
 of its list parameters named in `GRID`, against the same product for its defaults. A notebook
 that takes a `sample` works on at most that many images. A guide, not a promise: OCR time

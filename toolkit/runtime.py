@@ -118,6 +118,11 @@ class _Task:
     pool: ProcessPoolExecutor | None = None
     breaks: int = 0  # pools that broke under it without it being the cause
 
+    def lost_with_its_pool(self) -> bool:
+        """Still running or failed by the break: not a task that ended before it."""
+        assert self.inner is not None  # a task in a pool has its pool future
+        return not self.inner.done() or _broke(self.inner)
+
 
 class ProcessPool(Executor):
     """The toolkit's process pool (sweeps, `toolkit encode`): `workers` processes,
@@ -238,11 +243,7 @@ class ProcessPool(Executor):
                 held[self._started.pop(pid)] = death_cause(exitcode)
         # A task that ended before the break is settled by its own `_finished`, which waits
         # for the lock; the others fail or run again.
-        lost = [
-            t
-            for t in self._tasks.values()
-            if t.pool is broken and (t.inner is None or not t.inner.done() or _broke(t.inner))
-        ]
+        lost = [t for t in self._tasks.values() if t.pool is broken and t.lost_with_its_pool()]
         settle: list[tuple[_Task, object]] = []
         if not self._stopping:
             self._pool = self._new_pool()
