@@ -70,7 +70,7 @@ MODELS = ("gpt-4o", "gpt-4.1-mini", "gpt-5.4-mini")
 PAGE_READS = ((3, 0), (3, 2), (11, 2))
 VIEW_ENCODINGS = (("jpeg", 85), ("webp", 70))  # the views compared: the encoder pairs
 MIN_SCORE = 0.8  # a PP-OCR line's recognition score (0-1) for its words to count in an original
-RAPIDOCR = {  # no angle classifier: on a blurred view it turns some lines upside down
+RAPIDOCR = {  # no angle classifier (with it, near-lossless views of set 8 read 0.89 to 0.94)
     "Global.log_level": "error",
     "Global.use_cls": False,
     "EngineConfig.onnxruntime.intra_op_num_threads": 1,
