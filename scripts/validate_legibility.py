@@ -32,12 +32,15 @@ Reports (and writes as CSV/JSON in --out):
 - **agreement**: how many views have a toolkit `seen_word_recall` within +-0.05 of each
   independent reading, by category, and of either whole-page reading (target: >= 95 %);
   the views where the toolkit reads more than both whole-page readings (the direction that
-  would pass a view the model cannot read) and how many it reads less than both;
+  would pass a view the model cannot read) and how many it reads less than both; a sweep
+  read with both readers (`--reader tesseract,neural`) is also scored reader by reader;
 - **encoders**: at the same kept size, WebP 70 against JPEG 85: every pair's difference, for
   the toolkit (target: within +-0.10 on every pair) and for the whole-page readings;
 - **recommendations**: each model's recommended setting read whole-page by both engines on
   every held-out image of its category (images the toolkit sends as crops are read crop by
   crop); a check fails when both read below the 0.95 floor.
+Readings are kept in --out (`independent.json`, `checks.json`): a run again reads only views
+it has not read.
 Exits 1 when a target is missed.
 """
 
@@ -70,6 +73,8 @@ MODELS = ("gpt-4o", "gpt-4.1-mini", "gpt-5.4-mini")
 # with Sauvola's adaptive one, and sparse text (charts, scattered UI labels) with Sauvola's
 PAGE_READS = ((3, 0), (3, 2), (11, 2))
 VIEW_ENCODINGS = (("jpeg", 85), ("webp", 70))  # the views compared: the encoder pairs
+PAIR_FIELDS = ("toolkit", "page", "neural_page", "lines")
+READERS = ("tesseract", "neural")  # the toolkit's readers, when a sweep holds both
 MIN_SCORE = 0.8  # a PP-OCR line's recognition score (0-1) for its words to count in an original
 RAPIDOCR = {  # no angle classifier (with it, near-lossless views of set 8 read 0.89 to 0.94)
     "Global.log_level": "error",
@@ -347,6 +352,11 @@ def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], di
                     "quality": key[2],
                     "kept": f"{key[3][0]}x{key[3][1]}",
                     "toolkit": round(toolkit_value, 4),
+                    **{
+                        f"toolkit_{name}": round(float(r[f"{name}_word_recall"] or "nan"), 4)
+                        for name in READERS
+                        if r.get(f"{name}_text_words")
+                    },
                     "difference": round(toolkit_value - found["page"], 4),
                     "neural_difference": round(toolkit_value - found["neural_page"], 4),
                     **found,
@@ -373,8 +383,21 @@ def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], di
         "reads_less_than_both_pages": tally(
             result, lambda v: v["toolkit"] < min(v["page"], v["neural_page"]) - AGREEMENT
         ),
+        "within_either_by_reader": {
+            name: tally(read, nearest_page_agrees) for name, read in by_reader(result).items()
+        },
     }
     return result, summary
+
+
+def by_reader(views: list[dict]) -> dict[str, list[dict]]:
+    """When the sweep read with both readers: the views each reader reads text in, with that
+    reader's value as the toolkit's."""
+    return {
+        name: [v | {"toolkit": v[f"toolkit_{name}"]} for v in views if v[f"toolkit_{name}"] >= 0]
+        for name in READERS
+        if views and f"toolkit_{name}" in views[0]
+    }
 
 
 def near(field: str):
@@ -395,25 +418,32 @@ def tally(views: list[dict], test) -> dict[str, str]:
     return {name: f"{sum(map(test, vs))} of {len(vs)}" for name, vs in groups.items()}
 
 
+def pairs_of(views: list[dict]) -> list[tuple[dict, dict]]:
+    """(JPEG 85, WebP 70) views of the same image at the same kept size."""
+    by_key = {(v["image"], v["kept"], v["format"], v["quality"]): v for v in views}
+    return [
+        (by_key[(image, kept, "jpeg", 85)], webp)
+        for (image, kept, fmt, quality), webp in sorted(by_key.items())
+        if (fmt, quality) == ("webp", 70) and (image, kept, "jpeg", 85) in by_key
+    ]
+
+
 def encoder_pairs(views: list[dict], out: Path) -> dict:
     """WebP 70 against JPEG 85 at the same image and kept size."""
-    by_key = {(v["image"], v["kept"], v["format"], v["quality"]): v for v in views}
-    pairs = []
-    for (image, kept, fmt, quality), webp in sorted(by_key.items()):
-        jpeg = by_key.get((image, kept, "jpeg", 85))
-        if fmt == "webp" and quality == 70 and jpeg is not None:
-            pairs.append(
-                {
-                    "image": image,
-                    "kept": kept,
-                    "toolkit_difference": round(webp["toolkit"] - jpeg["toolkit"], 4),
-                    "page_difference": round(webp["page"] - jpeg["page"], 4),
-                    "neural_page_difference": round(webp["neural_page"] - jpeg["neural_page"], 4),
-                    "lines_difference": round(webp["lines"] - jpeg["lines"], 4),
-                }
-            )
+    pairs = [
+        {
+            "image": webp["image"],
+            "kept": webp["kept"],
+            **{f"{f}_difference": round(webp[f] - jpeg[f], 4) for f in PAIR_FIELDS},
+        }
+        for jpeg, webp in pairs_of(views)
+    ]
     write_csv(out / "pairs.csv", pairs)
     toolkit = [abs(p["toolkit_difference"]) for p in pairs]
+    readers = {
+        name: [abs(webp["toolkit"] - jpeg["toolkit"]) for jpeg, webp in pairs_of(read)]
+        for name, read in by_reader(views).items()
+    }
     page = [abs(p["page_difference"]) for p in pairs]
     return {
         "pairs": len(pairs),
@@ -424,6 +454,10 @@ def encoder_pairs(views: list[dict], out: Path) -> dict:
         "neural_page_max_difference": max(
             (abs(p["neural_page_difference"]) for p in pairs), default=math.nan
         ),
+        "toolkit_within_by_reader": {
+            name: f"{sum(d <= PAIR_LIMIT for d in gaps)} of {len(gaps)}"
+            for name, gaps in readers.items()
+        },
         "lines_max_difference": max(
             (
                 abs(p["lines_difference"])
@@ -471,54 +505,40 @@ def spread(length: int, crop: int, count: int) -> list[int]:
     return [0] if count == 1 else [round(i * (length - crop) / (count - 1)) for i in range(count)]
 
 
-def recommendations(rows: list[dict], picks: list[dict], out: Path) -> dict:
+def recommendations(rows: list[dict], picks: list[dict], out: Path, workers: int) -> dict:
     """Each recommended setting read whole-page, by Tesseract and by PP-OCR, on every image of
-    its category (an image sent as crops is read crop by crop)."""
-    originals: dict[str, tuple] = {}  # path -> (image, Tesseract's words, PP-OCR's lines)
-    result = []
+    its category (an image sent as crops is read crop by crop); `workers` images at a time,
+    each check kept in `out/checks.json` so that a run again reads only new ones."""
+    by_image: dict[str, list[tuple[dict, str, tuple]]] = {}
     for pick in picks:
-        paths = sorted({r["path"] for r in rows if r["category"] == pick["category"]})
         grids = crop_grids(pick)
-        for path in paths:
-            if path not in originals:
-                image = load(Path(path))
-                originals[path] = (image, page_reading(image)[0], neural_lines(image))
-            original, truth, neural_truth = originals[path]
-            if not sum(truth.values()):
-                continue
-            name = Path(path).name
-            if name in grids:
-                views = crop_views(original, grids[name])
-                setting = f"{grids[name][0]}x{grids[name][1]} crops"
-            elif pick["max_side"] is not None:
-                row = next(
-                    r
-                    for r in rows
-                    if r["path"] == path
-                    and r["model"] == pick["model"]
-                    and r["max_side"] == str(pick["max_side"])
-                    and r["format"] == pick["format"]
-                    and r["quality"] == str(pick["quality"])
-                    and r["detail"] == pick["detail"]
-                )
-                kept = (int(row["provider_width"]), int(row["provider_height"]))
-                side, fmt, quality = int(pick["max_side"]), pick["format"], int(pick["quality"])
-                views = [view_of(original, side, fmt, quality, kept)]
-                setting = f"{side} px {fmt} {quality} {pick['detail']}"
-            else:
-                continue
-            read = sum((page_reading(view)[1] for view in views), Counter())
-            neural_read = [line for view in views for line in neural_lines(view)]
-            result.append(
-                {
-                    "model": pick["model"],
-                    "category": pick["category"],
-                    "image": name,
-                    "setting": setting,
-                    "page_recall": round(page_recall(truth, read), 4),
-                    "neural_page_recall": round(aligned_recall(neural_truth, neural_read), 4),
-                }
-            )
+        for path in sorted({r["path"] for r in rows if r["category"] == pick["category"]}):
+            check = pick_check(rows, pick, path, grids)
+            if check is not None:
+                by_image.setdefault(path, []).append((pick, *check))
+    store = out / "checks.json"
+    known = json.loads(store.read_text()) if store.is_file() else {}
+    missing = {
+        path: checks
+        for path, checks in by_image.items()
+        if any(check_key(path, spec) not in known for _, _, spec in checks)
+    }
+    with ThreadPoolExecutor(workers) as pool:
+        for values in pool.map(read_checks, missing, missing.values(), [known] * len(missing)):
+            known.update(values)
+            write_whole(store, json.dumps(known))
+    result = [
+        {
+            "model": pick["model"],
+            "category": pick["category"],
+            "image": Path(path).name,
+            "setting": setting,
+            **known[check_key(path, spec)],
+        }
+        for path, checks in by_image.items()
+        for pick, setting, spec in checks
+        if known[check_key(path, spec)]
+    ]
     write_csv(out / "recommendations.csv", result)
     return {
         "checks": len(result),
@@ -528,6 +548,60 @@ def recommendations(rows: list[dict], picks: list[dict], out: Path) -> dict:
             r for r in result if max(r["page_recall"], r["neural_page_recall"]) < FLOOR
         ],
     }
+
+
+def pick_check(rows: list[dict], pick: dict, path: str, grids: dict) -> tuple[str, tuple] | None:
+    """What `pick` sends of the image at `path`: (the setting in words, the view to rebuild:
+    ("crops", grid) or ("view", side, format, quality, kept size)), None when it sends none."""
+    name = Path(path).name
+    if name in grids:
+        return f"{grids[name][0]}x{grids[name][1]} crops", ("crops", grids[name])
+    if pick["max_side"] is None:
+        return None
+    row = next(
+        r
+        for r in rows
+        if r["path"] == path
+        and r["model"] == pick["model"]
+        and r["max_side"] == str(pick["max_side"])
+        and r["format"] == pick["format"]
+        and r["quality"] == str(pick["quality"])
+        and r["detail"] == pick["detail"]
+    )
+    kept = (int(row["provider_width"]), int(row["provider_height"]))
+    side, fmt, quality = int(pick["max_side"]), pick["format"], int(pick["quality"])
+    return f"{side} px {fmt} {quality} {pick['detail']}", ("view", side, fmt, quality, kept)
+
+
+def check_key(path: str, spec: tuple) -> str:
+    return "|".join(map(str, (path, *spec)))
+
+
+def read_checks(path: str, checks: list[tuple], known: dict) -> dict[str, dict | None]:
+    """One image's checks not in `known`: each view read whole-page by both engines against
+    the original (None: Tesseract reads no confident word in the original)."""
+    original = load(Path(path))
+    truth, neural_truth = page_reading(original)[0], neural_lines(original)
+    values: dict[str, dict | None] = {}
+    for _, _, spec in checks:
+        key = check_key(path, spec)
+        if key in known or key in values:
+            continue
+        if not sum(truth.values()):
+            values[key] = None
+            continue
+        if spec[0] == "crops":
+            views = crop_views(original, spec[1])
+        else:
+            views = [view_of(original, *spec[1:])]
+        read = sum((page_reading(view)[1] for view in views), Counter())
+        neural_read = [line for view in views for line in neural_lines(view)]
+        values[key] = {
+            "page_recall": round(page_recall(truth, read), 4),
+            "neural_page_recall": round(aligned_recall(neural_truth, neural_read), 4),
+        }
+    print(f"  {Path(path).name}: {len(checks)} recommendation checks read", flush=True)
+    return values
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
@@ -587,7 +661,7 @@ def main() -> int:
         json.loads(line)
         for line in run(BIN / "toolkit", "recommend", results, "--json").splitlines()
     ]
-    checked = recommendations(rows, picks, args.out)
+    checked = recommendations(rows, picks, args.out, args.workers)
     summary = {"agreement": agreed, "encoders": pairs, "recommendations": checked}
     write_whole(args.out / "summary.json", json.dumps(summary, indent=1))
     print(json.dumps(summary, indent=1))
