@@ -46,8 +46,8 @@ MIN_TEXT_WORDS = 8  # confident words the original needs before legibility is ju
 # SAMPLE_LINES: on 374 held-out views (seeds 7-9) a view that reads every word of a sample of
 # 16 lines lost at most 0.04 of all its words; the sample saves 36 % of the lines read
 SAMPLE_LINES = 16  # text lines every view is read on first
-METHOD = 4  # how views are read; changed with it, so caches read views again (4: tight lines,
-# a sample then every line)
+METHOD = 5  # how views are read; changed with it, so caches read views again (4: tight lines,
+# a sample then every line; 5: Tesseract no longer reads a line a second time inverted)
 
 
 @dataclass(frozen=True)
