@@ -391,13 +391,23 @@ def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], di
 
 
 def by_reader(views: list[dict]) -> dict[str, list[dict]]:
-    """When the sweep read with both readers: the views each reader reads text in, with that
-    reader's value as the toolkit's."""
+    """When the sweep read with both readers: per reader, and for the looser and the stricter
+    of the two, the views it reads text in, with its value as the toolkit's."""
+    names = [name for name in READERS if views and f"toolkit_{name}" in views[0]]
+    values = {name: lambda v, name=name: v[f"toolkit_{name}"] for name in names}
+    if len(names) == 2:
+        both = [lambda v, n=n: v[f"toolkit_{n}"] for n in names]
+        values["looser of both"] = lambda v: max(known(f(v) for f in both), default=math.nan)
+        values["stricter of both"] = lambda v: min(known(f(v) for f in both), default=math.nan)
     return {
-        name: [v | {"toolkit": v[f"toolkit_{name}"]} for v in views if v[f"toolkit_{name}"] >= 0]
-        for name in READERS
-        if views and f"toolkit_{name}" in views[0]
+        name: [v | {"toolkit": value(v)} for v in views if value(v) >= 0]
+        for name, value in values.items()
     }
+
+
+def known(values) -> list[float]:
+    """The values that are not NaN (a reader that found no text)."""
+    return [v for v in values if v == v]
 
 
 def near(field: str):

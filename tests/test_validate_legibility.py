@@ -1,5 +1,6 @@
-"""The validation script's PP-OCR word matching: spacing does not decide, order and
-confidence do, and a word counts only when read whole."""
+"""The validation script's PP-OCR word matching (spacing does not decide, order and
+confidence do, and a word counts only when read whole) and its reading of a sweep read by
+both readers."""
 
 import math
 import sys
@@ -8,7 +9,7 @@ from toolkit.paths import CHECKOUT_DIR
 
 sys.path.insert(0, str(CHECKOUT_DIR / "scripts"))
 
-from validate_legibility import aligned_recall  # noqa: E402
+from validate_legibility import aligned_recall, by_reader, encoder_pairs  # noqa: E402
 
 
 def test_words_are_found_whatever_the_spacing_of_either_reading():
@@ -33,3 +34,41 @@ def test_lines_may_come_in_any_order_but_a_line_is_read_in_order():
     original = [("first line", 0.9), ("second line", 0.9)]
     assert aligned_recall(original, [("second line", 0.9), ("first line", 0.9)]) == 1.0
     assert aligned_recall([("alpha omega", 0.9)], [("omega alpha", 0.9)]) == 0.5
+
+
+def view(kept: str, fmt: str, quality: int, tesseract: float, neural: float) -> dict:
+    return {
+        "image": "shot.png",
+        "category": "screenshot",
+        "kept": kept,
+        "format": fmt,
+        "quality": quality,
+        "toolkit": max(tesseract, neural),
+        "toolkit_tesseract": tesseract,
+        "toolkit_neural": neural,
+        "page": 0.5,
+        "neural_page": 0.9,
+        "lines": 0.5,
+    }
+
+
+def test_a_sweep_read_by_both_readers_is_scored_by_each_and_by_both(tmp_path):
+    views = [
+        view("768x480", "jpeg", 85, 0.5, 0.9),
+        view("768x480", "webp", 70, 0.3, math.nan),  # PP-OCR found no text in the original
+    ]
+    values = {name: [v["toolkit"] for v in read] for name, read in by_reader(views).items()}
+    assert values == {
+        "tesseract": [0.5, 0.3],
+        "neural": [0.9],
+        "looser of both": [0.9, 0.3],
+        "stricter of both": [0.5, 0.3],
+    }
+    pairs = encoder_pairs(views, tmp_path)
+    assert pairs["toolkit_within_by_reader"] == {
+        "tesseract": "0 of 1",
+        "neural": "0 of 0",
+        "looser of both": "0 of 1",
+        "stricter of both": "0 of 1",
+    }
+    assert (tmp_path / "pairs.csv").read_text().count("\n") == 2  # the header and one pair
