@@ -4,10 +4,11 @@
     python3 scripts/dev.py test     # set up, then lint, type-check and run the whole test suite
 
 Needs only Python 3.11+. Everything else is installed here: the venv (pip upgraded first, the
-machine's pip is old), the package with its notebook and test extras (ipywidgets for the
-explorer; Playwright, which drives the system's Chromium and downloads no browser), and, for
-the tests, the Debian packages they use (Tesseract OCR for both, headless Chromium for the
-report pages and the JupyterLab test) when running as root.
+machine's pip is old), the package with its notebook, neural-reader and test extras
+(ipywidgets for the explorer; RapidOCR, the PP-OCR of the default `auto` reader; Playwright,
+which drives the system's Chromium and downloads no browser), and, for the tests, the
+Debian packages they use (Tesseract OCR for both, headless Chromium for the report pages and
+the JupyterLab test) when running as root.
 """
 
 import hashlib
@@ -56,7 +57,7 @@ def install_debian_packages(packages: dict[str, str]) -> None:
 
 
 def main_job() -> None:
-    setup_venv("notebooks")
+    setup_venv("notebooks,neural")  # neural: the `auto` reader's PP-OCR, for charts
     install_debian_packages(REPORT_PACKAGES)
     run(BIN / "toolkit", "report", "--preset", "default", "--images", ROOT / "data" / "samples")
 

@@ -68,7 +68,9 @@ def edited(reading: dict) -> dict:
 @pytest.mark.skipif(legibility.ocr_unavailable() is not None, reason="no OCR here")
 def test_an_edited_ocr_reading_is_recomputed_and_counted(tmp_path, monkeypatch):
     page = text_image(tmp_path / "page.png")
-    small = dict(formats=("jpeg",), models=("gpt-4o",), details=("high",), ocr=True)
+    small = dict(
+        formats=("jpeg",), models=("gpt-4o",), details=("high",), ocr=True, reader="tesseract"
+    )
     first = SweepGrid(max_sides=(600,), qualities=(90,), **small)
     cache = tmp_path / "cache"
     run_sweep([page], first, cache=cache, progress=False)

@@ -217,6 +217,7 @@ def test_calibrate_estimates_sends_once_and_writes_rows_and_calibrations(
     # the calibration is the text floor of a recommendation from a sweep of the same reader
     sweep = ["sweep", folder, "--max-sides", *SIZES, "--formats", "jpeg", "--qualities", "85"]
     sweep += ["--models", "gpt-4o", "--ocr", "--no-cache", "--no-progress", "--workers", "1"]
+    sweep += ["--reader", "tesseract"]  # the reader calibrated
     assert run_cli(*sweep, "-o", tmp_path / "sweep.csv") == 0
     recommend_args = ["recommend", tmp_path / "sweep.csv", "--text-categories", "docs", "--json"]
     assert run_cli(*recommend_args, "--calibration", tmp_path / "calibration.json") == 0

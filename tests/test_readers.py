@@ -10,8 +10,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from toolkit import legibility, quality
 from toolkit.errors import SettingsError
+from toolkit.paths import SAMPLES_DIR
 from toolkit.reader_columns import with_readers
-from toolkit.readers import READERS, ReaderSpec, get_reader, reader_unavailable
+from toolkit.readers import READERS, THIN_WORDS, ReaderSpec, get_reader, reader_unavailable
 from toolkit.sweep import SweepGrid, run_sweep
 
 needs_neural = pytest.mark.skipif(
@@ -36,7 +37,9 @@ def text_page(path=None, size: int = 16) -> Image.Image:
 
 
 def test_a_spec_names_one_or_two_readers_and_how_two_combine():
-    assert ReaderSpec().describe() == "tesseract"
+    assert ReaderSpec().describe() == "auto" and ReaderSpec.parse("tesseract").describe() == (
+        "tesseract"
+    )
     both = ReaderSpec.parse("tesseract, neural", "stricter")
     assert (
         both.names == ("tesseract", "neural")
@@ -56,7 +59,24 @@ def test_a_spec_names_one_or_two_readers_and_how_two_combine():
             ReaderSpec.parse(bad)
     with pytest.raises(SettingsError, match="combine"):
         ReaderSpec.parse("tesseract", "mean")
+    with pytest.raises(SettingsError, match="takes two readers"):
+        ReaderSpec.parse("neural", "auto")
     assert set(READERS) == {"tesseract", "neural"} and get_reader("neural").name == "neural"
+
+
+def test_auto_judges_by_tesseract_unless_it_reads_few_words_and_pp_ocr_reads_more():
+    auto = ReaderSpec.parse("auto", "stricter")  # a combination does not apply to auto
+    assert auto == ReaderSpec() and auto.names == ("tesseract", "neural")
+    assert auto.required == ("tesseract",) and auto.reads("tesseract", {})
+    assert not auto.reads("neural", {"tesseract": THIN_WORDS})
+    assert auto.complete({"tesseract": THIN_WORDS}) and not auto.complete({})
+    assert auto.pick([0.9, 0.7], [THIN_WORDS, 40]) == 0.9  # enough words: Tesseract's
+    assert auto.pick([0.9, 0.7], [THIN_WORDS - 1, 40]) == 0.7  # too few, PP-OCR reads more
+    assert auto.pick([0.9, math.nan], [12, None]) == 0.9  # PP-OCR did not read it
+    assert auto.pick([0.9, 0.7], [12, 10]) == 0.9  # PP-OCR reads fewer still
+    assert auto.pick([math.nan, 0.7], [3, 15]) == 0.7  # text for PP-OCR only
+    assert not auto.reads("neural", {"tesseract": 0}) and auto.complete({"tesseract": 0})
+    assert math.isnan(auto.pick([math.nan, 0.7], [0, 15]))  # no word at all: a picture
 
 
 @needs_neural
@@ -100,6 +120,31 @@ def test_a_sweep_read_by_two_readers_keeps_each_and_combines_them(tmp_path):
     alone = with_readers(df, "neural")
     assert list(alone.loc[page.index, "seen_word_recall"]) == list(page["neural_word_recall"])
     assert (alone.loc[page.index, "reader"] == "neural").all()
+
+
+@needs_neural
+def test_an_auto_sweep_reads_a_chart_with_pp_ocr_and_a_page_with_tesseract_alone(tmp_path):
+    text_page(tmp_path / "page.png")
+    chart = SAMPLES_DIR / "chart" / "bar_grouped.png"  # 13 words for Tesseract, 40 for PP-OCR
+    grid = SweepGrid(
+        max_sides=(512, 1024), formats=("webp",), qualities=(85,), models=("gpt-4o",), ocr=True
+    )
+    assert grid.readers.combine == "auto"  # the default
+    df = run_sweep([tmp_path / "page.png", chart], grid, progress=False)
+    assert (df["reader"] == "auto").all()
+    page, bars = df[df["image"] == "page.png"], df[df["image"] == "bar_grouped.png"]
+    assert page["neural_text_words"].isna().all() and page["neural_word_recall"].isna().all()
+    assert list(page["seen_word_recall"]) == list(page["tesseract_word_recall"])
+    assert (bars["tesseract_text_words"] < THIN_WORDS).all()
+    assert (bars["neural_text_words"] > bars["tesseract_text_words"]).all()
+    assert list(bars["seen_word_recall"]) == list(bars["neural_word_recall"])
+    assert list(bars["text_words"]) == list(bars["neural_text_words"])
+    again = with_readers(df.assign(seen_word_recall=math.nan), "auto")
+    assert list(again["seen_word_recall"]) == list(df["seen_word_recall"])
+    tesseract = with_readers(df, "tesseract")  # judged as Tesseract alone read it
+    assert list(tesseract.loc[bars.index, "seen_word_recall"]) == list(
+        bars["tesseract_word_recall"]
+    )
 
 
 def test_recombining_needs_the_readers_to_have_run():

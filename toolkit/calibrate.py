@@ -43,7 +43,7 @@ from toolkit.images import EncodeSettings, encode_image, format_name, iter_image
 from toolkit.legibility import MIN_TEXT_WORDS, Reading
 from toolkit.payload import CONCURRENCY, ImagePart, Request, RequestSpec
 from toolkit.pricing import usage_cost_usd
-from toolkit.readers import DEFAULT_READER, ReaderSpec
+from toolkit.readers import ENGINE, ReaderSpec
 from toolkit.rulesets import SEED_DETAIL, check_detail
 from toolkit.sweep import SweepGrid, default_executor, original_readings, progress_bar, run_sweep
 from toolkit.textmatch import found_anywhere, normalize
@@ -107,7 +107,7 @@ class CalibrationSettings:
     sizes: tuple[int, ...] = (512, 768, 1024, 1536)
     sample: int = 6
     seed: int = 0
-    reader: str = DEFAULT_READER
+    reader: str = ENGINE
     detail: str = SEED_DETAIL
     format: str = "jpeg"
     quality: int = 85

@@ -52,6 +52,7 @@ from toolkit.images import (
 from toolkit.legibility import MIN_TEXT_WORDS, Reading, legibility, read_text
 from toolkit.paths import SAMPLES_DIR, shown_path
 from toolkit.quality import RADIUS, Reference, busiest_box, decode_image, seen_view, to_size
+from toolkit.readers import ENGINE
 from toolkit.rulesets import find_model, known_models
 from toolkit.sweep import SweepGrid, cost_or_nan, estimate_or_error
 
@@ -101,6 +102,7 @@ class Choice:
             details=(self.detail,),
             compression_metrics=False,
             ocr=self.ocr,
+            reader=ENGINE,  # the explorer reads with Tesseract alone: fast enough to slide
             reference_side=reference_side,
             base=EncodeSettings(background=self.background),
         )

@@ -38,7 +38,15 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from toolkit.readers import DEFAULT_READER, Box, Detected, Words, get_reader, reader_unavailable
+from toolkit.readers import (
+    DEFAULT_READER,
+    ENGINE,
+    Box,
+    Detected,
+    Words,
+    get_reader,
+    reader_unavailable,
+)
 from toolkit.textmatch import aligned_found, edit_distance, normalize, run_of
 
 MIN_CONFIDENCE = 80  # word confidence (0-100) for a word of the original to count
@@ -228,7 +236,7 @@ def _sampled_first(lines: list[Line]) -> list[Line]:
     return sample + [line for line in lines if id(line) not in chosen]
 
 
-def read_text(image: Image.Image, reader: str = DEFAULT_READER) -> Reading:
+def read_text(image: Image.Image, reader: str = ENGINE) -> Reading:
     """Read an original with `reader`: its lines found, cut tight and read one by one; the
     lines holding a confident word are kept, the sample first.
 

@@ -77,8 +77,8 @@ class NeuralReader:
             return []
         lines = []
         for quad in found.boxes:
-            left, top = np.floor(quad.min(axis=0)).astype(int)
-            right, bottom = np.ceil(quad.max(axis=0)).astype(int)
+            left, top = map(int, np.floor(quad.min(axis=0)))  # Python ints: cached as JSON
+            right, bottom = map(int, np.ceil(quad.max(axis=0)))
             box = (max(0, left), max(0, top), min(image.width, right), min(image.height, bottom))
             if box[2] > box[0] and box[3] > box[1]:
                 lines.append(Detected(box, self._turn(image, box)))

@@ -28,7 +28,7 @@ from toolkit.errors import SettingsError
 from toolkit.formatting import signed_percent, usd
 from toolkit.glossary import seed_recipe_text
 from toolkit.pricing import load_prices, price_ids
-from toolkit.readers import READERS, get_reader
+from toolkit.readers import AUTO, READERS, THIN_WORDS, get_reader, reader_unavailable
 from toolkit.recommend import (
     FEW_IMAGES,
     SETTINGS,
@@ -398,6 +398,13 @@ def _legibility_text(results: pd.DataFrame) -> str:
         for name in READERS
         if results[f"{name}_text_words"].notna().any()
     )
+    if AUTO in set(results["reader"].dropna()):
+        described += (
+            f" (Tesseract, and PP-OCR for an original Tesseract reads in fewer than {THIN_WORDS}"
+            " confident words where PP-OCR reads more"
+            + ("" if reader_unavailable("neural") is None else ": PP-OCR is not installed here")
+            + ")"
+        )
     return (
         f"read by {described} ({versions}): each text line of the original, found once, is "
         "cut out tight and read alone, in the original and in what the provider keeps (at the "

@@ -14,13 +14,17 @@ Two readers ship:
   of detection per original.
 
 `ReaderSpec` names the reader a measurement uses, or two readers and how their values are
-combined: the `looser` (a view is as legible as the better reader finds it) or the `stricter`.
+combined: the `looser` (a view is as legible as the better reader finds it), the `stricter`,
+or `auto`: the first reader, and the second for an image whose original the first reads in
+fewer than `THIN_WORDS` confident words (but some) when the second reads more. `auto`
+(Tesseract, and PP-OCR for such images: charts, whose tick and bar labels Tesseract does not
+find) is the default, chosen by measurement (README, "Which reader").
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,8 +36,15 @@ Box = tuple[int, int, int, int]  # left, top, right, bottom
 Words = list[tuple[str, float]]  # (word, confidence 0-100) in reading order
 
 READERS = {"tesseract": "toolkit.tesseract_reader", "neural": "toolkit.neural_reader"}
-DEFAULT_READER = "tesseract"  # chosen by measurement: README, "Readers"
-COMBINE = ("looser", "stricter")
+AUTO = "auto"  # the readers `AUTO_READERS` combined `auto`
+AUTO_READERS = ("tesseract", "neural")
+DEFAULT_READER = AUTO  # chosen by measurement: README, "Which reader"
+ENGINE = "tesseract"  # the reader where one engine reads alone (calibration, the explorer)
+COMBINE = ("looser", "stricter", AUTO)
+# An original read in fewer confident words than this is judged by `auto`'s second reader
+# when it reads more: below 20 words, one word lost moves a reading by more than 0.05, the
+# tolerance a 0.95 floor is judged to, so the verdict would rest on a single word.
+THIN_WORDS = 20
 
 
 @dataclass(frozen=True)
@@ -77,16 +88,19 @@ def get_reader(name: str) -> Reader:
 
 
 def reader_unavailable(name: str) -> str | None:
-    """Why reader `name` cannot run here, or None when it can."""
-    return get_reader(name).unavailable()
+    """Why reader `name` (or a reader spec: "auto", "tesseract,neural") cannot run here, or
+    None when it can."""
+    if name in READERS:
+        return get_reader(name).unavailable()
+    return ReaderSpec.parse(name).unavailable()
 
 
 @dataclass(frozen=True)
 class ReaderSpec:
     """The reader (or two) a legibility measurement uses, and how two are combined."""
 
-    names: tuple[str, ...] = (DEFAULT_READER,)
-    combine: str = "looser"
+    names: tuple[str, ...] = AUTO_READERS
+    combine: str = AUTO
 
     def __post_init__(self) -> None:
         names = (self.names,) if isinstance(self.names, str) else tuple(self.names)
@@ -97,19 +111,50 @@ class ReaderSpec:
             get_reader(name)
         if self.combine not in COMBINE:
             raise SettingsError(f"combine must be one of {COMBINE}, not {self.combine!r}")
+        if self.combine == AUTO and len(names) != 2:
+            raise SettingsError(f"combine {AUTO!r} takes two readers, not {names}")
 
     @classmethod
     def parse(cls, text: str, combine: str = "looser") -> ReaderSpec:
-        """`"tesseract"` or `"tesseract,neural"`."""
+        """`"tesseract"`, `"tesseract,neural"` (combined as `combine`) or `"auto"`."""
+        if text.strip() == AUTO:
+            if combine not in COMBINE:  # a given combination is checked, if not used
+                raise SettingsError(f"combine must be one of {COMBINE}, not {combine!r}")
+            return cls(AUTO_READERS, AUTO)
         return cls(tuple(name.strip() for name in text.split(",") if name.strip()), combine)
 
+    @property
+    def required(self) -> tuple[str, ...]:
+        """The readers that must run (`auto`'s second reads where it can)."""
+        return self.names[:1] if self.combine == AUTO else self.names
+
     def unavailable(self) -> str | None:
-        return next(filter(None, (reader_unavailable(name) for name in self.names)), None)
+        return next(filter(None, (reader_unavailable(name) for name in self.required)), None)
+
+    def reads(self, name: str, words: Mapping[str, int]) -> bool:
+        """Whether reader `name` reads an original of which the readers before it read
+        `words` confident words (reader -> words)."""
+        if self.combine != AUTO or name == self.names[0]:
+            return True
+        return self._thin(words.get(self.names[0], 0)) and reader_unavailable(name) is None
+
+    @staticmethod
+    def _thin(words: float) -> bool:
+        """An original the first reader reads in some words, but fewer than `THIN_WORDS`
+        (none: a picture, as the first reader sees it; not worth a second reader's time)."""
+        return 0 < words < THIN_WORDS
+
+    def complete(self, words: Mapping[str, int]) -> bool:
+        """Whether readings of an original, `words` (reader -> confident words), hold all
+        this spec reads."""
+        return all(name in words or not self.reads(name, words) for name in self.names)
 
     def describe(self) -> str:
-        """For tables and assumptions: "tesseract", "neural", "looser of tesseract, neural"."""
+        """For tables and assumptions: "tesseract", "looser of tesseract, neural", "auto"."""
         if len(self.names) == 1:
             return self.names[0]
+        if self.combine == AUTO:
+            return AUTO
         return f"{self.combine} of {', '.join(self.names)}"
 
     def versions(self) -> dict[str, str]:
@@ -124,8 +169,18 @@ class ReaderSpec:
             for name, version in self.versions().items()
         }
 
-    def pick(self, values: Sequence[float]) -> float:
-        """The combined value of the readers' values (NaN: that reader found no text)."""
+    def judge(self, words: Sequence[float | None]) -> int:
+        """With `auto`, which reader's values count (its index in `names`), given the
+        confident words each read in the original (None or NaN: it did not read): the second
+        where the first read fewer than `THIN_WORDS` and the second more."""
+        first, second = (0 if w is None or w != w else w for w in words)
+        return 1 if self._thin(first) and second > first else 0
+
+    def pick(self, values: Sequence[float], words: Sequence[float | None] = ()) -> float:
+        """The combined value of the readers' values (NaN: that reader found no text);
+        `auto` needs `words`, each reader's confident words in the original."""
+        if self.combine == AUTO:
+            return values[self.judge(words)]
         known = [v for v in values if v == v]
         if not known:
             return float("nan")

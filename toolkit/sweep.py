@@ -70,7 +70,7 @@ from toolkit.legibility import Reading, read_text
 from toolkit.locks import locked
 from toolkit.outputs import atomic_path, write_atomic
 from toolkit.pricing import TIERS, cost_or_none, load_prices
-from toolkit.readers import DEFAULT_READER, READERS, ReaderSpec
+from toolkit.readers import DEFAULT_READER, READERS, ReaderSpec, reader_unavailable
 from toolkit.rulesets import SEED_DETAIL, find_model
 from toolkit.runtime import ProcessPool, available_cpus
 from toolkit.sources import (
@@ -251,8 +251,10 @@ class SweepGrid:
     (what the provider keeps, brought to the reference size, vs the original at that size,
     plus `ceiling_ssim`: the same for the original sent whole at the model's most generous
     detail); `ocr` (legibility of what the provider keeps, at the original's full resolution,
-    vs the original, read by `reader`: "tesseract", "neural", or both, "tesseract,neural",
-    whose values are combined as `combine` says, the looser or the stricter; images whose
+    vs the original, read by `reader`: "auto" (the default: Tesseract, and PP-OCR for an
+    original Tesseract reads in few words, `readers.ReaderSpec`), "tesseract", "neural", or
+    both, "tesseract,neural", whose values are combined as `combine` says, the looser or the
+    stricter; images whose
     original reads fewer than `legibility.MIN_TEXT_WORDS` confident words are "no text" and
     skipped). The reference size
     is the original's, its longest side capped at `reference_side`; None caps it at the largest
@@ -594,10 +596,14 @@ def _compared(grid: SweepGrid, image, readings: dict[str, dict] | None) -> _Orig
         originals.seen_ref = _reference(reference)
     if grid.ocr:
         readings = readings or {}
-        originals.truths = {
-            name: Reading.from_dict(readings[name]) if name in readings else read_text(image, name)
-            for name in grid.readers.names
-        }
+        for name in grid.readers.names:
+            words = {n: len(t.confident_words) for n, t in originals.truths.items()}
+            if grid.readers.reads(name, words):
+                originals.truths[name] = (
+                    Reading.from_dict(readings[name])
+                    if name in readings
+                    else read_text(image, name)
+                )
     return originals
 
 
@@ -919,9 +925,7 @@ def _source_complete(grid: SweepGrid, source: SourceRecord | None) -> bool:
         if any(_size_text(s) not in ceilings for s in _ceiling_sizes(grid, size)):
             return False
     words = source.get("text_words")
-    return not grid.ocr or (
-        isinstance(words, dict) and all(name in words for name in grid.readers.names)
-    )
+    return not grid.ocr or (isinstance(words, dict) and grid.readers.complete(words))
 
 
 def _readers_with_text(grid: SweepGrid, source: SourceRecord | None) -> list[str]:
@@ -1037,8 +1041,11 @@ def _fill(row: dict, grid: SweepGrid, result: EncodeRecord) -> None:
         for name in readers.names:
             for measure in READER_COLUMNS[1:]:
                 row[f"{name}_{measure}"] = seen.get(f"{name}_{measure}")
+        words = [row.get(f"{name}_text_words") for name in readers.names]
         recall, chars = (
-            readers.pick([seen.get(f"{name}_{measure}", math.nan) for name in readers.names])
+            readers.pick(
+                [seen.get(f"{name}_{measure}", math.nan) for name in readers.names], words
+            )
             for measure in ("word_recall", "char_accuracy")
         )
         row.update(seen_word_recall=recall, seen_char_accuracy=chars)
@@ -1061,7 +1068,11 @@ def sweep_executor(
     if scheduler:
         from toolkit.cluster import DaskExecutor
 
-        names = ReaderSpec.parse(readers).names if readers else ()
+        names: tuple[str, ...] = ()
+        if readers:
+            spec = ReaderSpec.parse(readers)
+            # every reader that runs here must run there (`auto` reads with both where it can)
+            names = tuple(n for n in spec.names if n in spec.required or not reader_unavailable(n))
         return DaskExecutor(scheduler, readers=names)
     return default_executor(workers)
 
@@ -1206,7 +1217,9 @@ def iter_sweep(
                 continue
             stats.computed_images += 1
             known = readings.get(digest) if grid.ocr and digest else {}
-            complete = has_text and known.keys() >= set(grid.readers.names)
+            complete = has_text and grid.readers.complete(
+                {n: len(Reading.from_dict(r).confident_words) for n, r in known.items()}
+            )
             parts = _parts(missing, cached_source if complete else None)
             item = _Pending(index, source, label, digest, fingerprint, entry, len(parts))
             part_of = digest if len(parts) > 1 else None

@@ -278,7 +278,7 @@ def add_json_argument(parser: argparse.ArgumentParser, what: str = "row") -> Non
 def add_reader_arguments(parser: argparse.ArgumentParser, default: str | None) -> None:
     """`--reader` (also `--readers`): the OCR reader legibility is read with, or two
     combined as `--combine` says (`toolkit.readers.ReaderSpec`)."""
-    from toolkit.readers import COMBINE, READERS
+    from toolkit.readers import AUTO, COMBINE, READERS, THIN_WORDS
 
     parser.add_argument(
         "--reader",
@@ -286,15 +286,16 @@ def add_reader_arguments(parser: argparse.ArgumentParser, default: str | None) -
         dest="reader",
         metavar="NAME[,NAME]",
         default=default,
-        help=f"OCR reader for legibility: {', '.join(READERS)}, or both comma-separated "
-        "(their values combined as --combine says)",
+        help=f"OCR reader for legibility: {AUTO} (Tesseract, and PP-OCR for an original "
+        f"Tesseract reads in fewer than {THIN_WORDS} words, such as a chart, when installed), "
+        f"{', '.join(READERS)}, or both comma-separated (combined as --combine says)",
     )
     parser.add_argument(
         "--combine",
         choices=COMBINE,
         default=COMBINE[0] if default else None,
-        help="with two readers: a view is as legible as the better (looser) or the worse "
-        "(stricter) reader finds it",
+        help="with two named readers: a view is as legible as the better (looser) or the "
+        f"worse (stricter) reader finds it, or as {AUTO} judges it",
     )
 
 
