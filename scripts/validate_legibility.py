@@ -75,6 +75,7 @@ PAGE_READS = ((3, 0), (3, 2), (11, 2))
 VIEW_ENCODINGS = (("jpeg", 85), ("webp", 70))  # the views compared: the encoder pairs
 PAIR_FIELDS = ("toolkit", "page", "neural_page", "lines")
 READERS = ("tesseract", "neural")  # the toolkit's readers, when a sweep holds both
+THIN_WORDS = 20  # the toolkit's `auto`: PP-OCR judges an original Tesseract reads less of
 MIN_SCORE = 0.8  # a PP-OCR line's recognition score (0-1) for its words to count in an original
 RAPIDOCR = {  # no angle classifier (with it, near-lossless views of set 8 read 0.89 to 0.94)
     "Global.log_level": "error",
@@ -331,10 +332,13 @@ def read_independently(by_image: dict[str, list], out: Path, workers: int) -> di
     return known
 
 
-def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], dict]:
+def agreement(
+    rows: list[dict], out: Path, workers: int, judge: str | None = None
+) -> tuple[list[dict], dict]:
     """Every view with text sent as JPEG 85 or WebP 70 (the encoder pairs), read whole-page
-    and as lines beside the toolkit's value; `workers` images at a time (the reading is done
-    by `tesseract` processes)."""
+    and as lines beside the toolkit's value (the sweep's, or as `judge` gives it from the
+    sweep's columns); `workers` images at a time (the reading is done by `tesseract`
+    processes)."""
     by_image: dict[str, list] = {}
     for key, r in sorted(measured_views(rows).items()):
         if key[1:3] in VIEW_ENCODINGS:
@@ -343,7 +347,16 @@ def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], di
     result = []
     for path, views in by_image.items():
         for key, r in views:
-            found, toolkit_value = known[view_key(key)], float(r["seen_word_recall"])
+            found = known[view_key(key)]
+            each = {
+                f"{field}_{name}": float(r[f"{name}_{column}"] or "nan")
+                for name in READERS
+                if f"{name}_text_words" in r
+                for field, column in (("toolkit", "word_recall"), ("words", "text_words"))
+            }
+            toolkit_value = JUDGES[judge](each) if judge else float(r["seen_word_recall"])
+            if not toolkit_value >= 0:  # the judge's readers read no text in the original
+                continue
             result.append(
                 {
                     "image": str(Path(path).relative_to(out)),
@@ -352,11 +365,7 @@ def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], di
                     "quality": key[2],
                     "kept": f"{key[3][0]}x{key[3][1]}",
                     "toolkit": round(toolkit_value, 4),
-                    **{
-                        f"toolkit_{name}": round(float(r[f"{name}_word_recall"] or "nan"), 4)
-                        for name in READERS
-                        if r.get(f"{name}_text_words")
-                    },
+                    **{field: round(value, 4) for field, value in each.items()},
                     "difference": round(toolkit_value - found["page"], 4),
                     "neural_difference": round(toolkit_value - found["neural_page"], 4),
                     **found,
@@ -390,18 +399,36 @@ def agreement(rows: list[dict], out: Path, workers: int) -> tuple[list[dict], di
     return result, summary
 
 
+def auto(view: dict) -> float:
+    """The toolkit's `auto` reader, from its two readers' values: PP-OCR's where Tesseract
+    read some but fewer than 20 confident words of the original and PP-OCR read more."""
+    tesseract, neural = (view[f"words_{name}"] for name in READERS)
+    thin = 0 < tesseract < THIN_WORDS and neural > tesseract  # (NaN compares False)
+    return view["toolkit_neural"] if thin else view["toolkit_tesseract"]
+
+
+JUDGES = {
+    "tesseract": lambda v: v["toolkit_tesseract"],
+    "neural": lambda v: v["toolkit_neural"],
+    "looser of both": lambda v: max(
+        known([v["toolkit_tesseract"], v["toolkit_neural"]]), default=math.nan
+    ),
+    "stricter of both": lambda v: min(
+        known([v["toolkit_tesseract"], v["toolkit_neural"]]), default=math.nan
+    ),
+    "auto": auto,
+}
+
+
 def by_reader(views: list[dict]) -> dict[str, list[dict]]:
-    """When the sweep read with both readers: per reader, and for the looser and the stricter
-    of the two, the views it reads text in, with its value as the toolkit's."""
-    names = [name for name in READERS if views and f"toolkit_{name}" in views[0]]
-    values = {name: lambda v, name=name: v[f"toolkit_{name}"] for name in names}
-    if len(names) == 2:
-        both = [lambda v, n=n: v[f"toolkit_{n}"] for n in names]
-        values["looser of both"] = lambda v: max(known(f(v) for f in both), default=math.nan)
-        values["stricter of both"] = lambda v: min(known(f(v) for f in both), default=math.nan)
+    """When the sweep read with both readers (every original, or as `auto` does): per reader,
+    for the looser and the stricter of the two and for `auto`, the views it reads text in,
+    with its value as the toolkit's."""
+    ran = {name for name in READERS if any(v.get(f"toolkit_{name}", -1) >= 0 for v in views)}
+    usable = [name for name in JUDGES if ran == set(READERS) or name in ran]
     return {
-        name: [v | {"toolkit": value(v)} for v in views if value(v) >= 0]
-        for name, value in values.items()
+        name: [v | {"toolkit": JUDGES[name](v)} for v in views if JUDGES[name](v) >= 0]
+        for name in usable
     }
 
 
@@ -636,7 +663,13 @@ def main() -> int:
         "--out", type=Path, required=True, help="working folder: held-out sets, sweep, readings"
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9], help="held-out sets")
-    parser.add_argument("--reader", default="tesseract", help="the toolkit's OCR reader")
+    parser.add_argument("--reader", default="auto", help="the toolkit's OCR reader")
+    parser.add_argument(
+        "--judge",
+        choices=["tesseract", "neural", "auto"],
+        help="judge the sweep as this reader gives it (toolkit recommend --reader), from a "
+        "sweep read by both (--reader tesseract,neural); default: as swept",
+    )
     parser.add_argument("--workers", type=int, default=2, help="images read at once")
     parser.add_argument(
         "--reuse",
@@ -665,11 +698,12 @@ def main() -> int:
         r for r in csv.DictReader(results.open()) if str(Path(r["path"]).parents[1]) in held_out
     ]
     print("agreement with whole-page reading:", flush=True)
-    views, agreed = agreement(rows, args.out, args.workers)
+    views, agreed = agreement(rows, args.out, args.workers, args.judge)
     pairs = encoder_pairs(views, args.out)
+    judged = ["--reader", args.judge] if args.judge else []
     picks = [
         json.loads(line)
-        for line in run(BIN / "toolkit", "recommend", results, "--json").splitlines()
+        for line in run(BIN / "toolkit", "recommend", results, *judged, "--json").splitlines()
     ]
     checked = recommendations(rows, picks, args.out, args.workers)
     summary = {"agreement": agreed, "encoders": pairs, "recommendations": checked}

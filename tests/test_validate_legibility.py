@@ -37,22 +37,25 @@ def test_lines_may_come_in_any_order_but_a_line_is_read_in_order():
 
 
 def view(kept: str, fmt: str, quality: int, tesseract: float, neural: float) -> dict:
+    """A view of a chart Tesseract reads 12 words of, PP-OCR 30 (NaN: PP-OCR read no text)."""
     return {
-        "image": "shot.png",
-        "category": "screenshot",
+        "image": "chart.png",
+        "category": "chart",
         "kept": kept,
         "format": fmt,
         "quality": quality,
         "toolkit": max(tesseract, neural),
         "toolkit_tesseract": tesseract,
         "toolkit_neural": neural,
+        "words_tesseract": 12,
+        "words_neural": 30 if neural == neural else math.nan,
         "page": 0.5,
         "neural_page": 0.9,
         "lines": 0.5,
     }
 
 
-def test_a_sweep_read_by_both_readers_is_scored_by_each_and_by_both(tmp_path):
+def test_a_sweep_read_by_both_readers_is_scored_by_each_by_both_and_as_auto(tmp_path):
     views = [
         view("768x480", "jpeg", 85, 0.5, 0.9),
         view("768x480", "webp", 70, 0.3, math.nan),  # PP-OCR found no text in the original
@@ -63,6 +66,7 @@ def test_a_sweep_read_by_both_readers_is_scored_by_each_and_by_both(tmp_path):
         "neural": [0.9],
         "looser of both": [0.9, 0.3],
         "stricter of both": [0.5, 0.3],
+        "auto": [0.9, 0.3],  # PP-OCR where it read more of the original, else Tesseract
     }
     pairs = encoder_pairs(views, tmp_path)
     assert pairs["toolkit_within_by_reader"] == {
@@ -70,5 +74,8 @@ def test_a_sweep_read_by_both_readers_is_scored_by_each_and_by_both(tmp_path):
         "neural": "0 of 0",
         "looser of both": "0 of 1",
         "stricter of both": "0 of 1",
+        "auto": "0 of 1",
     }
     assert (tmp_path / "pairs.csv").read_text().count("\n") == 2  # the header and one pair
+    alone = [v | {"toolkit_neural": math.nan, "words_neural": math.nan} for v in views]
+    assert list(by_reader(alone)) == ["tesseract"]  # a sweep read by Tesseract alone

@@ -107,9 +107,10 @@ TERMS = (
     ),
     Term(
         "reader",
-        "reader; --reader tesseract|neural",
-        "The OCR engine legibility is measured with (Tesseract, or a neural PP-OCR model). A "
-        "reader is an instrument: its threshold can be calibrated against the model.",
+        "reader; --reader auto|tesseract|neural",
+        "The OCR engine legibility is measured with (Tesseract, or a neural PP-OCR model; auto, "
+        "the default: Tesseract, and PP-OCR for an image Tesseract reads in few words, such as "
+        "a chart). A reader is an instrument: its threshold can be calibrated against the model.",
     ),
     Term(
         "calibration",
