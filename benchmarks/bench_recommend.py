@@ -1,6 +1,6 @@
 """A reviewer's first run: `toolkit recommend`'s staged search on 40 text images and 40 photos.
 
-    .venv/bin/python benchmarks/bench_recommend.py [--reader tesseract] [--workers 2]
+    .venv/bin/python benchmarks/bench_recommend.py [--reader auto] [--workers 2]
 
 **Corpus** (deterministic, made once in `--work`): 40 text images from held-out sets
 (`scripts/make_samples.py --held-out`, seeds 7, 8, ...: screenshots, A4 pages, charts) and 40
@@ -34,6 +34,7 @@ from pathlib import Path
 
 from bench_sweep import make_photo
 
+from toolkit.readers import DEFAULT_READER
 from toolkit.recommend import DecisionRules, search_settings, to_records
 from toolkit.sweep import SweepGrid, default_executor
 
@@ -103,7 +104,7 @@ def stage_seconds(folder: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-rec")
-    parser.add_argument("--reader", default="tesseract")
+    parser.add_argument("--reader", default=DEFAULT_READER)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--texts", type=int, default=40)
     parser.add_argument("--photos", type=int, default=40)
