@@ -175,6 +175,7 @@ def test_smoke_report_tables(report):
     index = (out / "index.html").read_text()
     for text in ("Findings", "Assumptions", "Recommended settings", "not for citation"):
         assert text in index
+    assert "read by auto: Tesseract, and PP-OCR where Tesseract reads fewer than 20" in index
     for text in ("How the monthly figure moves", "per image (adaptive)", "How it moves"):
         assert text in index
     for text in ("seed recipe at Batch prices, $ a month", 'id="glossary"', "change vs seed"):

@@ -400,10 +400,9 @@ def _legibility_text(results: pd.DataFrame) -> str:
     )
     if AUTO in set(results["reader"].dropna()):
         described += (
-            f" (Tesseract, and PP-OCR for an original Tesseract reads in fewer than {THIN_WORDS}"
-            " confident words where PP-OCR reads more"
-            + ("" if reader_unavailable("neural") is None else ": PP-OCR is not installed here")
-            + ")"
+            ": Tesseract, and PP-OCR where Tesseract reads fewer than "
+            f"{THIN_WORDS} confident words of an original and PP-OCR more"
+            + ("" if reader_unavailable("neural") is None else " (PP-OCR is not installed here)")
         )
     return (
         f"read by {described} ({versions}): each text line of the original, found once, is "
