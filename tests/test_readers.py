@@ -167,3 +167,9 @@ def test_recombining_needs_the_readers_to_have_run():
         SettingsError, match="no legibility read by neural.*--reader tesseract,neural"
     ):
         with_readers(rows, "tesseract,neural")
+    assert with_readers(rows, "auto")["seen_word_recall"].iloc[0] == 0.9  # 40 words: enough
+    thin = rows.assign(path="chart.png", tesseract_text_words=[12, None])
+    with pytest.raises(SettingsError, match="1 image tesseract reads in fewer than 20 words"):
+        with_readers(thin, "auto")  # read by Tesseract alone: auto would need PP-OCR's
+    swept = with_readers(thin.assign(reader=["auto", None]), "auto")  # no PP-OCR where swept
+    assert swept["seen_word_recall"].iloc[0] == 0.9

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from toolkit.errors import SettingsError
-from toolkit.readers import AUTO, ReaderSpec
+from toolkit.formatting import counted
+from toolkit.readers import AUTO, THIN_WORDS, ReaderSpec
 
 
 def with_readers(results: pd.DataFrame, reader: str, combine: str = "looser") -> pd.DataFrame:
@@ -22,7 +23,8 @@ def with_readers(results: pd.DataFrame, reader: str, combine: str = "looser") ->
     gives them.
 
     Raises:
-        SettingsError: the rows hold no values of a reader named (it was not run).
+        SettingsError: the rows hold no values of a reader named (it was not run), or, for
+            "auto", an image it would judge by its second reader was not read by it.
     """
     spec = ReaderSpec.parse(reader, combine)
     out = results.copy()
@@ -33,6 +35,16 @@ def with_readers(results: pd.DataFrame, reader: str, combine: str = "looser") ->
             raise SettingsError(
                 f"the results hold no legibility read by {name} (read by {ran}): sweep with "
                 f"--ocr --reader {','.join(spec.names)}"
+            )
+    if spec.combine == AUTO:
+        first, second = (out[f"{name}_text_words"] for name in spec.names)
+        unread = measured & first.between(1, THIN_WORDS - 1) & second.isna()
+        unread &= out["reader"] != AUTO  # (an auto sweep without the second reader: as swept)
+        if unread.any():
+            raise SettingsError(
+                f"{counted(out.loc[unread, 'path'].nunique(), 'image')} {spec.names[0]} reads "
+                f"in fewer than {THIN_WORDS} words were not read by {spec.names[1]}: sweep "
+                f"with --ocr --reader {AUTO} (or {','.join(spec.names)}) to judge them as {AUTO}"
             )
     words = out[[f"{name}_text_words" for name in spec.names]]
     out["text_words"] = words.max(axis=1).where(measured)
