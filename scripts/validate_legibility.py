@@ -427,7 +427,7 @@ def by_reader(views: list[dict]) -> dict[str, list[dict]]:
     ran = {name for name in READERS if any(v.get(f"toolkit_{name}", -1) >= 0 for v in views)}
     usable = [name for name in JUDGES if ran == set(READERS) or name in ran]
     return {
-        name: [v | {"toolkit": JUDGES[name](v)} for v in views if JUDGES[name](v) >= 0]
+        name: [v | {"toolkit": value} for v in views if (value := JUDGES[name](v)) >= 0]
         for name in usable
     }
 

@@ -95,6 +95,11 @@ def reader_unavailable(name: str) -> str | None:
     return ReaderSpec.parse(name).unavailable()
 
 
+def _check_combine(combine: str) -> None:
+    if combine not in COMBINE:
+        raise SettingsError(f"combine must be one of {COMBINE}, not {combine!r}")
+
+
 @dataclass(frozen=True)
 class ReaderSpec:
     """The reader (or two) a legibility measurement uses, and how two are combined."""
@@ -109,8 +114,7 @@ class ReaderSpec:
             raise SettingsError(f"readers must name one or two different readers, not {names}")
         for name in names:
             get_reader(name)
-        if self.combine not in COMBINE:
-            raise SettingsError(f"combine must be one of {COMBINE}, not {self.combine!r}")
+        _check_combine(self.combine)
         if self.combine == AUTO and len(names) != 2:
             raise SettingsError(f"combine {AUTO!r} takes two readers, not {names}")
 
@@ -118,8 +122,7 @@ class ReaderSpec:
     def parse(cls, text: str, combine: str = "looser") -> ReaderSpec:
         """`"tesseract"`, `"tesseract,neural"` (combined as `combine`) or `"auto"`."""
         if text.strip() == AUTO:
-            if combine not in COMBINE:  # a given combination is checked, if not used
-                raise SettingsError(f"combine must be one of {COMBINE}, not {combine!r}")
+            _check_combine(combine)  # a combination given is checked, though auto ignores it
             return cls(AUTO_READERS, AUTO)
         return cls(tuple(name.strip() for name in text.split(",") if name.strip()), combine)
 

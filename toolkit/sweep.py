@@ -254,11 +254,10 @@ class SweepGrid:
     vs the original, read by `reader`: "auto" (the default: Tesseract, and PP-OCR for an
     original Tesseract reads in few words, `readers.ReaderSpec`), "tesseract", "neural", or
     both, "tesseract,neural", whose values are combined as `combine` says, the looser or the
-    stricter; images whose
-    original reads fewer than `legibility.MIN_TEXT_WORDS` confident words are "no text" and
-    skipped). The reference size
-    is the original's, its longest side capped at `reference_side`; None caps it at the largest
-    max side in the grid, so no size the grid sends is above it and every resize shows.
+    stricter; images whose original reads fewer than `legibility.MIN_TEXT_WORDS` confident
+    words are "no text" and skipped). The reference size is the original's, its longest side
+    capped at `reference_side`; None caps it at the largest max side in the grid, so no size
+    the grid sends is above it and every resize shows.
     `rules`/`prices` pick rule-set and price-table files (None: the newest); `tier` is the price
     tier.
     """

@@ -101,8 +101,10 @@ class TesseractReader:
             if psm == "SINGLE_LINE":
                 # Tesseract 5.3+ reads a line again inverted when its mean confidence is below
                 # `invert_threshold` (0.7), as blurred views' lines are. Legibility sets every
-                # line dark on light first: that second reading is 13 % of a view's time lost.
-                # (The page layout that finds lines keeps it: light-on-dark UI text.)
+                # line dark on light first, so that reading is time lost: 14 % of the reading
+                # of held-out set 7's views at 512-1024 px (README, "How long a first
+                # recommendation takes"). The page layout that finds lines keeps it, for
+                # light-on-dark UI text.
                 engine.SetVariable("tessedit_do_invert", "0")
             engines[psm] = engine
         return engines[psm]
